@@ -1,0 +1,96 @@
+// Length-prefixed framing (SPEC §4.3, WIRE-NOTES §2): BE32(N) || payload.
+// The decoder checks the prefix against a maximum before allocating anything,
+// so a hostile 4 GiB prefix costs nothing (WIRE-NOTES §15.4).
+
+export class FrameTooLargeError extends Error {
+  constructor(readonly length: number, readonly max: number) {
+    super(`frame of ${length} bytes exceeds the limit of ${max} bytes`);
+    this.name = "FrameTooLargeError";
+  }
+}
+
+/** One full 1 MiB FILE_CHUNK frame is ~1,048,784 bytes; leave headroom. */
+export const DEFAULT_MAX_FRAME = 1048576 + 64 * 1024;
+
+export function encodeFrame(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length, false);
+  out.set(payload, 4);
+  return out;
+}
+
+export function frameHeader(length: number): Uint8Array {
+  const h = new Uint8Array(4);
+  new DataView(h.buffer).setUint32(0, length, false);
+  return h;
+}
+
+/**
+ * Incremental decoder: push any split of the byte stream, get whole payloads.
+ * Payloads are fresh copies unless they arrive whole inside one chunk, in which
+ * case they are views into that chunk (the caller must not reuse it).
+ */
+export class FrameDecoder {
+  private readonly max: number;
+  private header = new Uint8Array(4);
+  private headerFill = 0;
+  private body: Uint8Array | null = null;
+  private bodyFill = 0;
+
+  constructor(opts: { maxFrame?: number } = {}) {
+    this.max = opts.maxFrame ?? DEFAULT_MAX_FRAME;
+  }
+
+  /** Bytes of the frame in progress (header or body) still awaited; 0 between frames. */
+  get pending(): boolean {
+    return this.headerFill > 0 || this.body !== null;
+  }
+
+  /** Throws FrameTooLargeError; after that the decoder must not be used again. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.body === null) {
+        // Fast path: whole header and body inside this chunk.
+        if (this.headerFill === 0 && chunk.length - i >= 4) {
+          const n = ((chunk[i]! << 24) | (chunk[i + 1]! << 16) | (chunk[i + 2]! << 8) | chunk[i + 3]!) >>> 0;
+          if (n > this.max) throw new FrameTooLargeError(n, this.max);
+          if (chunk.length - i - 4 >= n) {
+            out.push(chunk.subarray(i + 4, i + 4 + n));
+            i += 4 + n;
+            continue;
+          }
+          this.body = new Uint8Array(n);
+          this.bodyFill = 0;
+          i += 4;
+          continue;
+        }
+        const take = Math.min(4 - this.headerFill, chunk.length - i);
+        this.header.set(chunk.subarray(i, i + take), this.headerFill);
+        this.headerFill += take;
+        i += take;
+        if (this.headerFill < 4) break;
+        const n = new DataView(this.header.buffer).getUint32(0, false);
+        this.headerFill = 0;
+        if (n > this.max) throw new FrameTooLargeError(n, this.max);
+        this.body = new Uint8Array(n);
+        this.bodyFill = 0;
+      }
+      const take = Math.min(this.body.length - this.bodyFill, chunk.length - i);
+      this.body.set(chunk.subarray(i, i + take), this.bodyFill);
+      this.bodyFill += take;
+      i += take;
+      if (this.bodyFill === this.body.length) {
+        out.push(this.body);
+        this.body = null;
+      }
+    }
+    // Zero-length frame announced at the very end of a chunk.
+    if (this.body !== null && this.body.length === 0) {
+      out.push(this.body);
+      this.body = null;
+    }
+    return out;
+  }
+}

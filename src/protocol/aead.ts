@@ -1,0 +1,75 @@
+// DoubleEncryptor (WIRE-NOTES §6.3): PKCS#7 (64-byte blocks), AES-256-GCM-SIV,
+// then ChaCha20-Poly1305, both under keys and nonces derived from one 32-byte
+// message key. Ciphertext length is 64*floor(len(P)/64) + 96.
+import { toBytes, wipe } from "./bytes.js";
+import { AuthenticationError, chachaOpen, chachaSeal, gcmsivOpen, gcmsivSeal, hash, hkdfExpandOneBlock } from "./primitives.js";
+
+const AES_OTHERINFO = toBytes("AES_key_kdf");
+const CHACHA_INFO = toBytes("ChaCha_key_hkdf");
+const COUNTER_ONE = Uint8Array.of(0, 0, 0, 1);
+export const PAD_BLOCK = 64;
+
+export interface DerivedAeadKeys {
+  aesKey: Uint8Array;
+  chachaKey: Uint8Array;
+  aesNonce: Uint8Array;
+  chachaNonce: Uint8Array;
+}
+
+/** Keys and nonces of both layers (WIRE-NOTES §6.3, errata 4). */
+export function deriveAeadKeys(messageKey: Uint8Array, nonce: Uint8Array): DerivedAeadKeys {
+  if (messageKey.length !== 32) throw new RangeError("message key must be 32 bytes");
+  if (nonce.length !== 12) throw new RangeError("nonce must be 12 bytes");
+  // One-block Concat KDF (SP 800-56) with SHA-512 over the second half of k.
+  const aesKey = hash("sha512", COUNTER_ONE, messageKey.subarray(16, 32), AES_OTHERINFO).subarray(0, 32);
+  // HKDF-Expand(SHA3-512) over the first half of k, a 16-byte PRK.
+  const chachaKey = hkdfExpandOneBlock("sha3-512", messageKey.subarray(0, 16), CHACHA_INFO, 32);
+  const aesNonce = new Uint8Array(12);
+  const chachaNonce = new Uint8Array(12);
+  for (let i = 0; i < 12; i++) {
+    aesNonce[i] = nonce[i]! ^ messageKey[i]!;
+    chachaNonce[i] = aesNonce[i]! ^ messageKey[20 + i]!;
+  }
+  return { aesKey, chachaKey, aesNonce, chachaNonce };
+}
+
+export function pad(p: Uint8Array): Uint8Array {
+  const v = PAD_BLOCK - (p.length % PAD_BLOCK);
+  const out = new Uint8Array(p.length + v);
+  out.set(p, 0);
+  out.fill(v, p.length);
+  return out;
+}
+
+/** Strict PKCS#7 check (WIRE-NOTES §6.3); returns a view without the padding. */
+export function unpad(p: Uint8Array): Uint8Array {
+  if (p.length === 0 || p.length % PAD_BLOCK !== 0) throw new AuthenticationError("bad padding");
+  const v = p[p.length - 1]!;
+  if (v < 1 || v > PAD_BLOCK) throw new AuthenticationError("bad padding");
+  let bad = 0;
+  for (let i = p.length - v; i < p.length; i++) bad |= p[i]! ^ v;
+  if (bad !== 0) throw new AuthenticationError("bad padding");
+  return p.subarray(0, p.length - v);
+}
+
+export function doubleEncrypt(messageKey: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const k = deriveAeadKeys(messageKey, nonce);
+  const padded = pad(plaintext);
+  try {
+    const inner = gcmsivSeal(k.aesKey, k.aesNonce, padded, aad);
+    return chachaSeal(k.chachaKey, k.chachaNonce, inner, aad);
+  } finally {
+    wipe(padded, k.aesKey, k.chachaKey);
+  }
+}
+
+/** Throws AuthenticationError on any tag or padding failure. */
+export function doubleDecrypt(messageKey: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const k = deriveAeadKeys(messageKey, nonce);
+  try {
+    const inner = chachaOpen(k.chachaKey, k.chachaNonce, ciphertext, aad);
+    return unpad(gcmsivOpen(k.aesKey, k.aesNonce, inner, aad));
+  } finally {
+    wipe(k.aesKey, k.chachaKey);
+  }
+}

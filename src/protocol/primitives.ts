@@ -1,0 +1,178 @@
+// Thin wrappers over the primitives SCP uses, each from a library made for it
+// (DEVELOPERS.md: never a hand-made primitive):
+//   node:crypto (OpenSSL) for SHA-2/SHA-3, HMAC, HKDF, ChaCha20-Poly1305, X25519;
+//   @noble/post-quantum for ML-KEM-1024; @noble/ciphers for AES-256-GCM-SIV
+//   (Node 20's OpenSSL has no GCM-SIV).
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes as nodeRandomBytes,
+  type KeyObject,
+} from "node:crypto";
+import { ml_kem1024 } from "@noble/post-quantum/ml-kem.js";
+import { gcmsiv } from "@noble/ciphers/aes.js";
+import { concatBytes } from "./bytes.js";
+
+export type HashName = "sha256" | "sha512" | "sha3-512";
+
+export function randomBytes(n: number): Uint8Array {
+  const b = nodeRandomBytes(n);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function hash(name: HashName, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHash(name);
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+export function hmac(name: HashName, key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHmac(name, key);
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+/** RFC 5869 HKDF (extract + expand). Every SCP salt is non-empty (WIRE-NOTES §1). */
+export function hkdf(name: HashName, salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  return new Uint8Array(hkdfSync(name, ikm, salt, info, length));
+}
+
+/**
+ * RFC 5869 HKDF-Expand for output up to one hash block, computed as a single
+ * HMAC so that short PRKs work (WIRE-NOTES §6.3: the ChaCha key uses a 16-byte PRK).
+ */
+export function hkdfExpandOneBlock(name: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const block = hmac(name, prk, info, Uint8Array.of(1));
+  if (length > block.length) throw new RangeError("hkdfExpandOneBlock: length exceeds one block");
+  return block.subarray(0, length);
+}
+
+// ---------------------------------------------------------------- X25519
+// Raw keys go through fixed DER wrappers (RFC 8410): importing DER is fast, and
+// it avoids KeyObject.export(jwk), which deadlocked Node 20 here (issue 2 notes).
+const PKCS8_X25519 = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
+const SPKI_X25519 = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
+
+export interface X25519KeyPair {
+  privateKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+export function x25519PrivateKeyObject(priv: Uint8Array): KeyObject {
+  if (priv.length !== 32) throw new RangeError("X25519 private key must be 32 bytes");
+  const der = concatBytes(PKCS8_X25519, priv);
+  try {
+    return createPrivateKey({ key: Buffer.from(der.buffer), format: "der", type: "pkcs8" });
+  } finally {
+    der.fill(0);
+  }
+}
+
+export function x25519PublicKeyObject(pub: Uint8Array): KeyObject {
+  if (pub.length !== 32) throw new RangeError("X25519 public key must be 32 bytes");
+  return createPublicKey({ key: Buffer.from(concatBytes(SPKI_X25519, pub).buffer), format: "der", type: "spki" });
+}
+
+export function x25519Generate(): X25519KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync("x25519", {
+    privateKeyEncoding: { format: "der", type: "pkcs8" },
+    publicKeyEncoding: { format: "der", type: "spki" },
+  });
+  const priv = new Uint8Array(privateKey.subarray(privateKey.length - 32));
+  privateKey.fill(0);
+  return { privateKey: priv, publicKey: new Uint8Array(publicKey.subarray(publicKey.length - 32)) };
+}
+
+export function x25519PublicFromPrivate(priv: Uint8Array): Uint8Array {
+  const spki = createPublicKey(x25519PrivateKeyObject(priv)).export({ format: "der", type: "spki" });
+  return new Uint8Array(spki.subarray(spki.length - 32));
+}
+
+/** X25519 shared secret. Rejects the all-zero output (small-order peer key). */
+export function x25519(priv: Uint8Array | KeyObject, pub: Uint8Array | KeyObject): Uint8Array {
+  const privateKey = priv instanceof Uint8Array ? x25519PrivateKeyObject(priv) : priv;
+  const publicKey = pub instanceof Uint8Array ? x25519PublicKeyObject(pub) : pub;
+  // OpenSSL refuses an all-zero result itself; the error surfaces as a throw.
+  return new Uint8Array(diffieHellman({ privateKey, publicKey }));
+}
+
+// ---------------------------------------------------------------- ML-KEM-1024 (FIPS 203)
+export const MLKEM_PUBLIC_KEY_BYTES = 1568;
+export const MLKEM_CIPHERTEXT_BYTES = 1568;
+
+export interface KemKeyPair {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+/** KeyGen_internal(d, z) with seed = d || z (WIRE-NOTES §5.1, §16). */
+export function mlkemKeygen(seed: Uint8Array = randomBytes(64)): KemKeyPair {
+  return ml_kem1024.keygen(seed);
+}
+
+/** Encaps_internal(ek, m); validates ek (FIPS 203 modulus check) and throws on failure. */
+export function mlkemEncapsulate(publicKey: Uint8Array, m: Uint8Array = randomBytes(32)): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+  if (publicKey.length !== MLKEM_PUBLIC_KEY_BYTES) throw new RangeError("ML-KEM-1024 public key must be 1568 bytes");
+  return ml_kem1024.encapsulate(publicKey, m);
+}
+
+export function mlkemDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  if (cipherText.length !== MLKEM_CIPHERTEXT_BYTES) throw new RangeError("ML-KEM-1024 ciphertext must be 1568 bytes");
+  return ml_kem1024.decapsulate(cipherText, secretKey);
+}
+
+// ---------------------------------------------------------------- AEADs
+export class AuthenticationError extends Error {
+  constructor(message = "authentication failed") {
+    super(message);
+    this.name = "AuthenticationError";
+  }
+}
+
+/** RFC 8439 ChaCha20-Poly1305, natively. Output: ciphertext || 16-byte tag. */
+export function chachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const c = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
+  c.setAAD(aad, { plaintextLength: plaintext.length });
+  const body = c.update(plaintext);
+  c.final();
+  const out = new Uint8Array(body.length + 16);
+  out.set(body, 0);
+  out.set(c.getAuthTag(), body.length);
+  return out;
+}
+
+export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  if (sealed.length < 16) throw new AuthenticationError();
+  const n = sealed.length - 16;
+  const d = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
+  d.setAAD(aad, { plaintextLength: n });
+  d.setAuthTag(sealed.subarray(n));
+  const body = d.update(sealed.subarray(0, n));
+  try {
+    d.final();
+  } catch {
+    body.fill(0);
+    throw new AuthenticationError();
+  }
+  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** RFC 8452 AES-256-GCM-SIV. Output: ciphertext || 16-byte tag. */
+export function gcmsivSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  return gcmsiv(key, nonce, aad).encrypt(plaintext);
+}
+
+export function gcmsivOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  try {
+    return gcmsiv(key, nonce, aad).decrypt(sealed);
+  } catch {
+    throw new AuthenticationError();
+  }
+}

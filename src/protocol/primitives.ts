@@ -166,10 +166,13 @@ export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arra
 
 /** RFC 8452 AES-256-GCM-SIV. Output: ciphertext || 16-byte tag. */
 export function gcmsivSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  // SCP uses AES-256 only (WIRE-NOTES §6.3); noble would also take AES-128 keys.
+  if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
   return gcmsiv(key, nonce, aad).encrypt(plaintext);
 }
 
 export function gcmsivOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+  if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
   try {
     return gcmsiv(key, nonce, aad).decrypt(sealed);
   } catch {

@@ -9,7 +9,7 @@ import { doubleDecrypt, doubleEncrypt } from "./aead.js";
 import { SessionError } from "./errors.js";
 import { sessionFingerprint, type Fingerprint } from "./fingerprint.js";
 import { dhMix, messageKey, ratchet } from "./kdf.js";
-import { hmac, randomBytes, x25519, x25519Generate, x25519PrivateKeyObject, x25519PublicFromPrivate, x25519PublicKeyObject } from "./primitives.js";
+import { hmac, randomBytes, x25519, x25519Ephemeral, x25519PrivateKeyObject, x25519PublicFromPrivate, x25519PublicKeyObject } from "./primitives.js";
 import { MessageType, SAVED_CHAIN_CAPACITY } from "./constants.js";
 import type { JsonObject } from "./pyjson.js";
 
@@ -125,13 +125,13 @@ export class Session {
     if (this.destroyed) throw new SessionError("not_ready", "the session has been closed");
     const n = ++this.messageCounter;
     // Draw order as the reference: ephemeral key, then nonce (§6.2).
-    let ephPriv: Uint8Array;
+    let ephPriv: Uint8Array | KeyObject;
     let eph: Uint8Array;
     if (rnd.ephemeralPrivateKey) {
       ephPriv = Uint8Array.from(rnd.ephemeralPrivateKey);
       eph = x25519PublicFromPrivate(ephPriv);
     } else {
-      const kp = x25519Generate();
+      const kp = x25519Ephemeral();
       ephPriv = kp.privateKey;
       eph = kp.publicKey;
     }
@@ -140,7 +140,8 @@ export class Session {
     const mixed = dhMix(this.sendChainKey, dh, n);
     const key = messageKey(mixed, n);
     const next = ratchet(this.sendChainKey, n);
-    wipe(ephPriv, dh, mixed, this.sendChainKey);
+    if (ephPriv instanceof Uint8Array) wipe(ephPriv);
+    wipe(dh, mixed, this.sendChainKey);
     this.sendChainKey = next;
     return { n, key, eph, nonce };
   }

@@ -18,6 +18,7 @@ import {
 } from "node:crypto";
 import { ml_kem1024 } from "@noble/post-quantum/ml-kem.js";
 import { gcmsiv } from "@noble/ciphers/aes.js";
+import { gcmSivOpenNative, gcmSivSealNative, nativeGcmSivAvailable } from "./gcmsiv.js";
 
 export type HashName = "sha256" | "sha512" | "sha3-512";
 
@@ -169,15 +170,28 @@ export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arra
   return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
 }
 
-/** RFC 8452 AES-256-GCM-SIV. Output: ciphertext || 16-byte tag. */
+/**
+ * RFC 8452 AES-256-GCM-SIV. Output: ciphertext || 16-byte tag. Native
+ * (OpenSSL AES + WebAssembly POLYVAL) by default; PQCHAT_AEAD=noble selects
+ * @noble/ciphers, the reference implementation it is tested against.
+ */
+export const gcmSivBackend: "native" | "noble" =
+  process.env["PQCHAT_AEAD"] === "noble" || !nativeGcmSivAvailable ? "noble" : "native";
+
 export function gcmsivSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   // SCP uses AES-256 only (WIRE-NOTES §6.3); noble would also take AES-128 keys.
   if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
+  if (gcmSivBackend === "native") return gcmSivSealNative(key, nonce, plaintext, aad);
   return gcmsiv(key, nonce, aad).encrypt(plaintext);
 }
 
 export function gcmsivOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
+  if (gcmSivBackend === "native") {
+    const pt = gcmSivOpenNative(key, nonce, sealed, aad);
+    if (!pt) throw new AuthenticationError();
+    return pt;
+  }
   try {
     return gcmsiv(key, nonce, aad).decrypt(sealed);
   } catch {

@@ -39,9 +39,22 @@ export function hmac(name: HashName, key: Uint8Array, ...parts: Uint8Array[]): U
   return new Uint8Array(h.digest());
 }
 
-/** RFC 5869 HKDF (extract + expand). Every SCP salt is non-empty (WIRE-NOTES §1). */
+const HASH_LEN: Record<HashName, number> = { sha256: 32, sha512: 64, "sha3-512": 64 };
+
+/**
+ * RFC 5869 HKDF (extract + expand). Every SCP output fits in one hash block,
+ * where two HMACs are about twice as fast as hkdfSync (issue 5 §2); longer
+ * outputs go to OpenSSL's HKDF. Every SCP salt is non-empty (WIRE-NOTES §1).
+ */
 export function hkdf(name: HashName, salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  return new Uint8Array(hkdfSync(name, ikm, salt, info, length));
+  if (length > HASH_LEN[name] || length <= 0) return new Uint8Array(hkdfSync(name, ikm, salt, info, length));
+  const prk = hmac(name, salt, ikm);
+  const okm = hmac(name, prk, info, Uint8Array.of(1));
+  prk.fill(0);
+  if (length === okm.length) return okm;
+  const out = okm.slice(0, length);
+  okm.fill(0);
+  return out;
 }
 
 /**

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { encodeFrame, FrameDecoder, FrameTooLargeError } from "../src/protocol/frame.js";
 import { messageTypeOf, parseJsonObject, pyFloat, pyjson, type JsonValue } from "../src/protocol/pyjson.js";
 import { compareVersions } from "../src/protocol/constants.js";
-import { concatBytes, toBytes } from "../src/protocol/bytes.js";
+import { b64decodeStrict, concatBytes, toBytes } from "../src/protocol/bytes.js";
 
 test("property: the frame decoder yields the same frames under any split of the stream", () => {
   fc.assert(
@@ -100,4 +100,12 @@ test("version comparison per SPEC §4.2.1", () => {
   assert.equal(compareVersions("6.0.1", "6.0.2"), "patch");
   assert.equal(compareVersions("6.0.1", "6.1.0"), "minor");
   assert.equal(compareVersions("6.0.1", "7.0.0"), "breaking");
+});
+
+test("strict base64 rejects what the lenient decoder would skip", () => {
+  assert.deepEqual(b64decodeStrict("AAEC"), Uint8Array.of(0, 1, 2));
+  assert.deepEqual(b64decodeStrict(""), new Uint8Array(0));
+  for (const bad of ["AAE", "AA=C", "AA EC", "AAEC\n", "AA-_", "AAF=", "A===", "AAEC=", "%%%%"]) {
+    assert.throws(() => b64decodeStrict(bad), TypeError, bad);
+  }
 });

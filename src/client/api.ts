@@ -1,0 +1,111 @@
+// The contract between the client core and its views. ClientCore (core.ts)
+// implements it; the terminal UI, the JSON-lines interface and the GUI bridge
+// use only this.
+import type { ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Room code (JOIN extension, docs/PROTOCOL-EXTENSIONS.md); null = lobby. */
+  room?: string | null;
+}
+
+export interface ClientOptions {
+  /** Absolute or relative; resolved once. Default: process.cwd(). */
+  downloadDir?: string;
+  nickname?: string | null;
+  /** DUMMY_MESSAGE when idle (SPEC §12.2). Default true. */
+  dummyTraffic?: boolean;
+  /** DELIVERY_CONFIRMATION for received texts. Default true. */
+  deliveryReceipts?: boolean;
+  /** Honour the verified peer's NICKNAME_CHANGE. Default true. */
+  allowNicknameChange?: boolean;
+  acceptFiles?: Policy; // default "ask"
+  autoVerify?: Policy; // default "ask"
+  /** gzip level for outgoing files. Default 6. */
+  gzipLevel?: number;
+  /** Largest incoming file accepted. Default 64 GiB. */
+  maxFileSize?: number;
+  /** Send tick (SPEC §12.1). Default 250 ms; tests must not change it for interop runs. */
+  tickMs?: number;
+}
+
+export type ConnectionPhase =
+  | "disconnected"
+  | "connecting"
+  | "waiting_for_peer"
+  | "key_exchange"
+  | "secure" // key exchange complete
+  | "closing";
+
+export interface TransferState extends FileInfo {
+  direction: "in" | "out";
+  status: "offered" | "accepted" | "transferring" | "verifying" | "done" | "failed" | "rejected";
+  bytes: number;
+  total: number;
+  rate: number;
+  path: string | null;
+}
+
+export interface ClientState {
+  phase: ConnectionPhase;
+  host: string | null;
+  port: number | null;
+  room: string | null;
+  server_version: string | null;
+  protocol_version: string;
+  role: "initiator" | "responder" | null;
+  fingerprint: string | null;
+  words: string[] | null;
+  verified: boolean | null; // our answer, null = not answered
+  peer_verified: boolean | null;
+  nickname: string | null;
+  peer_nickname: string | null;
+  message_counter: number;
+  peer_counter: number;
+  rekey: { phase: string; role: string | null };
+  transfers: TransferState[];
+  ephemeral_mode: "OFF" | "GLOBAL" | "LOCAL";
+  settings: { dummy_traffic: boolean; delivery_receipts: boolean; allow_nickname_change: boolean; accept_files: Policy; auto_verify: Policy };
+  download_dir: string;
+}
+
+/** Errors thrown by commands carry a plain-words message for the user. */
+export class CommandError extends Error {
+  /** Set when the refusal has a machine-readable kind (e.g. "text_too_long"). */
+  kind?: ErrorKind;
+  constructor(message: string, kind?: ErrorKind) {
+    super(message);
+    this.name = "CommandError";
+    if (kind !== undefined) this.kind = kind;
+  }
+}
+
+export interface ClientApi {
+  on<K extends ClientEventName>(event: K, listener: (e: ClientEventMap[K]) => void): this;
+  off<K extends ClientEventName>(event: K, listener: (e: ClientEventMap[K]) => void): this;
+
+  /** Resolves once the TCP connection is up (and JOIN sent). Throws CommandError. */
+  connect(opts: ConnectOptions): Promise<void>;
+  /** Answers the current fingerprint, or holds the answer for the next one. Re-verification sends a new KEY_VERIFICATION. */
+  verify(answer: boolean): void;
+  setAutoVerify(value: Policy): void;
+  /** Queues a text; throws CommandError before the exchange completes or when too long for one frame. */
+  sendText(text: string): { message_id: string };
+  /** Prepares (hashes/compresses) and offers a file; resolves with its metadata. */
+  sendFile(path: string, opts?: { compress?: boolean }): Promise<FileInfo>;
+  acceptFile(transferId: string): void;
+  rejectFile(transferId: string, reason?: string): void;
+  setAcceptFiles(value: Policy): void;
+  rekey(): void;
+  /** Answer to a rekey_prompt (unverified peer started a rekey). */
+  answerRekey(accept: boolean): void;
+  setNickname(name: string): void;
+  setEphemeralMode(mode: "OFF" | "LOCAL" | "GLOBAL"): void;
+  setOption(name: "dummy_traffic" | "delivery_receipts" | "allow_nickname_change", value: boolean): void;
+  /** Sends EMERGENCY_CLOSE at once, wipes the session, closes the connection. */
+  emergencyClose(): void;
+  /** Sends CLIENT_DISCONNECT and closes; resolves when the socket is closed. */
+  disconnect(): Promise<void>;
+  state(): ClientState;
+}

@@ -1,0 +1,130 @@
+// One TCP connection to the relay: length-prefixed frames in both directions
+// (WIRE-NOTES §2), a bounded frame decoder (§15.4: the length prefix is checked
+// before anything is allocated), write backpressure and read pausing.
+import * as net from "node:net";
+import { DEFAULT_MAX_FRAME, FrameDecoder, FrameTooLargeError, frameHeader } from "../protocol/index.js";
+
+export interface ConnectionHandlers {
+  onFrame(payload: Uint8Array): void;
+  onFrameTooLarge(err: FrameTooLargeError): void;
+  /** Called once, whatever closed the socket. */
+  onClose(reason: string): void;
+  /** The socket's write buffer drained. */
+  onDrain(): void;
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private _closed = false;
+  private closeReason: string | null = null;
+  private readonly pauseReasons = new Set<string>();
+  readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly handlers: ConnectionHandlers,
+    maxFrame: number,
+  ) {
+    this.decoder = new FrameDecoder({ maxFrame });
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => handlers.onDrain());
+    socket.on("end", () => {
+      this.closeReason ??= "The server closed the connection.";
+      socket.destroy();
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      this.closeReason ??= `Connection error (${err.code ?? err.name}).`;
+    });
+    socket.on("close", () => {
+      this._closed = true;
+      this.resolveClosed();
+      handlers.onClose(this.closeReason ?? "The connection was closed.");
+    });
+  }
+
+  /** Opens the TCP connection; rejects with the socket error. */
+  static open(host: string, port: number, handlers: ConnectionHandlers, maxFrame = DEFAULT_MAX_FRAME): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      const onError = (err: Error) => {
+        socket.destroy();
+        reject(err);
+      };
+      socket.once("error", onError);
+      socket.once("connect", () => {
+        socket.off("error", onError);
+        resolve(new Connection(socket, handlers, maxFrame));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this._closed || this.socket.destroyed;
+  }
+
+  /** Bytes waiting in the socket's write buffer. */
+  get buffered(): number {
+    return this.socket.writableLength;
+  }
+
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
+  /** Writes one frame; false when the connection is gone. Never copies the payload. */
+  write(payload: Uint8Array): boolean {
+    if (this.closed || this.socket.writableEnded) return false;
+    this.socket.cork();
+    this.socket.write(frameHeader(payload.length));
+    this.socket.write(payload);
+    this.socket.uncork();
+    return true;
+  }
+
+  /** Pauses reading for a named reason (e.g. disk writes lagging); reading resumes when no reason is left. */
+  pauseReading(reason: string): void {
+    this.pauseReasons.add(reason);
+    this.socket.pause();
+  }
+
+  resumeReading(reason: string): void {
+    this.pauseReasons.delete(reason);
+    if (this.pauseReasons.size === 0 && !this.closed) this.socket.resume();
+  }
+
+  /** Flushes what was written, then closes; forces the close after `graceMs`. */
+  close(reason: string, graceMs = 1000): void {
+    this.closeReason ??= reason;
+    if (this.closed) return;
+    this.socket.end();
+    const t = setTimeout(() => this.socket.destroy(), graceMs);
+    t.unref();
+  }
+
+  /** Closes at once, dropping anything unsent. */
+  destroy(reason: string): void {
+    this.closeReason ??= reason;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Uint8Array[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) {
+        this.handlers.onFrameTooLarge(err);
+        this.destroy("The server sent a frame larger than allowed.");
+        return;
+      }
+      throw err;
+    }
+    for (const f of frames) {
+      if (this.closed) return;
+      this.handlers.onFrame(f);
+    }
+  }
+}

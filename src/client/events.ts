@@ -1,0 +1,83 @@
+// The typed events the client core emits. Every view (terminal UI, JSON-lines
+// interface, GUI bridge) is a thin layer over these; the JSON-lines interface
+// emits them almost verbatim (docs/JSON-API.md), so names and fields use the
+// same snake_case as that contract.
+import type { Compatibility } from "../protocol/constants.js";
+
+export type Direction = "out" | "in";
+export type Policy = true | false | "ask";
+
+/** Fixed list of error kinds (docs/JSON-API.md). Add new kinds there too. */
+export type ErrorKind =
+  | "rate_limited"
+  | "oversize"
+  | "unexpected_field"
+  | "unexpected_inner_field"
+  | "hmac_failed"
+  | "decrypt_failed"
+  | "replay"
+  | "out_of_window"
+  | "malformed"
+  | "unknown_type"
+  | "bad_filename"
+  | "file_too_large"
+  | "hash_mismatch"
+  | "chunk_rejected"
+  | "version_mismatch"
+  | "server_error"
+  | "protocol_violation"
+  | "connection_error"
+  | "io_error"
+  | "not_allowed"
+  | "text_too_long";
+
+export interface FileInfo {
+  transfer_id: string;
+  filename: string;
+  file_size: number;
+  file_hash: string;
+  total_chunks: number;
+  compressed: boolean;
+  processed_size: number;
+}
+
+export interface ClientEventMap {
+  connected: { host: string; port: number; room: string | null };
+  server_version: { version: string; local_version: string; match: boolean; compatibility: Compatibility };
+  waiting_for_peer: Record<string, never>;
+  key_exchange_started: { role: "initiator" | "responder" };
+  key_exchange_complete: { fingerprint: string; words: string[] };
+  /** Our KEY_VERIFICATION was sent with this answer. */
+  verified: { verified: boolean };
+  peer_verified: { verified: boolean };
+  message: { text: string; nickname: string | null; peer_key_verified: boolean; counter: number };
+  sent: { message_id: string; counter: number };
+  delivered: { message_id: string; counter: number };
+  nickname: { nickname: string; previous: string | null };
+  nickname_ignored: { requested: string; reason: string };
+  ephemeral_mode: { mode: "OFF" | "GLOBAL" | "LOCAL"; owner_id: string | null; by_peer: boolean };
+  file_offer: FileInfo & { direction: "in" };
+  file_offered: FileInfo & { direction: "out"; path: string };
+  file_accepted: { transfer_id: string; direction: Direction };
+  file_rejected: { transfer_id: string; direction: Direction; reason: string };
+  file_progress: { transfer_id: string; direction: Direction; bytes: number; total: number; chunks: number; total_chunks: number; rate: number; eta: number | null };
+  file_sent: { transfer_id: string; direction: "out" };
+  file_complete: { transfer_id: string; direction: "out" };
+  file_received: { transfer_id: string; direction: "in"; path: string; size: number; blake2b: string; hash_ok: boolean };
+  file_receive_failed: { transfer_id: string; direction: "in"; error: string; kind: ErrorKind };
+  file_send_failed: { transfer_id: string; direction: "out"; error: string };
+  rekey_started: { role: "initiator" | "responder" };
+  rekey_done: { role: "initiator" | "responder" };
+  /** An unverified peer asks to rekey; answer with core.answerRekey(). */
+  rekey_prompt: Record<string, never>;
+  voice_call_rejected: { reason: string };
+  emergency_close: Record<string, never>;
+  reset: { reason: string };
+  server_full: Record<string, never>;
+  server_disconnect: { reason: string };
+  server_error: { error: string };
+  disconnected: { emergency?: boolean; reason: string };
+  error: { kind: ErrorKind; text: string };
+}
+
+export type ClientEventName = keyof ClientEventMap;

@@ -1,0 +1,479 @@
+// File transfers in both directions (WIRE-NOTES §8, SPEC §9) on top of the
+// file layer (src/protocol/file): offers, accept/reject, streaming chunk send
+// with socket backpressure, ordered chunk writes with read backpressure, the
+// hash check before FILE_COMPLETE, and clean failure on every path (no
+// `.pqchat-*` temp file survives a failure, a reset or a disconnect).
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  CHUNK_SIZE,
+  FileTransferError,
+  IncomingTransfer,
+  REJECT_REASONS,
+  fileAccept,
+  fileComplete,
+  fileReject,
+  metadataInner,
+  prepareOutgoingFile,
+  validateMetadata,
+  type FileMetadata,
+  type OutgoingFile,
+} from "../protocol/file/index.js";
+import type { JsonObject } from "../protocol/index.js";
+import type { TransferState } from "./api.js";
+import type { ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
+
+/** At most this many incoming transfers (offered or active) at once; further offers are auto-rejected (§15.6). */
+export const MAX_INCOMING = 8;
+/** Pause reading from the socket while this many received chunk bytes wait for the disk. */
+export const WRITE_HIGH_WATER = 8 * CHUNK_SIZE;
+export const WRITE_LOW_WATER = 2 * CHUNK_SIZE;
+/** file_progress at most every this many ms per transfer (plus the final one). */
+export const PROGRESS_INTERVAL_MS = 100;
+
+export interface TransferHost {
+  emit<K extends ClientEventName>(name: K, payload: ClientEventMap[K]): void;
+  error(kind: ErrorKind, text: string): void;
+  /** Queues an inner message on the 250 ms loop; `auto` replies are capped. */
+  queue(obj: JsonObject, opts?: { auto?: boolean; onSent?: (counter: number) => void }): void;
+  /** Encrypts and writes one FILE_CHUNK frame in one synchronous step; false if there is no session/connection. */
+  sendChunk(transferId: string, index: number, data: Uint8Array): boolean;
+  /** Resolves true once a chunk may be written (write buffer low, no rekey hold), false if the session ended. */
+  waitWritable(): Promise<boolean>;
+  pauseReading(reason: string): void;
+  resumeReading(reason: string): void;
+  readonly downloadDir: string;
+  readonly maxFileSize: number;
+  readonly gzipLevel: number;
+}
+
+const info = (m: FileMetadata): FileInfo => ({
+  transfer_id: m.transfer_id,
+  filename: m.filename,
+  file_size: m.file_size,
+  file_hash: m.file_hash,
+  total_chunks: m.total_chunks,
+  compressed: m.compressed,
+  processed_size: m.processed_size,
+});
+
+type OutStatus = "offered" | "accepted" | "transferring" | "verifying" | "done" | "failed" | "rejected";
+interface Outgoing {
+  file: OutgoingFile;
+  meta: FileMetadata;
+  path: string;
+  status: OutStatus;
+  bytes: number;
+  chunks: number;
+  startedAt: number;
+  lastProgress: number;
+  cancelled: boolean;
+}
+
+type InStatus = "offered" | "accepting" | "accepted" | "verifying" | "done" | "failed" | "rejected";
+interface Incoming {
+  t: IncomingTransfer;
+  meta: FileMetadata;
+  status: InStatus;
+  /** FILE_ACCEPT is on the wire: only from then on are chunks taken (§15.20). */
+  acceptSent: boolean;
+  seen: Uint8Array;
+  queuedChunks: number;
+  bytes: number;
+  chunks: number;
+  chain: Promise<void>;
+  startedAt: number;
+  lastProgress: number;
+  ended: boolean;
+  path: string | null;
+}
+
+const now = () => performance.now();
+
+function rate(bytes: number, startedAt: number): number {
+  const s = (now() - startedAt) / 1000;
+  return s > 0 ? Math.round(bytes / s) : 0;
+}
+
+function errorKind(err: unknown): ErrorKind {
+  if (err instanceof FileTransferError) return err.kind;
+  return "io_error";
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : "Unknown error.";
+}
+
+export class Transfers {
+  private readonly out = new Map<string, Outgoing>();
+  private readonly inc = new Map<string, Incoming>();
+  private streamChain: Promise<void> = Promise.resolve();
+  private pendingWriteBytes = 0;
+
+  constructor(private readonly host: TransferHost) {}
+
+  // ------------------------------------------------------------------ state
+
+  /** Bypass of the rate/size limits (§12.2): an outgoing offer pending or active, an incoming one announced or active. */
+  get bypass(): boolean {
+    for (const o of this.out.values()) if (o.status === "offered" || o.status === "accepted" || o.status === "transferring" || o.status === "verifying") return true;
+    for (const i of this.inc.values()) if (!i.ended) return true;
+    return false;
+  }
+
+  /**
+   * Dummies pause (§12.5) on the sending side from FILE_ACCEPT until FILE_COMPLETE
+   * or failure, on the receiving side from accept until done or failure — and
+   * resume afterwards on both sides (unlike the reference receiver, §15.22).
+   */
+  get active(): boolean {
+    for (const o of this.out.values()) if (o.status === "accepted" || o.status === "transferring" || o.status === "verifying") return true;
+    for (const i of this.inc.values()) if (!i.ended && i.status !== "offered") return true;
+    return false;
+  }
+
+  list(): TransferState[] {
+    const res: TransferState[] = [];
+    for (const o of this.out.values()) {
+      res.push({ ...info(o.meta), direction: "out", status: o.status, bytes: o.bytes, total: o.meta.processed_size, rate: o.startedAt ? rate(o.bytes, o.startedAt) : 0, path: o.path });
+    }
+    for (const i of this.inc.values()) {
+      const status: TransferState["status"] = i.status === "accepting" ? "accepted" : i.status === "accepted" ? (i.chunks > 0 ? "transferring" : "accepted") : i.status;
+      res.push({ ...info(i.meta), direction: "in", status, bytes: i.bytes, total: i.meta.processed_size, rate: i.startedAt ? rate(i.bytes, i.startedAt) : 0, path: i.path });
+    }
+    return res;
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /** Prepares (one read: hash + gzip into a temp file) and queues the offer. */
+  async offer(filePath: string, compress: boolean, stillValid: () => boolean = () => true): Promise<FileInfo> {
+    const abs = path.resolve(filePath);
+    const file = await prepareOutgoingFile(abs, { compress, gzipLevel: this.host.gzipLevel, tmpDir: os.tmpdir() });
+    const meta = file.metadata;
+    if (!stillValid()) {
+      // The session ended (or a new peer arrived) while the file was read: never offer it to someone else.
+      await file.cleanup();
+      throw new FileTransferError("io_error", "The session ended while the file was being prepared; offer it again.");
+    }
+    const existing = this.out.get(meta.transfer_id);
+    if (existing && existing.status !== "done" && existing.status !== "failed" && existing.status !== "rejected") {
+      await file.cleanup();
+      throw new FileTransferError("io_error", "This file is already being offered or sent.");
+    }
+    const o: Outgoing = { file, meta, path: abs, status: "offered", bytes: 0, chunks: 0, startedAt: 0, lastProgress: 0, cancelled: false };
+    this.out.set(meta.transfer_id, o);
+    this.host.queue(metadataInner(meta) as unknown as JsonObject);
+    this.host.emit("file_offered", { ...info(meta), direction: "out", path: abs });
+    return info(meta);
+  }
+
+  onAccept(id: string): void {
+    const o = this.out.get(id);
+    if (!o || o.status !== "offered") {
+      this.host.error("protocol_violation", "Ignored a file acceptance for no pending offer.");
+      return;
+    }
+    o.status = "accepted";
+    this.host.emit("file_accepted", { transfer_id: id, direction: "out" });
+    // One stream at a time: the chunks of one transfer go out back to back.
+    this.streamChain = this.streamChain.then(() => this.stream(o));
+  }
+
+  private async stream(o: Outgoing): Promise<void> {
+    if (o.cancelled) return;
+    const id = o.meta.transfer_id;
+    o.status = "transferring";
+    o.startedAt = now();
+    try {
+      for await (const { index, data } of o.file.chunks()) {
+        if (o.cancelled) return;
+        if (!(await this.host.waitWritable()) || o.cancelled) return;
+        if (!this.host.sendChunk(id, index, data)) return; // session gone: failAll reports it
+        o.bytes += data.length;
+        o.chunks++;
+        this.progressOut(o, false);
+      }
+      if (o.cancelled) return;
+      this.progressOut(o, true);
+      o.status = "verifying";
+      this.host.emit("file_sent", { transfer_id: id, direction: "out" });
+      await o.file.cleanup();
+    } catch (err) {
+      if (o.cancelled) return;
+      this.failOut(o, errorText(err), true);
+    }
+  }
+
+  private progressOut(o: Outgoing, final: boolean): void {
+    const t = now();
+    if (!final && t - o.lastProgress < PROGRESS_INTERVAL_MS) return;
+    o.lastProgress = t;
+    this.emitProgress(o.meta, "out", o.bytes, o.chunks, o.startedAt);
+  }
+
+  private emitProgress(m: FileMetadata, direction: Direction, bytes: number, chunks: number, startedAt: number): void {
+    const r = rate(bytes, startedAt);
+    const left = m.processed_size - bytes;
+    this.host.emit("file_progress", {
+      transfer_id: m.transfer_id,
+      direction,
+      bytes,
+      total: m.processed_size,
+      chunks,
+      total_chunks: m.total_chunks,
+      rate: r,
+      eta: left <= 0 ? 0 : r > 0 ? Math.round((left / r) * 10) / 10 : null,
+    });
+  }
+
+  private failOut(o: Outgoing, error: string, tellPeer: boolean): void {
+    if (o.status === "done" || o.status === "failed" || o.status === "rejected") return;
+    o.cancelled = true;
+    o.status = "failed";
+    this.out.delete(o.meta.transfer_id);
+    void o.file.cleanup().catch(() => undefined);
+    if (tellPeer) this.host.queue(fileReject(o.meta.transfer_id, REJECT_REASONS.canceled), { auto: true });
+    this.host.emit("file_send_failed", { transfer_id: o.meta.transfer_id, direction: "out", error });
+  }
+
+  onComplete(id: string): void {
+    const o = this.out.get(id);
+    if (!o || (o.status !== "verifying" && o.status !== "transferring")) {
+      this.host.error("protocol_violation", "Ignored a file completion for no transfer in progress.");
+      return;
+    }
+    if (o.status === "transferring") {
+      this.host.error("protocol_violation", "Ignored a file completion that arrived before all chunks were sent.");
+      return;
+    }
+    o.status = "done";
+    this.out.delete(id);
+    void o.file.cleanup().catch(() => undefined);
+    this.host.emit("file_complete", { transfer_id: id, direction: "out" });
+  }
+
+  /** FILE_REJECT: for our offer (declined, or the receiver failed), else the sender canceled an incoming one. */
+  onReject(id: string, reason: string): void {
+    const o = this.out.get(id);
+    if (o) {
+      o.cancelled = true;
+      o.status = "rejected";
+      this.out.delete(id);
+      void o.file.cleanup().catch(() => undefined);
+      this.host.emit("file_rejected", { transfer_id: id, direction: "out", reason });
+      return;
+    }
+    const i = this.inc.get(id);
+    if (i) {
+      void this.failIn(i, new FileTransferError("io_error", "The sender canceled the transfer."), false, "connection_error");
+      return;
+    }
+    this.host.error("protocol_violation", "Ignored a file rejection for an unknown transfer.");
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  onMetadata(obj: JsonObject, policy: true | false | "ask"): void {
+    let meta: FileMetadata;
+    try {
+      meta = validateMetadata(obj, { maxFileSize: this.host.maxFileSize });
+    } catch (err) {
+      this.host.error(errorKind(err), errorText(err));
+      const tid = obj["transfer_id"];
+      if (typeof tid === "string" && tid.length <= 64) this.host.queue(fileReject(tid, REJECT_REASONS.declined), { auto: true });
+      return;
+    }
+    const id = meta.transfer_id;
+    if (this.inc.has(id)) {
+      this.host.error("protocol_violation", "Ignored a repeated offer for a transfer already in progress.");
+      return;
+    }
+    if (this.inc.size >= MAX_INCOMING) {
+      this.host.error("rate_limited", `Too many file offers at once (at most ${MAX_INCOMING}); one was rejected.`);
+      this.host.queue(fileReject(id, "Too many pending file offers"), { auto: true });
+      return;
+    }
+    let t: IncomingTransfer;
+    try {
+      t = new IncomingTransfer(meta, this.host.downloadDir, { maxFileSize: this.host.maxFileSize });
+    } catch (err) {
+      this.host.error(errorKind(err), errorText(err));
+      this.host.queue(fileReject(id, REJECT_REASONS.declined), { auto: true });
+      return;
+    }
+    const rec: Incoming = {
+      t,
+      meta,
+      status: "offered",
+      acceptSent: false,
+      seen: new Uint8Array(meta.total_chunks),
+      queuedChunks: 0,
+      bytes: 0,
+      chunks: 0,
+      chain: Promise.resolve(),
+      startedAt: 0,
+      lastProgress: 0,
+      ended: false,
+      path: null,
+    };
+    this.inc.set(id, rec);
+    this.host.emit("file_offer", { ...info(meta), direction: "in" });
+    if (policy === true) void this.accept(id);
+    else if (policy === false) this.reject(id, REJECT_REASONS.disabled);
+  }
+
+  hasOffer(id: string): boolean {
+    const i = this.inc.get(id);
+    return !!i && i.status === "offered";
+  }
+
+  /** The local user accepted: create the temp file, then queue FILE_ACCEPT. */
+  async accept(id: string): Promise<void> {
+    const i = this.inc.get(id);
+    if (!i || i.status !== "offered") return;
+    i.status = "accepting";
+    try {
+      await i.t.accept();
+    } catch (err) {
+      await this.failIn(i, err, true);
+      return;
+    }
+    if (i.ended) return;
+    this.host.queue(fileAccept(id), {
+      onSent: () => {
+        if (i.ended) return;
+        i.acceptSent = true;
+        i.status = "accepted";
+        i.startedAt = now();
+        this.host.emit("file_accepted", { transfer_id: id, direction: "in" });
+        // An empty uncompressed file (0 chunks) is complete right away (§15.7).
+        if (i.t.isComplete) i.chain = i.chain.then(() => this.finishIn(i));
+      },
+    });
+  }
+
+  /** The local user declined (or canceled an accepted transfer). */
+  reject(id: string, reason: string): boolean {
+    const i = this.inc.get(id);
+    if (!i || i.ended) return false;
+    i.ended = true;
+    i.status = "rejected";
+    this.inc.delete(id);
+    this.host.queue(fileReject(id, reason), { auto: true });
+    void i.t.abort().then(
+      () => this.host.emit("file_rejected", { transfer_id: id, direction: "in", reason }),
+      () => this.host.emit("file_rejected", { transfer_id: id, direction: "in", reason }),
+    );
+    return true;
+  }
+
+  /** A decrypted FILE_CHUNK (§8.5 step 7). Writes are chained per transfer so they stay ordered. */
+  onChunk(id: string, index: number, data: Uint8Array): void {
+    const i = this.inc.get(id);
+    if (!i || i.ended) {
+      this.host.error("chunk_rejected", "Dropped a file chunk for no active transfer.");
+      return;
+    }
+    if (!i.acceptSent) {
+      // §15.20: never write anything the user has not accepted.
+      this.host.error("chunk_rejected", "Dropped a file chunk for a transfer that was not accepted.");
+      return;
+    }
+    if (i.status !== "accepted") {
+      this.host.error("chunk_rejected", "Dropped a file chunk for a transfer that is already complete.");
+      return;
+    }
+    const m = i.meta;
+    if (!Number.isSafeInteger(index) || index < 0 || index >= m.total_chunks) {
+      void this.failIn(i, new FileTransferError("chunk_rejected", "A file chunk had an index outside the announced range."), true);
+      return;
+    }
+    const expected = index < m.total_chunks - 1 ? CHUNK_SIZE : m.processed_size - index * CHUNK_SIZE;
+    if (data.length !== expected) {
+      void this.failIn(i, new FileTransferError("chunk_rejected", "A file chunk had the wrong length."), true);
+      return;
+    }
+    if (i.seen[index] === 1) {
+      this.host.error("chunk_rejected", "Ignored a duplicate file chunk.");
+      return;
+    }
+    i.seen[index] = 1;
+    i.queuedChunks++;
+    this.addPending(data.length);
+    const last = i.queuedChunks === m.total_chunks;
+    i.chain = i.chain
+      .then(async () => {
+        if (i.ended) return;
+        await i.t.writeChunk(index, data);
+        i.bytes += data.length;
+        i.chunks++;
+        this.progressIn(i, last);
+        if (last && i.t.isComplete) await this.finishIn(i);
+      })
+      .catch((err: unknown) => this.failIn(i, err, true))
+      .finally(() => this.addPending(-data.length));
+  }
+
+  private addPending(n: number): void {
+    this.pendingWriteBytes += n;
+    if (this.pendingWriteBytes >= WRITE_HIGH_WATER) this.host.pauseReading("disk");
+    else if (this.pendingWriteBytes <= WRITE_LOW_WATER) this.host.resumeReading("disk");
+  }
+
+  private progressIn(i: Incoming, final: boolean): void {
+    const t = now();
+    if (!final && t - i.lastProgress < PROGRESS_INTERVAL_MS) return;
+    i.lastProgress = t;
+    this.emitProgress(i.meta, "in", i.bytes, i.chunks, i.startedAt);
+  }
+
+  /** Hash check and atomic move; FILE_COMPLETE only after the hash matched (§8.1). */
+  private async finishIn(i: Incoming): Promise<void> {
+    if (i.ended) return;
+    i.status = "verifying";
+    let res;
+    try {
+      res = await i.t.finish();
+    } catch (err) {
+      await this.failIn(i, err, true);
+      return;
+    }
+    if (i.ended) return;
+    i.ended = true;
+    i.status = "done";
+    i.path = res.path;
+    this.inc.delete(i.meta.transfer_id);
+    this.host.queue(fileComplete(i.meta.transfer_id));
+    this.host.emit("file_received", {
+      transfer_id: i.meta.transfer_id,
+      direction: "in",
+      path: res.path,
+      size: res.size,
+      blake2b: res.blake2b,
+      hash_ok: res.blake2b === i.meta.file_hash,
+    });
+  }
+
+  /** Ends an incoming transfer: temp files removed first, then file_receive_failed. */
+  private async failIn(i: Incoming, err: unknown, tellPeer: boolean, kind?: ErrorKind): Promise<void> {
+    if (i.ended) return;
+    i.ended = true;
+    i.status = "failed";
+    this.inc.delete(i.meta.transfer_id);
+    // Tell a pqchat sender to stop streaming (the reference sends nothing on failure, §8.1; a reject is harmless).
+    if (tellPeer) this.host.queue(fileReject(i.meta.transfer_id, REJECT_REASONS.canceled), { auto: true });
+    await i.t.abort().catch(() => undefined);
+    this.host.emit("file_receive_failed", { transfer_id: i.meta.transfer_id, direction: "in", error: errorText(err), kind: kind ?? errorKind(err) });
+  }
+
+  // ------------------------------------------------------------------ teardown
+
+  /** Reset, disconnect or emergency close: every transfer fails and its temp files go. */
+  async failAll(reason: string): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    for (const o of [...this.out.values()]) this.failOut(o, reason, false);
+    for (const i of [...this.inc.values()]) jobs.push(this.failIn(i, new FileTransferError("io_error", reason), false, "connection_error"));
+    await Promise.allSettled(jobs);
+  }
+}

@@ -1,0 +1,441 @@
+// Load generator for bench/server.ts, run as its own process so that it does
+// not share an event loop (or a CPU) with the server it measures. Loopback only.
+//
+//   node dist/bench/server-load.js pairs  '{"port": P, "pairs": 1000, ...}'
+//   node dist/bench/server-load.js stream '{"port": P, "mode": "scp" | "raw" | "direct", ...}'
+//   node dist/bench/server-load.js idle   '{"port": P, "count": 10000}'
+//   node dist/bench/server-load.js bare-relay
+//
+// Results are printed as one line `RESULT <json>` on stdout; progress goes to stderr.
+import { once } from "node:events";
+import { connect as netConnect, createServer, type AddressInfo, type Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+
+const HOST = "127.0.0.1";
+const now = (): number => performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string): void => void process.stderr.write(`[load] ${msg}\n`);
+
+function frameOf(payload: Buffer | string): Buffer {
+  const p = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
+  const out = Buffer.allocUnsafe(4 + p.length);
+  out.writeUInt32BE(p.length, 0);
+  p.copy(out, 4);
+  return out;
+}
+
+const pyjson = (entries: [string, string | number][]): string =>
+  "{" + entries.map(([k, v]) => `"${k}": ${typeof v === "number" ? v : `"${v}"`}`).join(", ") + "}";
+const INIT = frameOf(
+  pyjson([["version", "6.0.1"], ["type", 5], ["public_key", randomBytes(1568).toString("base64")], ["dh_public_key", randomBytes(32).toString("base64")]]),
+);
+const RESPONSE = frameOf(
+  pyjson([
+    ["version", "6.0.1"], ["type", 4], ["ciphertext", randomBytes(1568).toString("base64")],
+    ["public_key", randomBytes(1568).toString("base64")], ["dh_public_key", randomBytes(32).toString("base64")],
+  ]),
+);
+const KEEPALIVE_RESPONSE = frameOf('{"type": 51}');
+const joinFrame = (room: string): Buffer => frameOf(`{"type": 70, "room": "${room}"}`);
+
+/** An ENCRYPTED_MESSAGE-shaped payload of exactly `size` bytes (what a relay mostly sees). */
+function encryptedLike(size: number): Buffer {
+  const head = '{"type": 10, "counter": 1, "nonce": "AAAAAAAAAAAAAAAA", "ciphertext": "';
+  const tail = '", "dh_public_key": "' + "B".repeat(44) + '", "verification": "' + "C".repeat(88) + '"}';
+  const fill = size - head.length - tail.length;
+  if (fill < 0) throw new Error("frame too small");
+  return Buffer.from(head + "D".repeat(fill) + tail, "latin1");
+}
+
+/**
+ * A client socket with a minimal frame decoder. Payloads are handed to
+ * `onFrame` as views (copies only for frames that straddle reads).
+ */
+class LoadClient {
+  /** Setup phase: frames are queued for next(); the measurement phases replace this handler. */
+  onFrame: (payload: Buffer) => void = (p) => this.enqueue(p);
+  private readonly queue: Buffer[] = [];
+  private waiter: ((f: Buffer) => void) | null = null;
+  private rest: Buffer | null = null;
+  /** Send timestamps of frames in flight towards the partner (FIFO: TCP keeps order). */
+  sent: number[] = [];
+  sentHead = 0;
+  partner: LoadClient | null = null;
+
+  constructor(readonly sock: Socket) {
+    sock.setNoDelay(true);
+    sock.on("data", (chunk: Buffer) => this.feed(chunk));
+    sock.on("error", () => {});
+  }
+
+  static async open(port: number): Promise<LoadClient> {
+    const sock = netConnect({ port, host: HOST });
+    await once(sock, "connect");
+    return new LoadClient(sock);
+  }
+
+  private feed(chunk: Buffer): void {
+    let data = chunk;
+    if (this.rest !== null) {
+      const rest = this.rest;
+      if (rest.length < 4) {
+        data = Buffer.concat([rest, chunk]);
+        this.rest = null;
+      } else {
+        const need = 4 + rest.readUInt32BE(0) - rest.length;
+        if (chunk.length < need) {
+          this.rest = Buffer.concat([rest, chunk]);
+          return;
+        }
+        const whole = Buffer.concat([rest, chunk.subarray(0, need)]);
+        this.rest = null;
+        this.onFrame(whole.subarray(4));
+        data = chunk.subarray(need);
+      }
+    }
+    let i = 0;
+    while (data.length - i >= 4) {
+      const n = data.readUInt32BE(i);
+      if (data.length - i - 4 < n) break;
+      this.onFrame(data.subarray(i + 4, i + 4 + n));
+      i += 4 + n;
+    }
+    if (i < data.length) this.rest = Buffer.from(data.subarray(i));
+  }
+
+  private enqueue(p: Buffer): void {
+    const copy = Buffer.from(p);
+    const w = this.waiter;
+    if (w !== null) {
+      this.waiter = null;
+      w(copy);
+    } else this.queue.push(copy);
+  }
+
+  /** Resolves with the next frame (setup phase only). */
+  next(): Promise<Buffer> {
+    const q = this.queue.shift();
+    if (q !== undefined) return Promise.resolve(q);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  async expect(prefix: string): Promise<Buffer> {
+    for (;;) {
+      const f = await this.next();
+      const t = f.subarray(0, Math.max(12, prefix.length)).toString("latin1");
+      if (t.startsWith('{"type": 44,')) {
+        this.sock.write(KEEPALIVE_RESPONSE);
+        continue;
+      }
+      if (!t.startsWith(prefix)) throw new Error(`expected ${prefix}..., got ${f.subarray(0, 60).toString("latin1")}`);
+      return f;
+    }
+  }
+}
+
+/** Forms `pairs` pairs through the server (rooms, so pairing is deterministic) and completes their exchanges. */
+async function formPairs(port: number, pairs: number, batch = 200): Promise<[LoadClient, LoadClient][]> {
+  const out: [LoadClient, LoadClient][] = [];
+  for (let start = 0; start < pairs; start += batch) {
+    const chunk = await Promise.all(
+      Array.from({ length: Math.min(batch, pairs - start) }, async (_, k) => {
+        const room = `bench-${start + k}`;
+        const a = await LoadClient.open(port);
+        const aGreeting = a.expect('{"type": 41');
+        a.sock.write(joinFrame(room));
+        await aGreeting;
+        const aInitiate = a.expect('{"type": 1,');
+        const b = await LoadClient.open(port);
+        const bGreeting = b.expect('{"type": 41');
+        b.sock.write(joinFrame(room));
+        await bGreeting;
+        await aInitiate;
+        const bInit = b.expect('{"version": "6.0.1", "type": 5');
+        a.sock.write(INIT);
+        await bInit;
+        const aResp = a.expect('{"version": "6.0.1", "type": 4').then(() => a.expect('{"type": 2,'));
+        const bDone = b.expect('{"type": 2,');
+        b.sock.write(RESPONSE);
+        await Promise.all([aResp, bDone]);
+        a.partner = b;
+        b.partner = a;
+        return [a, b] as [LoadClient, LoadClient];
+      }),
+    );
+    out.push(...chunk);
+  }
+  return out;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+// ---------------------------------------------------------------- modes
+
+async function runPairs(cfg: {
+  port: number;
+  pairs: number;
+  frameBytes: number;
+  window: number;
+  warmupSeconds: number;
+  seconds: number;
+  ratePerClient: number;
+  rateSeconds: number;
+}): Promise<unknown> {
+  const t0 = now();
+  const pairs = await formPairs(cfg.port, cfg.pairs);
+  log(`${pairs.length} pairs formed in ${((now() - t0) / 1000).toFixed(1)} s`);
+  const clients = pairs.flat();
+  const frame = frameOf(encryptedLike(cfg.frameBytes));
+
+  let recording = false;
+  let sending = true;
+  let closedLoop = true;
+  let received = 0;
+  let lat: number[] = [];
+  const send = (c: LoadClient): void => {
+    c.sent.push(now());
+    c.sock.write(frame);
+  };
+  for (const c of clients) {
+    c.onFrame = (p) => {
+      if (p.length !== cfg.frameBytes) {
+        if (p.subarray(0, 12).toString("latin1").startsWith('{"type": 44,')) c.sock.write(KEEPALIVE_RESPONSE);
+        return;
+      }
+      const from = c.partner!;
+      const sentAt = from.sent[from.sentHead++]!;
+      if (from.sentHead > 4096) {
+        from.sent = from.sent.slice(from.sentHead);
+        from.sentHead = 0;
+      }
+      if (recording) {
+        received++;
+        lat.push(now() - sentAt);
+      }
+      if (sending && closedLoop) send(from);
+    };
+  }
+
+  // Phase 1: saturation, closed loop with `window` frames in flight per direction.
+  for (const c of clients) for (let k = 0; k < cfg.window; k++) send(c);
+  await sleep(cfg.warmupSeconds * 1000);
+  recording = true;
+  const m0 = now();
+  await sleep(cfg.seconds * 1000);
+  const elapsed = (now() - m0) / 1000;
+  recording = false;
+  const satLat = Float64Array.from(lat).sort();
+  const saturated = {
+    framesPerSec: received / elapsed,
+    payloadMBps: (received * cfg.frameBytes) / elapsed / 1e6,
+    p50ms: percentile(satLat, 50),
+    p99ms: percentile(satLat, 99),
+    samples: satLat.length,
+  };
+  sending = false;
+  closedLoop = false;
+  // Let everything in flight arrive.
+  const inFlight = (): number => clients.reduce((s, c) => s + (c.sent.length - c.sentHead), 0);
+  for (let i = 0; i < 100 && inFlight() > 0; i++) await sleep(50);
+
+  // Phase 2: fixed offered rate (open loop), spread evenly over time.
+  lat = [];
+  received = 0;
+  recording = true;
+  sending = true;
+  const tickMs = 1;
+  const perTick = (clients.length * cfg.ratePerClient * tickMs) / 1000;
+  let cursor = 0;
+  let credit = 0;
+  const r0 = now();
+  let last = now();
+  const timer = setInterval(() => {
+    // Credit by elapsed time (timers fire late under load), sent as evenly as the timer allows.
+    const t = now();
+    credit += (perTick * (t - last)) / tickMs;
+    last = t;
+    while (credit >= 1) {
+      send(clients[cursor]!);
+      cursor = (cursor + 1) % clients.length;
+      credit -= 1;
+    }
+  }, tickMs);
+  await sleep(cfg.rateSeconds * 1000);
+  clearInterval(timer);
+  const rElapsed = (now() - r0) / 1000;
+  for (let i = 0; i < 100 && inFlight() > 0; i++) await sleep(20);
+  recording = false;
+  const rateLat = Float64Array.from(lat).sort();
+  const atRate = {
+    offeredPerSec: clients.length * cfg.ratePerClient,
+    framesPerSec: received / rElapsed,
+    p50ms: percentile(rateLat, 50),
+    p99ms: percentile(rateLat, 99),
+    samples: rateLat.length,
+  };
+  for (const c of clients) c.sock.destroy();
+  return { pairs: pairs.length, saturated, atRate };
+}
+
+async function runStream(cfg: {
+  port: number;
+  mode: "scp" | "raw" | "direct";
+  frameBytes: number;
+  warmupSeconds: number;
+  seconds: number;
+}): Promise<unknown> {
+  let sender: Socket;
+  let receiver: Socket;
+  let closeServer: (() => void) | null = null;
+  if (cfg.mode === "scp") {
+    const [a, b] = (await formPairs(cfg.port, 1))[0]!;
+    sender = a.sock;
+    receiver = b.sock;
+    sender.removeAllListeners("data");
+    receiver.removeAllListeners("data");
+  } else if (cfg.mode === "raw") {
+    // Through the bare relay: it pipes the first connection to the second.
+    sender = (await LoadClient.open(cfg.port)).sock;
+    receiver = (await LoadClient.open(cfg.port)).sock;
+    sender.removeAllListeners("data");
+    receiver.removeAllListeners("data");
+    await sleep(100);
+  } else {
+    // Direct: sender -> receiver, no relay at all.
+    const srv = createServer();
+    srv.listen(0, HOST);
+    await once(srv, "listening");
+    const accepted = once(srv, "connection");
+    sender = netConnect({ port: (srv.address() as AddressInfo).port, host: HOST });
+    await once(sender, "connect");
+    receiver = (await accepted)[0] as Socket;
+    closeServer = () => srv.close();
+  }
+  let bytes = 0;
+  let recording = false;
+  receiver.on("data", (chunk: Buffer) => {
+    if (recording) bytes += chunk.length;
+  });
+  const body = randomBytes(cfg.frameBytes);
+  body[0] = 0; // FILE_CHUNK-like: counter < 2^24, never parsed
+  const frame = frameOf(body);
+  let sending = true;
+  const pump = (): void => {
+    while (sending) {
+      if (!sender.write(frame)) {
+        sender.once("drain", pump);
+        return;
+      }
+    }
+  };
+  pump();
+  await sleep(cfg.warmupSeconds * 1000);
+  recording = true;
+  const t0 = now();
+  await sleep(cfg.seconds * 1000);
+  const elapsed = (now() - t0) / 1000;
+  recording = false;
+  sending = false;
+  sender.destroy();
+  receiver.destroy();
+  closeServer?.();
+  return { mode: cfg.mode, MBps: bytes / elapsed / 1e6, frames: bytes / (cfg.frameBytes + 4) / elapsed };
+}
+
+async function runIdle(cfg: { port: number; count: number; batch: number }): Promise<void> {
+  const clients: LoadClient[] = [];
+  const t0 = now();
+  for (let start = 0; start < cfg.count; start += cfg.batch) {
+    const got = await Promise.all(
+      Array.from({ length: Math.min(cfg.batch, cfg.count - start) }, async () => {
+        const c = await LoadClient.open(cfg.port);
+        await c.expect('{"type": 41'); // reference-style: no JOIN, lobbied after the join wait
+        c.onFrame = (p) => {
+          if (p.subarray(0, 12).toString("latin1").startsWith('{"type": 44,')) c.sock.write(KEEPALIVE_RESPONSE);
+        };
+        return c;
+      }),
+    );
+    clients.push(...got);
+  }
+  log(`${clients.length} idle connections open in ${((now() - t0) / 1000).toFixed(1)} s`);
+  process.stdout.write(`READY ${clients.length}\n`);
+  // Stay until told to go (stdin closes or a signal arrives).
+  await new Promise<void>((resolve) => {
+    process.stdin.on("end", resolve);
+    process.stdin.on("close", resolve);
+    process.on("SIGTERM", resolve);
+    process.stdin.resume();
+  });
+  for (const c of clients) c.sock.destroy();
+}
+
+function runBareRelay(): void {
+  // The simplest possible relay: connection 2k is piped to 2k+1 and back.
+  let waiting: Socket | null = null;
+  const srv = createServer((s) => {
+    s.setNoDelay(true);
+    s.on("error", () => {});
+    if (waiting === null) {
+      waiting = s;
+      s.pause();
+      return;
+    }
+    const a = waiting;
+    waiting = null;
+    a.pipe(s);
+    s.pipe(a);
+    a.resume();
+  });
+  srv.listen(0, HOST, () => {
+    process.stdout.write(`listening on ${HOST}:${(srv.address() as AddressInfo).port}\n`);
+  });
+  process.on("SIGTERM", () => process.exit(0));
+}
+
+async function main(): Promise<void> {
+  const [mode, json] = process.argv.slice(2);
+  const cfg = JSON.parse(json ?? "{}") as Record<string, unknown>;
+  let result: unknown;
+  switch (mode) {
+    case "pairs":
+      result = await runPairs({
+        port: cfg["port"] as number,
+        pairs: (cfg["pairs"] as number) ?? 1000,
+        frameBytes: (cfg["frameBytes"] as number) ?? 1024,
+        window: (cfg["window"] as number) ?? 4,
+        warmupSeconds: (cfg["warmupSeconds"] as number) ?? 1,
+        seconds: (cfg["seconds"] as number) ?? 5,
+        ratePerClient: (cfg["ratePerClient"] as number) ?? 5,
+        rateSeconds: (cfg["rateSeconds"] as number) ?? 3,
+      });
+      break;
+    case "stream":
+      result = await runStream({
+        port: (cfg["port"] as number) ?? 0,
+        mode: (cfg["mode"] as "scp" | "raw" | "direct") ?? "scp",
+        frameBytes: (cfg["frameBytes"] as number) ?? 1048576,
+        warmupSeconds: (cfg["warmupSeconds"] as number) ?? 0.5,
+        seconds: (cfg["seconds"] as number) ?? 3,
+      });
+      break;
+    case "idle":
+      await runIdle({ port: cfg["port"] as number, count: (cfg["count"] as number) ?? 10000, batch: 500 });
+      return;
+    case "bare-relay":
+      runBareRelay();
+      return;
+    default:
+      throw new Error(`unknown mode ${mode ?? "(none)"}`);
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[load] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

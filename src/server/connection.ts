@@ -1,0 +1,84 @@
+// Per-connection state of the relay. Kept deliberately small: 10,000 idle
+// connections must fit in well under 200 MB, so there are no per-connection
+// buffers beyond the slices of a frame in progress, and timers are created
+// only while they are needed (except the keepalive interval).
+import type { Socket } from "node:net";
+import { FrameReader, type FrameHandler } from "./frame-reader.js";
+import type { Pair } from "./pairing.js";
+
+export type ConnectionState =
+  /** Accepted, waiting (briefly) for a JOIN before it is registered. */
+  | "pending"
+  /** In a room or the lobby: waiting for a partner or paired. */
+  | "registered"
+  /** Being closed: nothing more is read or relayed. */
+  | "closing";
+
+export class Connection {
+  state: ConnectionState = "pending";
+  /** Room code, or LOBBY; meaningful once registered. */
+  room = "";
+  pair: Pair | null = null;
+  readonly reader: FrameReader;
+
+  /** Unexpected messages so far (the 10th disconnects, like the reference). */
+  unexpected = 0;
+  /** A frame was received already (a JOIN is only valid as the first frame). */
+  sawFrame = false;
+  /**
+   * Nothing but SERVER_VERSION_INFO / KEEP_ALIVE was sent to this client yet,
+   * so a late JOIN can still move it out of the lobby without confusing it.
+   */
+  greetedOnly = true;
+
+  keepaliveOutstanding = false;
+  keepaliveFailures = 0;
+  keepaliveTimer: NodeJS.Timeout | null = null;
+  joinTimer: NodeJS.Timeout | null = null;
+  frameTimer: NodeJS.Timeout | null = null;
+  closeTimer: NodeJS.Timeout | null = null;
+  /** When the frame now in progress started (ms, performance.now()). */
+  partialSince = 0;
+  /** reader.completed when partialSince was last set (a change means a new frame began). */
+  partialSeq = -1;
+  /** Reading is paused because the partner's write buffer is over the high-water mark. */
+  backpressured = false;
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket,
+    maxFrame: number,
+    onFrame: FrameHandler,
+  ) {
+    this.reader = new FrameReader(maxFrame, onFrame);
+  }
+
+  get open(): boolean {
+    return this.state !== "closing";
+  }
+
+  /** Writes one pre-encoded frame (prefix included). */
+  send(frame: Buffer): void {
+    if (this.state !== "closing") this.socket.write(frame);
+  }
+
+  /** Writes a frame given as wire slices, in one syscall when it has several. */
+  sendWire(wire: Buffer[]): void {
+    if (this.state === "closing") return;
+    const s = this.socket;
+    if (wire.length === 1) {
+      s.write(wire[0]!);
+      return;
+    }
+    s.cork();
+    for (const part of wire) s.write(part);
+    s.uncork();
+  }
+
+  clearTimers(): void {
+    if (this.keepaliveTimer !== null) clearInterval(this.keepaliveTimer);
+    if (this.joinTimer !== null) clearTimeout(this.joinTimer);
+    if (this.frameTimer !== null) clearTimeout(this.frameTimer);
+    this.keepaliveTimer = this.joinTimer = this.frameTimer = null;
+  }
+}

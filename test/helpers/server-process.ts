@@ -1,0 +1,158 @@
+// Spawns a real `pqchat server` process for tests (and benchmarks):
+//
+//   const server = await startServer(["--max-clients", "6"]);
+//   const a = await server.connect("A");   // a RawClient
+//   ...
+//   await server.stop();                   // SIGTERM, waits for exit
+//
+// The server listens on 127.0.0.1 with a free port (--port 0); startServer()
+// resolves once its `listening on HOST:PORT` line appeared on stdout. Its
+// stderr (the log) is collected for assertions. Servers that a test forgets to
+// stop are killed when the test process exits.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { RawClient } from "./raw-client.js";
+
+/** dist/src/cli/main.js, resolved from this compiled file (dist/test/helpers/). */
+export const MAIN_JS = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerHandle {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<ExitStatus>;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  /** Everything the server wrote to stdout so far. */
+  stdout(): string;
+  /** A raw frame client connected to this server. */
+  connect(label?: string): Promise<RawClient>;
+  /** Resident set size of the server process in bytes (Linux /proc). */
+  rssBytes(): number;
+  /** Sends `signal` (default SIGTERM) and waits for exit; SIGKILL after `timeoutMs`. Idempotent. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitStatus>;
+}
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const p of running) p.kill("SIGKILL");
+});
+
+/**
+ * Preloaded into every spawned server: when the test process dies without
+ * stopping it (killed by a signal, so no "exit" handler ran), the server's
+ * stdin pipe closes and the server shuts down gracefully instead of lingering
+ * as an orphan. The pipe is unref'd so it never keeps the server alive.
+ */
+const WATCHDOG =
+  "data:text/javascript," +
+  encodeURIComponent(
+    'process.stdin.on("end", () => process.kill(process.pid, "SIGTERM"));' +
+      'process.stdin.on("error", () => {});' +
+      "process.stdin.resume();" +
+      "process.stdin.unref();",
+  );
+
+/** Starts `node dist/src/cli/main.js server --host 127.0.0.1 --port 0 ...args`. */
+export function startServer(
+  args: readonly string[] = [],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
+): Promise<ServerHandle> {
+  const proc = spawn(
+    process.execPath,
+    ["--import", WATCHDOG, ...(opts.nodeArgs ?? []), MAIN_JS, "server", "--host", "127.0.0.1", "--port", "0", ...args],
+    { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env },
+  );
+  running.add(proc);
+  let out = "";
+  let err = "";
+  proc.stdout.setEncoding("utf8");
+  proc.stderr.setEncoding("utf8");
+  proc.stderr.on("data", (d: string) => (err += d));
+  const exited = new Promise<ExitStatus>((resolve) => {
+    proc.once("exit", (code, signal) => {
+      running.delete(proc);
+      resolve({ code, signal });
+    });
+  });
+
+  return new Promise<ServerHandle>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`server did not print its listening line within ${opts.timeoutMs ?? 10000} ms; stderr: ${err}`));
+    }, opts.timeoutMs ?? 10000);
+    void exited.then((st) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${st.code}, signal ${st.signal}); stderr: ${err}`));
+    });
+    let found = false;
+    proc.stdout.on("data", (d: string) => {
+      out += d;
+      if (found) return;
+      const m = /^listening on (\[[^\]]+\]|[^\s:]+):(\d+)$/m.exec(out);
+      if (!m) return;
+      found = true;
+      clearTimeout(timer);
+      const host = m[1]!.replace(/^\[|\]$/g, "");
+      const port = Number(m[2]);
+      let stopping: Promise<ExitStatus> | null = null;
+      resolve({
+        proc,
+        pid: proc.pid!,
+        host,
+        port,
+        exited,
+        stderr: () => err,
+        stdout: () => out,
+        connect: (label?: string) => RawClient.connect(port, host, label === undefined ? {} : { label }),
+        rssBytes: () => rssOf(proc.pid!),
+        stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 5000): Promise<ExitStatus> {
+          if (stopping) return stopping;
+          if (proc.exitCode !== null || proc.signalCode !== null) return (stopping = exited);
+          proc.kill(signal);
+          const kill = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+          stopping = exited.finally(() => clearTimeout(kill));
+          return stopping;
+        },
+      });
+    });
+  });
+}
+
+/** VmRSS of a process in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** Runs `node dist/src/cli/main.js ...args` to completion (for --help / usage tests). */
+export function runCli(
+  args: readonly string[],
+  timeoutMs = 10000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    proc.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`pqchat ${args.join(" ")} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

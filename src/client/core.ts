@@ -19,6 +19,7 @@ import {
   HandshakeError,
   clientDisconnect,
   compareVersions,
+  isValidRoomCode,
   join,
   keepAliveResponse,
   keyVerification,
@@ -34,7 +35,7 @@ import { DEFAULT_MAX_FILE_SIZE } from "../protocol/file/index.js";
 import { CommandError, type ClientApi, type ClientOptions, type ClientState, type ConnectOptions, type ConnectionPhase } from "./api.js";
 import { Connection } from "./connection.js";
 import type { ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
-import { RateLimiter, checkInner, classifyFrame, isKeepAlive, oversizeUnbypassed } from "./inbound.js";
+import { RateLimiter, checkInner, classifyFrame, isKeepAlive, isServerControl, oversizeUnbypassed } from "./inbound.js";
 import { RekeyFlow } from "./rekey-flow.js";
 import { Sender } from "./sender.js";
 import { Transfers } from "./transfers.js";
@@ -189,7 +190,9 @@ export class ClientCore extends EventEmitter implements ClientApi {
     if (typeof host !== "string" || host === "") throw new CommandError("A host is required.");
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CommandError("The port must be a number from 1 to 65535.");
     const room = opts.room ?? null;
-    if (room !== null && (typeof room !== "string" || room === "" || room.length > 256)) throw new CommandError("The room code must be 1 to 256 characters.");
+    if (room !== null && !isValidRoomCode(room)) {
+      throw new CommandError("The room code must be 1 to 64 letters, digits, '-' or '_'.");
+    }
     this.phase = "connecting";
     this.host = host;
     this.port = port;
@@ -488,8 +491,13 @@ export class ClientCore extends EventEmitter implements ClientApi {
         conn?.write(keepAliveResponse());
         return;
       }
+      // The limiter guards against a flooding peer. Before the session is
+      // secure only the server and the handshake speak, and the server's own
+      // control frames must never be lost to it (a RESET, INITIATE and the
+      // handshake can land in one second when a peer leaves and another joins).
+      const limited = this.phase === "secure" && !isServerControl(payload);
       if (!this.bypass) {
-        if (!this.limiter.allow()) {
+        if (limited && !this.limiter.allow()) {
           this.reportError("rate_limited", "Dropped a message: more than 5 messages in one second.");
           return;
         }

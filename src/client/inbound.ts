@@ -5,6 +5,7 @@
 import {
   MAX_UNBYPASSED_FRAME,
   MessageType,
+  SERVER_CONTROL_TYPES,
   isKnownType,
   messageTypeOf,
   parseJsonObject,
@@ -21,10 +22,11 @@ export const RATE_WINDOW_MS = 1000;
 /**
  * Fixed one-second window as the reference: when ≥ 1 s passed since the window
  * start, a new window starts now with count 0; the 6th frame in a window is
- * dropped. Every frame counts, server frames included (reference behaviour),
- * except the server's KEEP_ALIVE, which the core answers before consulting the
- * limiter (a dropped keepalive would count towards the server's keepalive
- * timeout — the reference bug WIRE-NOTES §15.12).
+ * dropped. The reference counts every frame, server frames included; we count
+ * only the peer's traffic once the session is secure: server control frames
+ * (KEEP_ALIVE above all — a dropped one counts towards the server's keepalive
+ * timeout, the reference bug WIRE-NOTES §15.12) and the handshake are never
+ * dropped by it. The limiter protects against a flooding peer, not the relay.
  */
 export class RateLimiter {
   private windowStart = -Infinity;
@@ -90,6 +92,14 @@ export function isKeepAlive(payload: Uint8Array): boolean {
   const obj = parseJsonObject(payload);
   if (!obj || messageTypeOf(obj, true) !== MessageType.KEEP_ALIVE) return false;
   return unexpectedOuterField(MessageType.KEEP_ALIVE, obj) === null;
+}
+
+/** A small plaintext frame of a server-control type (1–3, 40–44): exempt from the limiter. */
+export function isServerControl(payload: Uint8Array): boolean {
+  if (payload.length > 512 || payload[0] !== 0x7b) return false;
+  const obj = parseJsonObject(payload);
+  const type = obj ? messageTypeOf(obj, true) : null;
+  return type !== null && SERVER_CONTROL_TYPES.has(type);
 }
 
 export type InnerChecked =

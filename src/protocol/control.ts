@@ -39,6 +39,13 @@ export const keepAliveResponse = (): Uint8Array => toBytes(pyjson({ type: Messag
 export const clientDisconnect = (): Uint8Array => toBytes(pyjson({ type: MessageType.CLIENT_DISCONNECT }));
 export const keyVerification = (verified: boolean): Uint8Array =>
   toBytes(pyjson({ type: MessageType.KEY_VERIFICATION, verified }));
+/** Room codes of the JOIN extension (docs/PROTOCOL-EXTENSIONS.md). */
+export const ROOM_CODE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isValidRoomCode(room: unknown): room is string {
+  return typeof room === "string" && ROOM_CODE_PATTERN.test(room);
+}
+
 /** pqchat extension: room code, sent first by our clients (docs/PROTOCOL-EXTENSIONS.md). */
 export const join = (room: string): Uint8Array => toBytes(pyjson({ type: MessageType.JOIN, room }));
 

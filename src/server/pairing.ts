@@ -1,6 +1,7 @@
 // Rooms, the lobby and pairs. Pure bookkeeping; the relay decides what to send.
 import { MessageType } from "../protocol/constants.js";
 import { parseJsonObject } from "../protocol/pyjson.js";
+import { isValidRoomCode } from "../protocol/control.js";
 import type { Connection } from "./connection.js";
 
 /**
@@ -9,8 +10,6 @@ import type { Connection } from "./connection.js";
  */
 export const LOBBY = "";
 
-/** Room codes of the JOIN extension (docs/PROTOCOL-EXTENSIONS.md). */
-export const ROOM_CODE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** A JOIN frame is tiny; anything larger is not a valid JOIN. */
 export const MAX_JOIN_FRAME = 1024;
 
@@ -23,7 +22,7 @@ export function parseJoin(payload: Uint8Array): string | null {
   const obj = parseJsonObject(payload);
   if (obj === null || obj["type"] !== MessageType.JOIN) return null;
   const room = obj["room"];
-  return typeof room === "string" && ROOM_CODE_PATTERN.test(room) ? room : null;
+  return isValidRoomCode(room) ? room : null;
 }
 
 /** One session: two clients whose traffic is relayed to each other. */

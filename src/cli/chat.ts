@@ -1,5 +1,151 @@
-import { UsageError } from "./args.js";
+// `pqchat chat`: the terminal client, or with --json the JSON-lines interface
+// for scripts (docs/JSON-API.md). Both are thin views over the client core.
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { ClientApi, ClientOptions, ConnectOptions } from "../client/api.js";
+import { ClientCore } from "../client/core.js";
+import type { Policy } from "../client/events.js";
+import { NICKNAME_MAX, PROTOCOL_VERSION } from "../protocol/constants.js";
+import { parseHostPort, parseIntFlag, UsageError } from "./args.js";
 
-export async function runChat(_argv: string[]): Promise<number> {
-  throw new UsageError("'pqchat chat' is not available in this build yet");
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 16384;
+/** Room codes the pqchat relay accepts (docs/PROTOCOL-EXTENSIONS.md §1). */
+export const ROOM_CODE = /^[A-Za-z0-9_-]{1,64}$/;
+
+const HELP = `Usage: pqchat chat [host[:port]] [options]
+
+End-to-end encrypted post-quantum chat (Secure Chat Protocol ${PROTOCOL_VERSION}) with the
+one other person connected to the same server. Default server: ${DEFAULT_HOST}:${DEFAULT_PORT}.
+
+Options:
+  --room CODE              join a room on the server (pqchat servers only)
+  --nick NAME              your nickname, up to ${NICKNAME_MAX} characters
+  --download-dir DIR       where received files go (default: the current directory)
+  --accept-files MODE      incoming files: ask (default), yes (accept all), no (reject all)
+  --gzip-level N           gzip level 0-9 for files you send (default 6)
+  --no-dummy               do not send dummy traffic while idle
+  --json                   JSON-lines interface on stdin/stdout for scripts (docs/JSON-API.md);
+                           without a host it waits for a "connect" command
+  -h, --help               show this help
+
+In the terminal client, type /help for the commands. Ctrl-X is the panic key
+(emergency close: the session is wiped at once on both sides); Ctrl-C, Ctrl-D
+or /quit leave cleanly.`;
+
+export interface ChatArgs {
+  connect: ConnectOptions | null;
+  /** --room: the room of the start-up connection, and of a later JSON `connect` that names none. */
+  room: string | null;
+  json: boolean;
+  options: ClientOptions & { downloadDir: string };
+}
+
+function policyFlag(text: string, flag: string): Policy {
+  if (text === "yes") return true;
+  if (text === "no") return false;
+  if (text === "ask") return "ask";
+  throw new UsageError(`${flag}: expected yes, no or ask, got "${text}"`);
+}
+
+/** Parses the argv of `pqchat chat`; null means --help was shown. */
+export function parseChatArgs(argv: string[]): ChatArgs | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        room: { type: "string" },
+        nick: { type: "string" },
+        "download-dir": { type: "string" },
+        "accept-files": { type: "string" },
+        "gzip-level": { type: "string" },
+        "no-dummy": { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(parseArgsMessage(err));
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  if (parsed.positionals.length > 1) {
+    throw new UsageError(`expected at most one host[:port], got "${parsed.positionals.join(" ")}" (try 'pqchat chat --help')`);
+  }
+  const target = parsed.positionals[0];
+  if (target !== undefined && target.trim() === "") throw new UsageError("host must not be empty");
+  const json = v.json === true;
+  let connect: ConnectOptions | null = null;
+  if (target !== undefined || !json) {
+    const hp = target === undefined ? { host: DEFAULT_HOST, port: DEFAULT_PORT } : parseHostPort(target, DEFAULT_PORT);
+    connect = { host: hp.host, port: hp.port, room: null };
+  }
+  if (v.room !== undefined) {
+    if (!ROOM_CODE.test(v.room)) throw new UsageError("--room: 1 to 64 characters of A-Z a-z 0-9 _ -");
+    if (connect) connect.room = v.room;
+  }
+  if (v.nick !== undefined) {
+    if (v.nick.trim() === "") throw new UsageError("--nick: must not be empty");
+    if ([...v.nick].length > NICKNAME_MAX) throw new UsageError(`--nick: at most ${NICKNAME_MAX} characters`);
+  }
+  const downloadDir = resolve(v["download-dir"] ?? process.cwd());
+  let isDir = false;
+  try {
+    isDir = statSync(downloadDir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new UsageError(`--download-dir: ${downloadDir} is not a directory`);
+  const options: ChatArgs["options"] = {
+    downloadDir,
+    nickname: v.nick ?? null,
+    dummyTraffic: v["no-dummy"] !== true,
+    acceptFiles: v["accept-files"] === undefined ? "ask" : policyFlag(v["accept-files"], "--accept-files"),
+  };
+  if (v["gzip-level"] !== undefined) options.gzipLevel = parseIntFlag(v["gzip-level"], "--gzip-level", 0, 9);
+  return { connect, room: v.room ?? null, json, options };
+}
+
+/** Turns node:util parseArgs errors into one short line. */
+function parseArgsMessage(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  const msg = err instanceof Error ? err.message : String(err);
+  const opt = /'(-{1,2}[^' ]+)/.exec(msg)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${opt ?? ""} (try 'pqchat chat --help')`.replace("  ", " ");
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return opt && /argument missing/.test(msg) ? `${opt} needs a value` : `${opt ?? "option"}: ${msg.split(".")[0]}`;
+  }
+  return msg.split("\n")[0] ?? msg;
+}
+
+export function createCore(options: ClientOptions): ClientApi {
+  return new ClientCore(options);
+}
+
+export async function runChat(argv: string[]): Promise<number> {
+  const args = parseChatArgs(argv);
+  if (!args) {
+    process.stdout.write(HELP + "\n");
+    return 0;
+  }
+  let code: number;
+  if (args.json) {
+    const { runJsonApi } = await import("./json-api.js");
+    code = await runJsonApi({ createCore, options: args.options, connect: args.connect, defaultRoom: args.room });
+  } else {
+    const { runTui } = await import("./tui.js");
+    code = await runTui({ createCore, options: args.options, connect: args.connect! });
+  }
+  // Everything is closed by now and the process ends on its own. Should a
+  // handle we do not own (a socket or timer in a dependency) still be open,
+  // do not hang: say so and exit anyway.
+  setTimeout(() => {
+    process.stderr.write("pqchat: forcing exit: a handle was still open after shutdown\n");
+    process.exit(code);
+  }, 2000).unref();
+  return code;
 }

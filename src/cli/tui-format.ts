@@ -1,0 +1,205 @@
+// Pure formatting for the terminal client: colours, sizes, rates, progress
+// bars and the status line. No I/O here, so it is easy to test.
+import type { ConnectionPhase } from "../client/api.js";
+import { sanitizeInline } from "./sanitize.js";
+
+export interface Palette {
+  enabled: boolean;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+  /** White on red, bold: the UNVERIFIED badge. */
+  alarm(s: string): string;
+}
+
+export function palette(enabled: boolean): Palette {
+  const wrap = (open: string, close: string) => (s: string) => (enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  return {
+    enabled,
+    red: wrap("31", "39"),
+    green: wrap("32", "39"),
+    yellow: wrap("33", "39"),
+    cyan: wrap("36", "39"),
+    dim: wrap("2", "22"),
+    bold: wrap("1", "22"),
+    alarm: wrap("1;97;41", "0"),
+  };
+}
+
+/** Colours only when stdout is a terminal and NO_COLOR is unset or empty (https://no-color.org). */
+export function colourWanted(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === "");
+}
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return "?";
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** Bytes per second -> "12.3 MB/s" (decimal megabytes, as transfer rates usually are). */
+export function formatRate(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return "-- MB/s";
+  const mb = bytesPerSecond / 1e6;
+  return `${mb < 10 ? mb.toFixed(2) : mb.toFixed(1)} MB/s`;
+}
+
+export function formatEta(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "ETA --";
+  const s = Math.ceil(seconds);
+  if (s < 60) return `ETA ${s}s`;
+  if (s < 3600) return `ETA ${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `ETA ${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+export function percent(bytes: number, total: number): number {
+  if (total <= 0) return bytes > 0 ? 100 : 0;
+  return Math.max(0, Math.min(100, Math.floor((bytes * 100) / total)));
+}
+
+export function progressBar(bytes: number, total: number, width = 20): string {
+  const filled = Math.round((percent(bytes, total) / 100) * width);
+  return "[" + "#".repeat(filled) + "-".repeat(width - filled) + "]";
+}
+
+export interface TransferView {
+  transfer_id: string;
+  filename: string;
+  direction: "in" | "out";
+  bytes: number;
+  total: number;
+  rate: number;
+  eta: number | null;
+}
+
+/** "↑ report.pdf [#####---------------] 25% 3.20 MB/s ETA 12s" */
+export function formatTransfer(t: TransferView, barWidth = 20): string {
+  const arrow = t.direction === "out" ? "↑" : "↓";
+  const name = truncateVisible(sanitizeInline(t.filename), 24);
+  return `${arrow} ${name} ${progressBar(t.bytes, t.total, barWidth)} ${percent(t.bytes, t.total)}% ${formatRate(t.rate)} ${formatEta(t.eta)}`;
+}
+
+export const PHASE_WORDS: Record<ConnectionPhase, string> = {
+  disconnected: "disconnected",
+  connecting: "connecting",
+  waiting_for_peer: "waiting for peer",
+  key_exchange: "key exchange",
+  secure: "secure",
+  closing: "closing",
+};
+
+export interface StatusView {
+  phase: ConnectionPhase;
+  server: string | null;
+  peerNickname: string | null;
+  verified: boolean | null;
+  peerVerified: boolean | null;
+  transfers: TransferView[];
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+export function visibleLength(s: string): number {
+  return [...s.replace(ANSI, "")].length;
+}
+
+/** Cuts a string to `max` visible characters (escape sequences kept intact), ending in "…". */
+export function truncateVisible(s: string, max: number): string {
+  if (visibleLength(s) <= max) return s;
+  let out = "";
+  let seen = 0;
+  let i = 0;
+  const chars = [...s];
+  while (i < chars.length) {
+    const ch = chars[i]!;
+    if (ch === "\x1b") {
+      let j = i + 1;
+      let seqText = ch;
+      while (j < chars.length && !/[a-zA-Z]/.test(chars[j]!)) seqText += chars[j++]!;
+      if (j < chars.length) seqText += chars[j]!;
+      out += seqText;
+      i = j + 1;
+      continue;
+    }
+    if (seen >= max - 1) break;
+    out += ch;
+    seen++;
+    i++;
+  }
+  return out + "…" + (s.includes("\x1b[") ? "\x1b[0m" : "");
+}
+
+/** The one-line status: phase, server, peer, verification, transfers. */
+export function formatStatus(v: StatusView, p: Palette, columns: number): string {
+  const parts: string[] = [];
+  const phase = PHASE_WORDS[v.phase];
+  parts.push(v.phase === "secure" ? p.green(`[${phase}]`) : p.yellow(`[${phase}]`));
+  if (v.phase === "secure" || v.phase === "key_exchange") {
+    parts.push("peer: " + p.bold(v.peerNickname === null ? "(no nickname)" : sanitizeInline(v.peerNickname)));
+  } else if (v.server) {
+    parts.push(v.server);
+  }
+  if (v.phase === "secure") {
+    if (v.verified === true) parts.push(p.green("verified"));
+    else if (v.verified === false) parts.push(p.alarm(" NOT VERIFIED "));
+    else parts.push(p.alarm(" UNVERIFIED "));
+    if (v.peerVerified === true) parts.push(p.dim("peer verified you"));
+    else if (v.peerVerified === false) parts.push(p.red("peer: words did not match"));
+  }
+  let line = parts.join("  ");
+  for (const t of v.transfers) {
+    const candidate = line + "  | " + formatTransfer(t, 16);
+    if (visibleLength(candidate) > columns - 1) {
+      line += p.dim(`  | +${v.transfers.length - v.transfers.indexOf(t)} transfer(s)`);
+      break;
+    }
+    line = candidate;
+  }
+  return truncateVisible(line, Math.max(10, columns - 1));
+}
+
+/** Drop reasons (error kinds) in plain words. */
+export const ERROR_WORDS: Record<string, string> = {
+  rate_limited: "rate limited",
+  oversize: "too large",
+  unexpected_field: "unexpected field",
+  unexpected_inner_field: "unexpected field inside the encrypted message",
+  hmac_failed: "integrity check (HMAC) failed",
+  decrypt_failed: "could not be decrypted",
+  replay: "replayed (counter already seen)",
+  out_of_window: "counter out of window",
+  malformed: "malformed",
+  unknown_type: "unknown message type",
+  bad_filename: "unsafe file name",
+  file_too_large: "file too large",
+  hash_mismatch: "hash mismatch",
+  chunk_rejected: "file chunk rejected",
+  version_mismatch: "protocol version mismatch",
+  protocol_violation: "protocol violation",
+};
+
+/** Kinds that mean "a frame from the peer or server was dropped". */
+export const DROP_KINDS = new Set([
+  "rate_limited",
+  "oversize",
+  "unexpected_field",
+  "unexpected_inner_field",
+  "hmac_failed",
+  "decrypt_failed",
+  "replay",
+  "out_of_window",
+  "malformed",
+  "unknown_type",
+  "chunk_rejected",
+]);

@@ -28,7 +28,7 @@ test("handshake in both roles, equal fingerprints, verification, texts both ways
   const sa = a.core.state();
   const sb = b.core.state();
   assert.equal(sa.phase, "secure");
-  assert.ok(sa.fingerprint && sa.fingerprint.split("\n").length === 2);
+  assert.ok(sa.fingerprint && sa.fingerprint.split(" ").length === 8);
   assert.equal(sa.fingerprint, sb.fingerprint);
   assert.deepEqual(sa.words, sb.words);
   assert.equal(sa.words?.length, 8);
@@ -99,6 +99,8 @@ test("auto-verify, held verification, nicknames (verified vs unverified) and eph
   a.core.sendText("hi from alice");
   const m = await b.next("message");
   assert.equal(m.nickname, "alice");
+  // A resent its nickname when B's verification arrived: no second event for the same name.
+  assert.equal(b.count("nickname"), 1);
   // Ephemeral mode: only the owner can turn GLOBAL off.
   a.core.setEphemeralMode("GLOBAL");
   const e1 = await b.next("ephemeral_mode", (p) => p.by_peer);

@@ -47,6 +47,10 @@ async function sendAndCheck(from: TestClient, to: TestClient, name: string, cont
   await from.next("file_complete", (e) => e.transfer_id === offered.transfer_id);
   const prog = to.log.filter((e) => e.name === "file_progress" && (e.payload as { transfer_id: string }).transfer_id === offered.transfer_id);
   assert.ok(prog.length >= 1 && prog.length <= Math.max(2, offered.total_chunks + 1));
+  // The sender reports the final byte count exactly once.
+  const sent = from.log.filter((e) => e.name === "file_progress" && (e.payload as { transfer_id: string; bytes: number }).transfer_id === offered.transfer_id);
+  const finals = sent.filter((e) => (e.payload as { bytes: number }).bytes === offered.processed_size);
+  assert.equal(finals.length, 1);
   assert.deepEqual(await tempFilesIn(to.downloadDir), []);
 }
 

@@ -372,7 +372,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
       server_version: this.serverVersion,
       protocol_version: PROTOCOL_VERSION,
       role: this.role,
-      fingerprint: this.fingerprint?.display ?? null,
+      fingerprint: this.fingerprint ? this.fingerprint.words.join(" ") : null,
       words: this.fingerprint ? [...this.fingerprint.words] : null,
       verified: this.verified,
       peer_verified: this.peerVerified,
@@ -663,7 +663,8 @@ export class ClientCore extends EventEmitter implements ClientApi {
     this.completeAt = now();
     this.fingerprint = this.session.fingerprint;
     this.sender.start(POST_COMPLETE_QUIET_MS);
-    this.emit("key_exchange_complete", { fingerprint: this.fingerprint.display, words: [...this.fingerprint.words] });
+    // One line of eight words (docs/JSON-API.md); views group them as they like.
+    this.emit("key_exchange_complete", { fingerprint: this.fingerprint.words.join(" "), words: [...this.fingerprint.words] });
     if (this.nickname) this.queueNickname();
     const answer = this.heldAnswer ?? (this.autoVerify === "ask" ? null : this.autoVerify);
     this.heldAnswer = null;
@@ -775,6 +776,8 @@ export class ClientCore extends EventEmitter implements ClientApi {
         if (this.verified !== true) return void this.emit("nickname_ignored", { requested, reason: "You have not verified this peer." });
         if (!this.allowNicknameChange) return void this.emit("nickname_ignored", { requested, reason: "Nickname changes are disabled." });
         const previous = this.peerNickname;
+        // The peer resends its nickname once we verified it; no change, no event.
+        if (requested === previous) return;
         this.peerNickname = requested;
         this.emit("nickname", { nickname: requested, previous });
         return;

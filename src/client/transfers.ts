@@ -186,16 +186,17 @@ export class Transfers {
     o.status = "transferring";
     o.startedAt = now();
     try {
+      const last = o.meta.total_chunks - 1;
       for await (const { index, data } of o.file.chunks()) {
         if (o.cancelled) return;
         if (!(await this.host.waitWritable()) || o.cancelled) return;
         if (!this.host.sendChunk(id, index, data)) return; // session gone: failAll reports it
         o.bytes += data.length;
         o.chunks++;
-        this.progressOut(o, false);
+        this.progressOut(o, index === last);
       }
       if (o.cancelled) return;
-      this.progressOut(o, true);
+      if (o.meta.total_chunks === 0) this.progressOut(o, true);
       o.status = "verifying";
       this.host.emit("file_sent", { transfer_id: id, direction: "out" });
       await o.file.cleanup();

@@ -2,10 +2,12 @@
 // async network code (floating promises are how errors go missing).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "test-results/", "src/gui/static/vendor/"] },
   js.configs.recommended,
+  { files: ["**/*.mjs", "**/*.js"], languageOptions: { globals: { ...globals.node } } },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],

@@ -298,7 +298,12 @@ class Tui {
       const prev = e.previous === null ? "the peer" : `"${sanitizeInline(e.previous)}"`;
       this.info(`${prev} is now called "${sanitizeInline(e.nickname)}"`);
     });
-    this.on("nickname_ignored", (e) => this.info(`ignored the peer's nickname "${sanitizeInline(e.requested)}": ${sanitizeInline(e.reason)}`));
+    this.on("nickname_ignored", (e) => {
+      // Before the user answered the fingerprint question this is expected, not news:
+      // the peer resends its nickname once verification is done.
+      if (this.safeState()?.verified === null) return;
+      this.info(`ignored the peer's nickname "${sanitizeInline(e.requested)}": ${sanitizeInline(e.reason)}`);
+    });
     this.on("ephemeral_mode", (e) => this.info(`ephemeral mode ${e.mode}${e.by_peer ? " (set by the peer)" : ""}`));
     this.on("file_offer", (e) => {
       this.offers.set(e.transfer_id, e);

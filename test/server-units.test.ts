@@ -6,7 +6,8 @@ import { UsageError } from "../src/cli/args.js";
 import { FrameTooLargeError } from "../src/protocol/frame.js";
 import { classify, pythonIntOf } from "../src/server/classify.js";
 import { FrameReader } from "../src/server/frame-reader.js";
-import { DEFAULT_OPTIONS, parseServerArgs, type ServerOptions } from "../src/server/options.js";
+import { DEFAULT_OPTIONS, type ServerOptions } from "../src/server/options.js";
+import { parseServerArgs } from "../src/cli/server.js";
 import { parseJoin } from "../src/server/pairing.js";
 import { runCli, startServer } from "./helpers/server-process.js";
 

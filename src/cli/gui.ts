@@ -1,5 +1,151 @@
-import { UsageError } from "./args.js";
+// `pqchat gui`: the browser client (issue 6). The client core runs in this
+// process; the page served on 127.0.0.1 is only a view (src/gui/).
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { ClientCore } from "../client/core.js";
+import { Bridge, openWithDesktop } from "../gui/bridge.js";
+import { configPath, loadConfig } from "../gui/config.js";
+import { startGuiServer } from "../gui/server.js";
+import { parseIntFlag, UsageError } from "./args.js";
+import { packageVersion } from "./version.js";
 
-export async function runGui(_argv: string[]): Promise<number> {
-  throw new UsageError("'pqchat gui' is not available in this build yet");
+const HELP = `Usage: pqchat gui [options]
+
+Starts the browser client: the chat runs in this process (all keys stay here)
+and a page on 127.0.0.1 shows it. The page's address, with its secret token,
+is printed on one line ("pqchat gui: http://127.0.0.1:PORT/TOKEN/") and opened
+in your default browser. Press Ctrl-C to disconnect and quit.
+
+Options:
+  --port N             local port for the page (default 0: any free port)
+  --no-open            do not open a browser; just print the address
+  --download-dir DIR   where received files go (default: ~/Downloads if it exists, else the current directory)
+  --debug              log refused requests and internal errors to stderr
+  -h, --help           show this help
+
+The connect form and settings are remembered in ${configPath()}
+(never keys or messages).`;
+
+export interface GuiArgs {
+  port: number;
+  open: boolean;
+  downloadDir: string | null;
+  debug: boolean;
+}
+
+/** Parses the argv of `pqchat gui`; null means --help was shown. */
+export function parseGuiArgs(argv: string[]): GuiArgs | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        port: { type: "string" },
+        "no-open": { type: "boolean" },
+        "download-dir": { type: "string" },
+        debug: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    throw new UsageError(`${e.message.split("\n")[0]} (try 'pqchat gui --help')`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(HELP + "\n");
+    return null;
+  }
+  return {
+    port: v.port === undefined ? 0 : parseIntFlag(v.port, "--port", 0, 65535),
+    open: v["no-open"] !== true,
+    downloadDir: v["download-dir"] ?? null,
+    debug: v.debug === true,
+  };
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function resolveDownloadDir(arg: string | null): Promise<string> {
+  if (arg !== null) {
+    const dir = path.resolve(arg);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch {
+      /* reported below */
+    }
+    if (!(await isDir(dir))) throw new UsageError(`--download-dir: ${dir} is not a directory`);
+    return dir;
+  }
+  const downloads = path.join(os.homedir(), "Downloads");
+  return (await isDir(downloads)) ? downloads : process.cwd();
+}
+
+/**
+ * Opens the page without putting the token on a command line other users can
+ * see: a 0600 redirect file in a private temp dir (removed at exit).
+ */
+async function openBrowser(url: string): Promise<string | null> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "pqchat-open-"));
+  const file = path.join(dir, "open.html");
+  const html = `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${url}"><title>pqchat</title><p><a href="${url}">Open pqchat</a></p>\n`;
+  await writeFile(file, html, { mode: 0o600 });
+  const err = await openWithDesktop(pathToFileURL(file).href);
+  if (err !== null) {
+    await rm(dir, { recursive: true, force: true });
+    return null;
+  }
+  return dir;
+}
+
+export async function runGui(argv: string[]): Promise<number> {
+  const args = parseGuiArgs(argv);
+  if (!args) return 0;
+  const debug = args.debug ? (line: string) => void process.stderr.write(`pqchat gui: ${line}\n`) : undefined;
+  const downloadDir = await resolveDownloadDir(args.downloadDir);
+  const cfgFile = configPath();
+  const config = await loadConfig(cfgFile);
+  const core = new ClientCore({ downloadDir, nickname: config.nickname || null });
+  const envMs = Number(process.env["PQCHAT_GUI_EPHEMERAL_MS"]);
+  const bridge = new Bridge({
+    core,
+    config,
+    configFile: cfgFile,
+    version: packageVersion(),
+    downloadDir,
+    ephemeralMs: Number.isInteger(envMs) && envMs > 0 ? envMs : undefined,
+    debug,
+  });
+  const server = await startGuiServer({ bridge, port: args.port, debug });
+  process.stdout.write(`pqchat gui: ${server.url}\n`);
+  process.stderr.write(`pqchat gui: received files go to ${downloadDir}; press Ctrl-C to quit\n`);
+  let openDir: string | null = null;
+  if (args.open) openDir = await openBrowser(server.url).catch(() => null);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      void (async () => {
+        await bridge.shutdown();
+        await server.close();
+        if (openDir) await rm(openDir, { recursive: true, force: true }).catch(() => undefined);
+        resolve(0);
+      })();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
 }

@@ -1,0 +1,413 @@
+// The GUI bridge: one ClientCore in this Node process (all keys stay here),
+// any number of page WebSockets (normally one tab). Core events go to every
+// page as {t:"event"}; page commands come back with an id and get exactly one
+// {t:"reply"}. The message types are in page/wire.mts.
+import { spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
+import * as path from "node:path";
+import type { WebSocket } from "ws";
+import { CommandError, type ClientApi, type ClientState } from "../client/api.js";
+import type { ClientEventMap, ClientEventName } from "../client/events.js";
+import { PROTOCOL_VERSION } from "../protocol/constants.js";
+import { cleanSettings, saveConfig } from "./config.js";
+import { imageTypeByName } from "./files.js";
+import type { EphemeralOwner, GuiConfig, GuiSettings, Hello, PageState, ServerMessage } from "./page/wire.mjs";
+
+/** Every core event, forwarded (the compile-time check below keeps this complete). */
+export const GUI_EVENTS = [
+  "connected", "server_version", "waiting_for_peer", "key_exchange_started", "key_exchange_complete", "verified",
+  "peer_verified", "message", "sent", "delivered", "nickname", "nickname_ignored", "ephemeral_mode", "file_offer",
+  "file_offered", "file_accepted", "file_rejected", "file_progress", "file_sent", "file_complete", "file_received",
+  "file_receive_failed", "file_send_failed", "rekey_started", "rekey_done", "rekey_prompt", "voice_call_rejected",
+  "emergency_close", "reset", "server_full", "server_disconnect", "server_error", "disconnected", "error",
+] as const satisfies readonly ClientEventName[];
+type Unforwarded = Exclude<ClientEventName, (typeof GUI_EVENTS)[number]>;
+const _allForwarded: [Unforwarded] extends [never] ? true : Unforwarded = true;
+void _allForwarded;
+
+/** Largest received image previewed inline. */
+export const PREVIEW_MAX = 32 * 1024 * 1024;
+/** Ephemeral mode: messages disappear after this long (reference GUI: 30 s). */
+export const EPHEMERAL_MS = 30_000;
+
+export interface BridgeOptions {
+  core: ClientApi;
+  config: GuiConfig;
+  configFile: string;
+  version: string;
+  downloadDir: string;
+  ephemeralMs?: number;
+  /** Opens a folder in the desktop's file manager; resolves with an error text or null. */
+  openFolder?: (dir: string) => Promise<string | null>;
+  debug?: (line: string) => void;
+}
+
+export interface ReceivedFile {
+  path: string;
+  name: string;
+}
+
+/** Spawns the platform's opener, detached; resolves once it started (or could not). */
+export function openWithDesktop(target: string): Promise<string | null> {
+  const [cmd, args] =
+    process.platform === "darwin" ? ["open", [target]] : process.platform === "win32" ? ["cmd", ["/c", "start", '""', target]] : ["xdg-open", [target]];
+  return new Promise((resolve) => {
+    try {
+      const child = spawn(cmd, args as string[], { detached: true, stdio: "ignore", windowsHide: true });
+      child.once("error", (err) => resolve(`${cmd}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      child.once("spawn", () => {
+        child.unref();
+        resolve(null);
+      });
+    } catch (err) {
+      resolve(err instanceof Error ? err.message : String(err));
+    }
+  });
+}
+
+function pageState(s: ClientState): PageState {
+  return {
+    phase: s.phase,
+    host: s.host,
+    port: s.port,
+    room: s.room,
+    role: s.role,
+    words: s.words,
+    verified: s.verified,
+    peer_verified: s.peer_verified,
+    nickname: s.nickname,
+    peer_nickname: s.peer_nickname,
+    ephemeral_mode: s.ephemeral_mode,
+    transfers: s.transfers.map((t) => ({
+      transfer_id: t.transfer_id,
+      filename: t.filename,
+      file_size: t.file_size,
+      direction: t.direction,
+      status: t.status,
+      bytes: t.bytes,
+      total: t.total,
+      rate: t.rate,
+    })),
+    download_dir: s.download_dir,
+  };
+}
+
+class BadCommand extends Error {}
+
+function str(m: Record<string, unknown>, k: string, max: number): string {
+  const v = m[k];
+  if (typeof v !== "string") throw new BadCommand(`"${k}" must be a string.`);
+  if (v.length > max) throw new BadCommand(`"${k}" is too long.`);
+  return v;
+}
+
+function bool(m: Record<string, unknown>, k: string): boolean {
+  const v = m[k];
+  if (typeof v !== "boolean") throw new BadCommand(`"${k}" must be true or false.`);
+  return v;
+}
+
+export class Bridge {
+  private readonly core: ClientApi;
+  private config: GuiConfig;
+  private readonly pages = new Set<WebSocket>();
+  /** Upload temp dirs by the temp file's path, until the core announced the offer. */
+  private readonly uploadsByPath = new Map<string, string>();
+  /** Upload temp dirs by transfer id, until the transfer ended. */
+  private readonly uploads = new Map<string, string>();
+  /** Files the core reported as received (hash ok), by transfer id: the only files ever served. */
+  readonly received = new Map<string, ReceivedFile>();
+  private ephemeralOwner: EphemeralOwner = null;
+  private rekeyPrompt = false;
+  private saving: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  readonly ephemeralMs: number;
+
+  constructor(private readonly opts: BridgeOptions) {
+    this.core = opts.core;
+    this.config = opts.config;
+    this.ephemeralMs = opts.ephemeralMs ?? EPHEMERAL_MS;
+    for (const name of GUI_EVENTS) {
+      this.core.on(name, (payload: ClientEventMap[typeof name]) => this.onEvent(name, payload as unknown as Record<string, unknown>));
+    }
+    this.applySettings(this.config.settings);
+  }
+
+  get downloadDir(): string {
+    return this.opts.downloadDir;
+  }
+
+  // ------------------------------------------------------------------ pages
+
+  attach(ws: WebSocket): void {
+    this.pages.add(ws);
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return void ws.close(1003, "text only");
+      void this.onMessage(ws, data.toString());
+    });
+    ws.on("close", () => this.pages.delete(ws));
+    ws.on("error", () => this.pages.delete(ws));
+    this.sendTo(ws, this.hello());
+  }
+
+  get pageCount(): number {
+    return this.pages.size;
+  }
+
+  private hello(): Hello {
+    return {
+      t: "hello",
+      version: this.opts.version,
+      protocol_version: PROTOCOL_VERSION,
+      state: pageState(this.core.state()),
+      config: this.config,
+      ephemeral_owner: this.ephemeralOwner,
+      ephemeral_ms: this.ephemeralMs,
+      preview_max: PREVIEW_MAX,
+      rekey_prompt: this.rekeyPrompt,
+    };
+  }
+
+  private sendTo(ws: WebSocket, msg: ServerMessage): void {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  }
+
+  private broadcast(msg: ServerMessage): void {
+    const text = JSON.stringify(msg);
+    for (const ws of this.pages) if (ws.readyState === ws.OPEN) ws.send(text);
+  }
+
+  // ------------------------------------------------------------------ core events
+
+  private onEvent(name: ClientEventName, payload: Record<string, unknown>): void {
+    let data = payload;
+    switch (name) {
+      case "file_offered": {
+        // The path is our private temp copy: keep it here, the page does not need it.
+        const p = String(payload["path"]);
+        const dir = this.uploadsByPath.get(p);
+        if (dir !== undefined) {
+          this.uploadsByPath.delete(p);
+          this.uploads.set(String(payload["transfer_id"]), dir);
+        }
+        const { path: _p, ...rest } = payload;
+        data = rest;
+        break;
+      }
+      case "file_complete":
+      case "file_send_failed":
+        this.dropUpload(String(payload["transfer_id"]));
+        break;
+      case "file_rejected":
+        if (payload["direction"] === "out") this.dropUpload(String(payload["transfer_id"]));
+        break;
+      case "file_received": {
+        const id = String(payload["transfer_id"]);
+        const p = String(payload["path"]);
+        const ok = payload["hash_ok"] === true;
+        if (ok) this.received.set(id, { path: p, name: path.basename(p) });
+        data = { ...payload, name: path.basename(p), preview: ok && imageTypeByName(p) !== null };
+        break;
+      }
+      case "ephemeral_mode":
+        this.ephemeralOwner = payload["mode"] === "GLOBAL" ? (payload["by_peer"] === true ? "peer" : "self") : null;
+        break;
+      case "rekey_prompt":
+        this.rekeyPrompt = true;
+        break;
+      case "rekey_started":
+      case "rekey_done":
+        this.rekeyPrompt = false;
+        break;
+      case "reset":
+      case "emergency_close":
+      case "disconnected":
+        this.ephemeralOwner = null;
+        this.rekeyPrompt = false;
+        if (name !== "reset") for (const id of [...this.uploads.keys()]) this.dropUpload(id);
+        break;
+      default:
+        break;
+    }
+    this.broadcast({ t: "event", name, data });
+  }
+
+  private dropUpload(id: string): void {
+    const dir = this.uploads.get(id);
+    if (dir === undefined) return;
+    this.uploads.delete(id);
+    void rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------------ uploads (server.ts streams the body)
+
+  /** The core is ready to offer a file. */
+  get canSendFiles(): boolean {
+    return this.core.state().phase === "secure";
+  }
+
+  /** Offers the streamed temp copy; the dir is removed when the transfer ends (or now, on failure). */
+  async offerUpload(tempPath: string, tempDir: string): Promise<{ transfer_id: string; filename: string; file_size: number }> {
+    this.uploadsByPath.set(tempPath, tempDir);
+    try {
+      const info = await this.core.sendFile(tempPath);
+      // file_offered (emitted inside sendFile) normally moved the dir to `uploads` already.
+      if (this.uploadsByPath.get(tempPath) === tempDir) {
+        this.uploadsByPath.delete(tempPath);
+        this.uploads.set(info.transfer_id, tempDir);
+      }
+      return { transfer_id: info.transfer_id, filename: info.filename, file_size: info.file_size };
+    } catch (err) {
+      this.uploadsByPath.delete(tempPath);
+      await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  private async onMessage(ws: WebSocket, text: string): Promise<void> {
+    let msg: Record<string, unknown>;
+    try {
+      const v: unknown = JSON.parse(text);
+      if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error("not an object");
+      msg = v as Record<string, unknown>;
+    } catch {
+      this.opts.debug?.("page sent something that is not a JSON object");
+      return;
+    }
+    const id = msg["id"];
+    if (typeof id !== "number" || !Number.isSafeInteger(id)) return;
+    try {
+      const result = await this.run(msg);
+      this.sendTo(ws, { t: "reply", id, ok: true, result: result ?? null });
+    } catch (err) {
+      const known = err instanceof CommandError || err instanceof BadCommand;
+      const error = known ? err.message : "Internal error.";
+      if (!known) this.opts.debug?.(`command ${String(msg["cmd"])} failed: ${err instanceof Error ? err.stack : String(err)}`);
+      this.sendTo(ws, { t: "reply", id, ok: false, error });
+    }
+  }
+
+  private async run(m: Record<string, unknown>): Promise<unknown> {
+    const core = this.core;
+    switch (m["cmd"]) {
+      case "state":
+        return this.hello();
+      case "connect": {
+        const host = str(m, "host", 253).trim();
+        const port = m["port"];
+        const room = str(m, "room", 256).trim();
+        const nickname = str(m, "nickname", 64).trim();
+        if (host === "") throw new BadCommand("Enter the server's host name or address.");
+        if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) throw new BadCommand("The port must be a number from 1 to 65535.");
+        if (nickname !== "") core.setNickname(nickname);
+        await this.updateConfig({ ...this.config, host, port, room, nickname });
+        await core.connect({ host, port, room: room === "" ? null : room });
+        return null;
+      }
+      case "disconnect":
+        await core.disconnect();
+        return null;
+      case "verify":
+        core.verify(bool(m, "answer"));
+        return null;
+      case "send": {
+        const text = str(m, "text", 1 << 20);
+        if (text.trim() === "") throw new BadCommand("The message is empty.");
+        return core.sendText(text);
+      }
+      case "accept":
+        core.acceptFile(str(m, "transfer_id", 64));
+        return null;
+      case "reject":
+        core.rejectFile(str(m, "transfer_id", 64));
+        return null;
+      case "rekey":
+        core.rekey();
+        return null;
+      case "rekey_answer": {
+        const accept = bool(m, "accept");
+        core.answerRekey(accept);
+        this.rekeyPrompt = false;
+        return null;
+      }
+      case "nick": {
+        const nickname = str(m, "nickname", 64).trim();
+        core.setNickname(nickname);
+        await this.updateConfig({ ...this.config, nickname });
+        return null;
+      }
+      case "ephemeral": {
+        const mode = m["mode"];
+        if (mode !== "OFF" && mode !== "LOCAL" && mode !== "GLOBAL") throw new BadCommand('The mode must be "OFF", "LOCAL" or "GLOBAL".');
+        core.setEphemeralMode(mode);
+        return null;
+      }
+      case "settings": {
+        const s = cleanSettings(m["settings"]);
+        this.applySettings(s);
+        await this.updateConfig({ ...this.config, settings: { ...this.config.settings, ...s } });
+        return null;
+      }
+      case "emergency_close":
+        core.emergencyClose();
+        return null;
+      case "open_downloads": {
+        const open = this.opts.openFolder ?? openWithDesktop;
+        const err = await open(this.opts.downloadDir);
+        if (err !== null) throw new BadCommand(`Could not open the folder ${this.opts.downloadDir} (${err}).`);
+        return { path: this.opts.downloadDir };
+      }
+      default:
+        throw new BadCommand("Unknown command.");
+    }
+  }
+
+  private applySettings(s: Partial<GuiSettings>): void {
+    const core = this.core;
+    if (s.dummy_traffic !== undefined) core.setOption("dummy_traffic", s.dummy_traffic);
+    if (s.delivery_receipts !== undefined) core.setOption("delivery_receipts", s.delivery_receipts);
+    if (s.allow_nickname_change !== undefined) core.setOption("allow_nickname_change", s.allow_nickname_change);
+    if (s.accept_files !== undefined) core.setAcceptFiles(s.accept_files === "ask" ? "ask" : s.accept_files === "yes");
+  }
+
+  /** Resolves once the file is written (a failure is only logged: the GUI works without it). */
+  private updateConfig(cfg: GuiConfig): Promise<unknown> {
+    this.config = cfg;
+    this.broadcast({ t: "config", config: cfg });
+    const file = this.opts.configFile;
+    this.saving = this.saving.then(async () => {
+      const err = await saveConfig(file, cfg);
+      if (err) this.opts.debug?.(`could not save ${file}: ${err}`);
+    });
+    return this.saving;
+  }
+
+  /** Waits for pending config writes. */
+  flushConfig(): Promise<unknown> {
+    return this.saving;
+  }
+
+  // ------------------------------------------------------------------ shutdown
+
+  /** CLIENT_DISCONNECT (bounded wait), close the pages, remove every upload copy. */
+  async shutdown(timeoutMs = 2000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.core.disconnect().catch(() => undefined),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const ws of this.pages) ws.close(1001, "pqchat gui is shutting down");
+    const dirs = [...this.uploads.values(), ...this.uploadsByPath.values()];
+    this.uploads.clear();
+    this.uploadsByPath.clear();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
+    await this.saving;
+  }
+}

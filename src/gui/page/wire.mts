@@ -1,0 +1,120 @@
+// The messages on the GUI bridge's one WebSocket (types only; shared by the
+// Node bridge, src/gui/bridge.ts, and the page). The page sends commands with
+// an id and gets exactly one reply per command; the bridge pushes the client
+// core's events (src/client/events.ts) as they happen, plus a hello on connect.
+//
+//   page -> bridge   {"id": 7, "cmd": "send", "text": "hi"}
+//   bridge -> page   {"t": "reply", "id": 7, "ok": true, "result": {"message_id": "…"}}
+//   bridge -> page   {"t": "event", "name": "sent", "data": {"message_id": "…", "counter": 3}}
+//
+// The page never sees key material: events carry none, and nothing else is sent.
+
+export type Mode = "OFF" | "LOCAL" | "GLOBAL";
+export type AcceptFiles = "ask" | "yes" | "no";
+export type Theme = "auto" | "light" | "dark" | "contrast";
+
+/** Settings the user can change in the page (saved in gui.json). */
+export interface GuiSettings {
+  dummy_traffic: boolean;
+  delivery_receipts: boolean;
+  allow_nickname_change: boolean;
+  accept_files: AcceptFiles;
+  notifications: boolean;
+  sound: boolean;
+  theme: Theme;
+}
+
+/** The remembered connect form plus settings (never keys or messages). */
+export interface GuiConfig {
+  host: string;
+  port: number;
+  room: string;
+  nickname: string;
+  settings: GuiSettings;
+}
+
+export type Command =
+  | { cmd: "connect"; host: string; port: number; room: string; nickname: string }
+  | { cmd: "disconnect" }
+  | { cmd: "verify"; answer: boolean }
+  | { cmd: "send"; text: string }
+  | { cmd: "accept"; transfer_id: string }
+  | { cmd: "reject"; transfer_id: string }
+  | { cmd: "rekey" }
+  | { cmd: "rekey_answer"; accept: boolean }
+  | { cmd: "nick"; nickname: string }
+  | { cmd: "ephemeral"; mode: Mode }
+  | { cmd: "settings"; settings: Partial<GuiSettings> }
+  | { cmd: "emergency_close" }
+  | { cmd: "open_downloads" }
+  | { cmd: "state" };
+
+export type CommandName = Command["cmd"];
+export type CommandMessage = Command & { id: number };
+
+/** The parts of the core's ClientState the page uses (see src/client/api.ts). */
+export interface PageState {
+  phase: "disconnected" | "connecting" | "waiting_for_peer" | "key_exchange" | "secure" | "closing";
+  host: string | null;
+  port: number | null;
+  room: string | null;
+  role: "initiator" | "responder" | null;
+  words: string[] | null;
+  verified: boolean | null;
+  peer_verified: boolean | null;
+  nickname: string | null;
+  peer_nickname: string | null;
+  ephemeral_mode: Mode;
+  transfers: PageTransfer[];
+  download_dir: string;
+}
+
+export interface PageTransfer {
+  transfer_id: string;
+  filename: string;
+  file_size: number;
+  direction: "in" | "out";
+  status: "offered" | "accepted" | "transferring" | "verifying" | "done" | "failed" | "rejected";
+  bytes: number;
+  total: number;
+  rate: number;
+}
+
+/** Who turned on GLOBAL ephemeral mode (only the owner can turn it off). */
+export type EphemeralOwner = "self" | "peer" | null;
+
+export interface Hello {
+  t: "hello";
+  version: string;
+  protocol_version: string;
+  state: PageState;
+  config: GuiConfig;
+  ephemeral_owner: EphemeralOwner;
+  /** How long messages stay in ephemeral mode (30 s; tests may shorten it). */
+  ephemeral_ms: number;
+  /** Largest image (bytes) the bridge previews inline. */
+  preview_max: number;
+  /** An unverified peer's rekey request is waiting for an answer. */
+  rekey_prompt: boolean;
+}
+
+export interface EventMessage {
+  t: "event";
+  name: string;
+  data: Record<string, unknown>;
+}
+
+export interface Reply {
+  t: "reply";
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  error?: string;
+}
+
+export interface ConfigMessage {
+  t: "config";
+  config: GuiConfig;
+}
+
+export type ServerMessage = Hello | EventMessage | Reply | ConfigMessage;

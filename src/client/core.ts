@@ -32,20 +32,42 @@ import {
   type Session,
 } from "../protocol/index.js";
 import { DEFAULT_MAX_FILE_SIZE } from "../protocol/file/index.js";
+import { chunkFramePrefix, chunkHeader, type ChunkOpenJob } from "../protocol/session.js";
+import { PoolClosedError, WorkerPool, owned, transferable } from "../protocol/workers/pool.js";
 import { CommandError, type ClientApi, type ClientOptions, type ClientState, type ConnectOptions, type ConnectionPhase } from "./api.js";
 import { Connection } from "./connection.js";
 import type { ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
-import { RateLimiter, checkInner, classifyFrame, isKeepAlive, isServerControl, oversizeUnbypassed } from "./inbound.js";
+import { RateLimiter, checkInner, classifyFrame, isKeepAlive, isServerControl, oversizeUnbypassed, type Classified } from "./inbound.js";
 import { RekeyFlow } from "./rekey-flow.js";
-import { Sender } from "./sender.js";
+import { OrderedOutput, Sender } from "./sender.js";
 import { Transfers } from "./transfers.js";
 
 /** §13: a reference peer's limiter window right after the handshake is full; send nothing to the peer for this long after COMPLETE. */
 export const POST_COMPLETE_QUIET_MS = 1000;
 /** Chunk streaming waits while more than this is buffered in the socket (never the whole file in memory). */
 export const SEND_HIGH_WATER = 4 * 1024 * 1024;
+/** File chunks being encrypted on worker threads at once (the pool has 2; one more keeps both busy). */
+export const MAX_SEALS_IN_FLIGHT = 3;
+/** Chunk frames at least this big are encrypted/decrypted on the worker pool; smaller ones inline. */
+export const PIPELINE_MIN_BYTES = 64 * 1024;
+/** Pause reading while this many received bytes wait for decryption or for frames ahead of them. */
+export const INBOUND_HIGH_WATER = 8 * 1024 * 1024;
+export const INBOUND_LOW_WATER = 2 * 1024 * 1024;
 /** Sent texts remembered for delivery confirmations. */
 const MAX_TRACKED_TEXTS = 10000;
+
+/**
+ * The inbound line (§12.1, §8.5): frames are handled strictly in arrival
+ * order. A chunk frame's AEAD may run on a worker ("chunk" entries; the chain
+ * walk and the commit stay here, in order); every frame behind a pending one
+ * waits in line ("frame" entries), except that further chunk frames are begun
+ * at once so both workers stay busy.
+ */
+type InEntry =
+  | { kind: "frame"; payload: Uint8Array; /** admitted (limiter, size, classified) as a chunk on arrival */ chunk: boolean }
+  | { kind: "chunk"; job: ChunkOpenJob; session: Session; plain: Uint8Array | null; settled: boolean; bytes: number };
+
+const entryBytes = (e: InEntry): number => (e.kind === "frame" ? e.payload.length : e.bytes);
 
 const SESSION_ERROR_KIND: Record<string, ErrorKind> = {
   malformed: "malformed",
@@ -105,12 +127,26 @@ export class ClientCore extends EventEmitter implements ClientApi {
   private sentTexts: { message_id: string; counter: number }[] = [];
   private wakers: (() => void)[] = [];
 
+  // ---- file pipeline (issue 5 §3; reset with the session)
+  /** The one write path for encrypted frames (§13): strictly in counter order. */
+  private readonly output: OrderedOutput;
+  /** Worker threads for chunk AEADs and gzip members; ended on reset, disconnect, emergency close. */
+  private pool: WorkerPool | null = null;
+  private sealsInFlight = 0;
+  private inq: InEntry[] = [];
+  private inqBytes = 0;
+  private pumping = false;
+
   private readonly sender: Sender;
   private readonly rekeyFlow: RekeyFlow;
   private readonly transfers: Transfers;
 
   constructor(opts: ClientOptions = {}) {
     super();
+    this.output = new OrderedOutput((frame) => {
+      const c = this.conn;
+      return !!c && !c.closed && c.write(frame);
+    });
     this.downloadDir = path.resolve(opts.downloadDir ?? process.cwd());
     this.nickname = opts.nickname ? truncateChars(opts.nickname, NICKNAME_MAX) : null;
     this.dummyTraffic = opts.dummyTraffic ?? true;
@@ -146,6 +182,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
       queue: (obj, o) => this.queueInner(obj, o?.auto ?? false, o?.onSent),
       sendChunk: (id, index, data) => this.sendChunk(id, index, data),
       waitWritable: () => this.waitWritable(),
+      workerPool: () => this.workerPool() ?? undefined,
       pauseReading: (r) => this.conn?.pauseReading(r),
       resumeReading: (r) => this.conn?.resumeReading(r),
       ...settings,
@@ -340,7 +377,8 @@ export class ClientCore extends EventEmitter implements ClientApi {
     if (!conn || conn.closed) throw new CommandError("Not connected.");
     // Sent at once, outside the queue; encrypted if keys exist, else plaintext (errata 25).
     const inner = toBytes(pyjson({ type: MessageType.EMERGENCY_CLOSE }));
-    if (this.session && this.sendInner(inner) !== null) {
+    // Out of line: it does not wait for file chunks still being encrypted (the transfer is abandoned).
+    if (this.session && this.sendInner(inner, true) !== null) {
       // sent
     } else {
       conn.write(inner);
@@ -396,22 +434,69 @@ export class ClientCore extends EventEmitter implements ClientApi {
 
   // ================================================================ sending
 
-  /** Encrypts and writes in one synchronous step (§13); the counter is assigned here. */
-  private sendInner(inner: Uint8Array): number | null {
+  /**
+   * Encrypts (the counter is assigned here) and puts the frame in line on the
+   * ordered output in one synchronous step (§13): written at once, or right
+   * after the file chunks encrypted before it. `outOfLine` (emergency close
+   * only) writes it at once and drops whatever is still in line.
+   */
+  private sendInner(inner: Uint8Array, outOfLine = false): number | null {
     const s = this.session;
     const c = this.conn;
     if (!s || s.isDestroyed || !c || c.closed) return null;
     const { wire, counter } = s.encrypt(inner);
-    c.write(wire);
+    if (outOfLine) this.output.abandonAndSend(wire);
+    else this.output.send(wire);
     return counter;
   }
 
-  private sendChunk(transferId: string, index: number, data: Uint8Array): boolean {
+  /** The worker pool of this session, started on first use; null without a session. */
+  private workerPool(): WorkerPool | null {
+    if (!this.session || this.session.isDestroyed) return null;
+    this.pool ??= new WorkerPool();
+    return this.pool;
+  }
+
+  /**
+   * One FILE_CHUNK: the counter, chain step, DH and message key now, in order
+   * (Session.prepareChunkKeys); the double AEAD on a worker thread; the frame
+   * takes its place in line now and is written once every frame before it
+   * was. Resolves true once the frame is written or waiting only for earlier
+   * frames, false if the session ended meanwhile; rejects if the encryption
+   * failed (the counter is then skipped). `data` is handed over: do not use it
+   * afterwards. Returns false at once without a session or connection.
+   */
+  private sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false {
     const s = this.session;
     const c = this.conn;
     if (!s || s.isDestroyed || !c || c.closed) return false;
-    const { frame } = s.encryptChunk(transferId, index, data);
-    return c.write(frame);
+    const pool = data.length >= PIPELINE_MIN_BYTES ? this.workerPool() : null;
+    if (!pool) {
+      const { frame } = s.encryptChunk(transferId, index, data);
+      return Promise.resolve(this.output.send(frame));
+    }
+    const k = s.prepareChunkKeys();
+    const ticket = this.output.reserve();
+    const key = owned(k.messageKey);
+    if (key !== k.messageKey) k.messageKey.fill(0);
+    const plain = owned(data);
+    this.sealsInFlight++;
+    const task = { op: "seal" as const, key, nonce: k.nonce, aad: k.aad, prefix: chunkFramePrefix(k), parts: [chunkHeader(transferId, index), plain] };
+    return pool.run(task, [key.buffer as ArrayBuffer, plain.buffer as ArrayBuffer]).then(
+      (frame) => {
+        this.sealsInFlight--;
+        const ok = this.output.fill(ticket, frame);
+        this.wakeAll();
+        return ok;
+      },
+      (err: unknown) => {
+        this.sealsInFlight--;
+        this.output.skip(ticket);
+        this.wakeAll();
+        if (err instanceof PoolClosedError) return false;
+        throw err;
+      },
+    );
   }
 
   private queueInner(obj: JsonObject, auto = false, onSent?: (counter: number) => void): void {
@@ -430,7 +515,12 @@ export class ClientCore extends EventEmitter implements ClientApi {
       while (true) {
         const c = this.conn;
         if (!this.session || this.session !== session || !c || c.closed) return false;
-        if (this.rekeyFlow.holdOutgoing || c.buffered > SEND_HIGH_WATER) {
+        // Bounded: at most SEND_HIGH_WATER in the socket plus a few frames encrypting or waiting in line.
+        if (
+          this.rekeyFlow.holdOutgoing ||
+          c.buffered + this.output.queuedBytes > SEND_HIGH_WATER ||
+          this.sealsInFlight >= MAX_SEALS_IN_FLIGHT
+        ) {
           await new Promise<void>((r) => this.wakers.push(r));
           continue;
         }
@@ -491,31 +581,215 @@ export class ClientCore extends EventEmitter implements ClientApi {
         conn?.write(keepAliveResponse());
         return;
       }
-      // The limiter guards against a flooding peer. Before the session is
-      // secure only the server and the handshake speak, and the server's own
-      // control frames must never be lost to it (a RESET, INITIATE and the
-      // handshake can land in one second when a peer leaves and another joins).
-      const limited = this.phase === "secure" && !isServerControl(payload);
-      if (!this.bypass) {
-        if (limited && !this.limiter.allow()) {
-          this.reportError("rate_limited", "Dropped a message: more than 5 messages in one second.");
-          return;
-        }
-        if (oversizeUnbypassed(payload.length)) {
-          this.reportError("oversize", "Dropped a message larger than 8192 bytes.");
-          return;
-        }
+      if (this.inq.length === 0) {
+        this.handleFrame(payload);
+      } else if (payload.length === 0 || payload[0] !== 0x7b) {
+        // A chunk frame behind pending chunk opens: admitted now, in arrival order, and begun as soon as it may be.
+        if (this.admit(payload) === null) return;
+        this.enqueue({ kind: "frame", payload, chunk: true });
+        this.beginDeferred();
+      } else {
+        // JSON behind pending chunk opens: handled (limiter included) once everything before it was.
+        this.enqueue({ kind: "frame", payload, chunk: false });
       }
-      const c = classifyFrame(payload);
-      if (c.kind === "drop") this.reportError(c.error, c.text);
-      else if (c.kind === "chunk") this.onChunkFrame(c.payload);
-      else this.onOuter(c.type, c.obj);
     } catch (err) {
-      // Peer input must never crash the process (§15.3).
-      if (this.conn === conn && conn && !conn.closed) {
-        this.reportError("protocol_violation", `Internal error while handling a message (${err instanceof Error ? err.name : "error"}).`);
+      this.internalError(conn, err);
+    }
+  }
+
+  private internalError(conn: Connection | null, err: unknown): void {
+    // Peer input must never crash the process (§15.3).
+    if (this.conn === conn && conn && !conn.closed) {
+      this.reportError("protocol_violation", `Internal error while handling a message (${err instanceof Error ? err.name : "error"}).`);
+    }
+  }
+
+  /** The limiter, the size rule and classification (§12.1); null when the frame was dropped (and reported). */
+  private admit(payload: Uint8Array): Exclude<Classified, { kind: "drop" }> | null {
+    // The limiter guards against a flooding peer. Before the session is
+    // secure only the server and the handshake speak, and the server's own
+    // control frames must never be lost to it (a RESET, INITIATE and the
+    // handshake can land in one second when a peer leaves and another joins).
+    const limited = this.phase === "secure" && !isServerControl(payload);
+    if (!this.bypass) {
+      if (limited && !this.limiter.allow()) {
+        this.reportError("rate_limited", "Dropped a message: more than 5 messages in one second.");
+        return null;
+      }
+      if (oversizeUnbypassed(payload.length)) {
+        this.reportError("oversize", "Dropped a message larger than 8192 bytes.");
+        return null;
       }
     }
+    const c = classifyFrame(payload);
+    if (c.kind === "drop") {
+      this.reportError(c.error, c.text);
+      return null;
+    }
+    return c;
+  }
+
+  private handleFrame(payload: Uint8Array): void {
+    const c = this.admit(payload);
+    if (c === null) return;
+    if (c.kind === "chunk") this.onChunkFrame(c.payload);
+    else this.onOuter(c.type, c.obj);
+  }
+
+  private enqueue(e: InEntry): void {
+    this.inq.push(e);
+    this.inqBytes += entryBytes(e);
+    this.updateInboundPause();
+  }
+
+  private updateInboundPause(): void {
+    if (this.inqBytes >= INBOUND_HIGH_WATER) this.conn?.pauseReading("decrypt");
+    else if (this.inqBytes <= INBOUND_LOW_WATER) this.conn?.resumeReading("decrypt");
+  }
+
+  /** Runs the inbound line: finished chunk opens commit in order, waiting frames follow. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    const conn = this.conn;
+    try {
+      while (this.inq.length > 0) {
+        const head = this.inq[0]!;
+        if (head.kind === "chunk" && !head.settled) break;
+        this.inq.shift();
+        this.inqBytes -= entryBytes(head);
+        try {
+          if (head.kind === "chunk") this.finishChunk(head);
+          else if (this.phase === "closing") continue;
+          else if (head.chunk) this.onChunkFrame(head.payload);
+          else this.handleFrame(head.payload);
+        } catch (err) {
+          this.internalError(conn, err);
+        }
+      }
+      this.beginDeferred();
+    } catch (err) {
+      this.internalError(conn, err);
+    } finally {
+      this.pumping = false;
+      this.updateInboundPause();
+    }
+  }
+
+  /** Begins the chunk frames waiting directly behind pending chunk opens (no JSON frame before them). */
+  private beginDeferred(): void {
+    for (let i = 0; i < this.inq.length; i++) {
+      const e = this.inq[i]!;
+      if (e.kind === "chunk") continue;
+      if (!e.chunk) return;
+      const r = this.startChunk(e.payload);
+      if (r === "wait") return;
+      if (r === "done") {
+        this.inq.splice(i, 1);
+        this.inqBytes -= e.payload.length;
+        i--;
+      } else {
+        this.inq[i] = r;
+      }
+    }
+  }
+
+  /** An admitted chunk frame at the head of the line (or with nothing in line). */
+  private onChunkFrame(payload: Uint8Array): void {
+    const r = this.startChunk(payload);
+    if (r === "done") return;
+    const e: InEntry = r === "wait" ? { kind: "frame", payload, chunk: true } : r;
+    this.inq.unshift(e);
+    this.inqBytes += entryBytes(e);
+    this.updateInboundPause();
+  }
+
+  /**
+   * §8.5 for one chunk frame: inline ("done": decrypted and handed over, or
+   * dropped and reported) or begun on the worker pool (the returned entry).
+   * "wait": it may only be handled once the chunk opens ahead of it finished
+   * (a small frame, or a counter at or below a pending one: only the
+   * sequential order gives the reference's answer there).
+   */
+  private startChunk(payload: Uint8Array): InEntry | "done" | "wait" {
+    const s = this.session;
+    if (this.phase !== "secure" || !s) {
+      this.reportError("malformed", "Dropped a binary frame outside an established session.");
+      return "done";
+    }
+    if (payload.length < 48) {
+      this.reportError("malformed", "Dropped a binary frame too short to be a file chunk.");
+      return "done";
+    }
+    const pool = payload.length >= PIPELINE_MIN_BYTES ? this.workerPool() : null;
+    const pending = s.pendingChunkOpens > 0;
+    if (!pool) {
+      if (pending) return "wait";
+      let c;
+      try {
+        c = s.decryptChunk(payload);
+      } catch (err) {
+        this.chunkError(err);
+        return "done";
+      }
+      this.transfers.onChunk(c.transferId, c.chunkIndex, c.data);
+      return "done";
+    }
+    const n = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, false);
+    if (pending && n <= s.chunkOpenBase) return "wait";
+    let job: ChunkOpenJob;
+    try {
+      job = s.beginChunkOpen(payload);
+    } catch (err) {
+      this.chunkError(err);
+      return "done";
+    }
+    const entry: InEntry & { kind: "chunk" } = { kind: "chunk", job, session: s, plain: null, settled: false, bytes: payload.length };
+    const key = owned(job.messageKey);
+    const transfer: ArrayBuffer[] = [key.buffer as ArrayBuffer];
+    let ciphertext = job.ciphertext;
+    if (transferable(payload)) transfer.push(payload.buffer as ArrayBuffer);
+    else {
+      ciphertext = Uint8Array.from(ciphertext);
+      transfer.push(ciphertext.buffer as ArrayBuffer);
+    }
+    pool
+      .run({ op: "open", key, nonce: job.nonce, aad: job.aad, ciphertext }, transfer)
+      .then(
+        (plain) => {
+          entry.plain = plain;
+        },
+        () => {
+          entry.plain = null; // tag/padding failure (or the pool ended): the frame does not authenticate
+        },
+      )
+      .finally(() => {
+        entry.settled = true;
+        this.pump();
+      });
+    return entry;
+  }
+
+  /** A chunk open finished on a worker: commit it (in order) and hand the data to the file layer. */
+  private finishChunk(e: InEntry & { kind: "chunk" }): void {
+    const s = this.session;
+    if (!s || s !== e.session) return; // the session ended meanwhile
+    let c;
+    try {
+      c = s.finishChunkOpen(e.job, e.plain);
+    } catch (err) {
+      this.chunkError(err);
+      return;
+    }
+    this.transfers.onChunk(c.transferId, c.chunkIndex, c.data);
+  }
+
+  private chunkError(err: unknown): void {
+    if (err instanceof SessionError) {
+      this.reportError(SESSION_ERROR_KIND[err.kind] ?? "decrypt_failed", `Dropped a file chunk: ${err.message}.`);
+      return;
+    }
+    throw err;
   }
 
   private onFrameTooLarge(e: FrameTooLargeError): void {
@@ -726,29 +1000,6 @@ export class ClientCore extends EventEmitter implements ClientApi {
     this.onInner(chk.type, chk.obj, d.counter);
   }
 
-  private onChunkFrame(payload: Uint8Array): void {
-    const s = this.session;
-    if (this.phase !== "secure" || !s) {
-      this.reportError("malformed", "Dropped a binary frame outside an established session.");
-      return;
-    }
-    if (payload.length < 48) {
-      this.reportError("malformed", "Dropped a binary frame too short to be a file chunk.");
-      return;
-    }
-    let c;
-    try {
-      c = s.decryptChunk(payload);
-    } catch (err) {
-      if (err instanceof SessionError) {
-        this.reportError(SESSION_ERROR_KIND[err.kind] ?? "decrypt_failed", `Dropped a file chunk: ${err.message}.`);
-        return;
-      }
-      throw err;
-    }
-    this.transfers.onChunk(c.transferId, c.chunkIndex, c.data);
-  }
-
   private onInner(type: number, obj: JsonObject, counter: number): void {
     const str = (k: string): string | null => (typeof obj[k] === "string" ? (obj[k] as string) : null);
     switch (type) {
@@ -857,6 +1108,14 @@ export class ClientCore extends EventEmitter implements ClientApi {
   /** Wipes all key material and session state (reset, disconnect, emergency close). */
   private wipeSession(): void {
     this.sender.stop();
+    // Frames still in line or being encrypted belong to the old session: dropped, and the threads end.
+    this.output.clear();
+    this.inq = [];
+    this.inqBytes = 0;
+    this.conn?.resumeReading("decrypt");
+    const pool = this.pool;
+    this.pool = null;
+    void pool?.terminate();
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
     this.verifyTimer = null;
     this.rekeyFlow.detach();

@@ -1,9 +1,18 @@
 // The sender loop (WIRE-NOTES §12.5, SPEC §12.1): one queued item per tick
 // (250 ms), a DUMMY_MESSAGE when the queue is empty and dummies are allowed.
 // Encryption assigns the counter, so an item is encrypted only when the tick
-// takes it, and encrypted and written in the same synchronous step (§13).
-// The tick re-arms *after* sending, so two frames are never closer than tickMs:
-// a reference peer's 5-per-second limiter (§12.1) then never drops our frames.
+// takes it, and handed to the ordered output (below) in the same synchronous
+// step (§13). The tick re-arms *after* sending, so two frames are never closer
+// than tickMs: a reference peer's 5-per-second limiter (§12.1) then never
+// drops our frames.
+//
+// OrderedOutput is the one write path for encrypted frames: every encrypted
+// item takes its place in line when its counter is assigned, and a frame is
+// written only once every frame before it was written. File chunks are
+// encrypted on worker threads and may finish in any order; a text encrypted
+// meanwhile gets a higher counter and waits behind them, so the peer always
+// sees strictly increasing counters (FILE_CHUNK frames have no out-of-order
+// tolerance, §8.5).
 import { randomBytes } from "node:crypto";
 import { DUMMY_DATA_BYTES, MessageType, b64encode, pyjson, toBytes } from "../protocol/index.js";
 
@@ -14,7 +23,12 @@ export interface QueueItem {
   rekey?: boolean;
   /** Generated in reply to peer input (receipts, rejects): capped, see Sender.push. */
   auto?: boolean;
-  /** Called right after the frame was written, with its counter, in the same synchronous step. */
+  /**
+   * Called with its counter in the same synchronous step that encrypted the
+   * item and put it in line on the ordered output (written at once, or right
+   * after the file chunks encrypted before it): nothing encrypted later can
+   * reach the wire first, which is what the rekey switch relies on.
+   */
   onSent?: (counter: number) => void;
 }
 
@@ -25,7 +39,7 @@ export interface SenderHooks {
   hold(): boolean;
   /** Dummies allowed now (option on, local user answered, no transfer or call, not held). */
   dummiesAllowed(): boolean;
-  /** Encrypts and writes one inner plaintext synchronously; returns the counter or null if it could not be sent. */
+  /** Encrypts one inner plaintext and puts it in line on the ordered output synchronously; the counter, or null if it could not be sent. */
   sendInner(inner: Uint8Array): number | null;
 }
 
@@ -145,5 +159,107 @@ export class Sender {
       return;
     }
     if (!held && this.hooks.dummiesAllowed() && this.hooks.sendInner(dummyInner()) !== null) this.lastSent = performance.now();
+  }
+}
+
+/** A place in line on an OrderedOutput, filled (or skipped) later. */
+export interface OutputTicket {
+  readonly generation: number;
+}
+
+interface OutputSlot extends OutputTicket {
+  frame: Uint8Array | null;
+  skipped: boolean;
+}
+
+/**
+ * The serialized write path of §13 for frames whose counters were assigned in
+ * order but whose bytes may be ready out of order. `send` (frame ready now)
+ * writes at once when nothing is waiting, else queues behind; `reserve` takes
+ * a place for a frame still being encrypted, `fill` delivers it and `skip`
+ * gives the place up (the counter is then simply never seen by the peer, a gap
+ * every receiver tolerates). `clear` forgets everything (session ended): later
+ * fills of old tickets are ignored.
+ */
+export class OrderedOutput {
+  private slots: OutputSlot[] = [];
+  private generation = 0;
+  private queued = 0;
+  /** Frames written so far (tests and statistics). */
+  written = 0;
+
+  /** `write` returns false when the connection is gone (the frame is dropped then). */
+  constructor(private readonly write: (frame: Uint8Array) => boolean) {}
+
+  /** Places in line not yet written (reserved or waiting). */
+  get pending(): number {
+    return this.slots.length;
+  }
+
+  /** Bytes of finished frames waiting behind an unfinished one. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  /** A frame that is ready now: written at once if nothing is ahead of it. */
+  send(frame: Uint8Array): boolean {
+    if (this.slots.length === 0) {
+      this.written++;
+      return this.write(frame);
+    }
+    this.slots.push({ generation: this.generation, frame, skipped: false });
+    this.queued += frame.length;
+    return true;
+  }
+
+  reserve(): OutputTicket {
+    const slot: OutputSlot = { generation: this.generation, frame: null, skipped: false };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Delivers a reserved frame; it goes out as soon as everything before it did. False if the ticket is stale. */
+  fill(ticket: OutputTicket, frame: Uint8Array): boolean {
+    const slot = ticket as OutputSlot;
+    if (slot.generation !== this.generation || slot.frame !== null || slot.skipped) return false;
+    slot.frame = frame;
+    this.queued += frame.length;
+    this.flush();
+    return true;
+  }
+
+  skip(ticket: OutputTicket): void {
+    const slot = ticket as OutputSlot;
+    if (slot.generation !== this.generation || slot.frame !== null || slot.skipped) return;
+    slot.skipped = true;
+    this.flush();
+  }
+
+  /** Writes an out-of-line frame at once, dropping everything in line (emergency close). */
+  abandonAndSend(frame: Uint8Array): boolean {
+    this.clear();
+    this.written++;
+    return this.write(frame);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.slots = [];
+    this.queued = 0;
+  }
+
+  private flush(): void {
+    while (this.slots.length > 0) {
+      const head = this.slots[0]!;
+      if (head.skipped) {
+        this.slots.shift();
+        continue;
+      }
+      if (head.frame === null) return;
+      this.slots.shift();
+      this.queued -= head.frame.length;
+      this.written++;
+      this.write(head.frame);
+    }
   }
 }

@@ -20,6 +20,7 @@ import {
   type OutgoingFile,
 } from "../protocol/file/index.js";
 import type { JsonObject } from "../protocol/index.js";
+import type { WorkerPool } from "../protocol/workers/pool.js";
 import type { TransferState } from "./api.js";
 import type { ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
 
@@ -36,10 +37,18 @@ export interface TransferHost {
   error(kind: ErrorKind, text: string): void;
   /** Queues an inner message on the 250 ms loop; `auto` replies are capped. */
   queue(obj: JsonObject, opts?: { auto?: boolean; onSent?: (counter: number) => void }): void;
-  /** Encrypts and writes one FILE_CHUNK frame in one synchronous step; false if there is no session/connection. */
-  sendChunk(transferId: string, index: number, data: Uint8Array): boolean;
-  /** Resolves true once a chunk may be written (write buffer low, no rekey hold), false if the session ended. */
+  /**
+   * Takes the next counter for one FILE_CHUNK now and encrypts it (on a worker
+   * for big chunks); the frame goes out strictly in counter order. Resolves
+   * true once written or queued only behind earlier frames, false if the
+   * session ended; rejects if encryption failed. `false` at once when there
+   * is no session/connection. `data` is handed over (it may be detached).
+   */
+  sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false;
+  /** Resolves true once a chunk may be started (write buffer low, few chunks encrypting, no rekey hold), false if the session ended. */
   waitWritable(): Promise<boolean>;
+  /** The session's worker threads (gzip members while preparing), if there is a session. */
+  workerPool(): WorkerPool | undefined;
   pauseReading(reason: string): void;
   resumeReading(reason: string): void;
   readonly downloadDir: string;
@@ -149,7 +158,14 @@ export class Transfers {
   /** Prepares (one read: hash + gzip into a temp file) and queues the offer. */
   async offer(filePath: string, compress: boolean, stillValid: () => boolean = () => true): Promise<FileInfo> {
     const abs = path.resolve(filePath);
-    const file = await prepareOutgoingFile(abs, { compress, gzipLevel: this.host.gzipLevel, tmpDir: os.tmpdir() });
+    let file: OutgoingFile;
+    try {
+      file = await prepareOutgoingFile(abs, { compress, gzipLevel: this.host.gzipLevel, tmpDir: os.tmpdir(), pool: this.host.workerPool() });
+    } catch (err) {
+      // The session's threads end with it: say why rather than "the worker pool was terminated".
+      if (!stillValid()) throw new FileTransferError("io_error", "The session ended while the file was being prepared; offer it again.");
+      throw err;
+    }
     const meta = file.metadata;
     if (!stillValid()) {
       // The session ended (or a new peer arrived) while the file was read: never offer it to someone else.
@@ -180,27 +196,59 @@ export class Transfers {
     this.streamChain = this.streamChain.then(() => this.stream(o));
   }
 
+  /**
+   * Streams the chunks: each is read while the ones before it are encrypted on
+   * the worker threads; waitWritable bounds what is in flight and buffered.
+   * "file_sent" once every frame is written or in line behind earlier ones.
+   */
   private async stream(o: Outgoing): Promise<void> {
     if (o.cancelled) return;
     const id = o.meta.transfer_id;
     o.status = "transferring";
     o.startedAt = now();
+    const inflight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let ended = false;
     try {
-      const last = o.meta.total_chunks - 1;
       for await (const { index, data } of o.file.chunks()) {
-        if (o.cancelled) return;
-        if (!(await this.host.waitWritable()) || o.cancelled) return;
-        if (!this.host.sendChunk(id, index, data)) return; // session gone: failAll reports it
-        o.bytes += data.length;
-        o.chunks++;
-        this.progressOut(o, index === last);
+        if (o.cancelled || failure !== null) break;
+        if (!(await this.host.waitWritable()) || o.cancelled) {
+          ended = true;
+          break;
+        }
+        const len = data.length; // data is handed over (detached) by sendChunk
+        const sent = this.host.sendChunk(id, index, data);
+        if (sent === false) {
+          ended = true; // session gone: failAll reports it
+          break;
+        }
+        const p: Promise<void> = sent.then(
+          (ok) => {
+            if (!ok) {
+              ended = true;
+              return;
+            }
+            o.bytes += len;
+            o.chunks++;
+            // The final figure is reported once, after the loop.
+            if (o.bytes < o.meta.processed_size) this.progressOut(o, false);
+          },
+          (err: unknown) => {
+            failure ??= err;
+          },
+        );
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p));
       }
-      if (o.cancelled) return;
-      if (o.meta.total_chunks === 0) this.progressOut(o, true);
+      await Promise.all(inflight);
+      if (failure !== null) throw failure;
+      if (o.cancelled || ended) return;
+      this.progressOut(o, true);
       o.status = "verifying";
       this.host.emit("file_sent", { transfer_id: id, direction: "out" });
       await o.file.cleanup();
     } catch (err) {
+      await Promise.allSettled(inflight);
       if (o.cancelled) return;
       this.failOut(o, errorText(err), true);
     }

@@ -1,6 +1,7 @@
 // DoubleEncryptor (WIRE-NOTES §6.3): PKCS#7 (64-byte blocks), AES-256-GCM-SIV,
 // then ChaCha20-Poly1305, both under keys and nonces derived from one 32-byte
 // message key. Ciphertext length is 64*floor(len(P)/64) + 96.
+import { createCipheriv } from "node:crypto";
 import { toBytes, wipe } from "./bytes.js";
 import { AuthenticationError, chachaOpen, chachaSeal, gcmsivOpen, gcmsivSeal, hash, hkdfExpandOneBlock } from "./primitives.js";
 
@@ -71,5 +72,49 @@ export function doubleDecrypt(messageKey: Uint8Array, nonce: Uint8Array, ciphert
     return unpad(gcmsivOpen(k.aesKey, k.aesNonce, inner, aad));
   } finally {
     wipe(k.aesKey, k.chachaKey);
+  }
+}
+
+/**
+ * doubleEncrypt of the concatenation of `parts`, with `reserve` bytes left in
+ * front of the result for the caller (the 48-byte FILE_CHUNK prefix, §8.5):
+ * the same bytes as doubleEncrypt(k, n, concat(parts), aad) at offset
+ * `reserve`, but the plaintext is copied once (straight into its padded form)
+ * and the outer layer lands directly in the final buffer. Used for file chunks.
+ */
+export function doubleEncryptParts(
+  messageKey: Uint8Array,
+  nonce: Uint8Array,
+  parts: Uint8Array[],
+  aad: Uint8Array,
+  reserve = 0,
+  /** Reused for the padded plaintext when big enough (a worker's scratch: less garbage per chunk); wiped after use. */
+  scratch?: Uint8Array,
+): Uint8Array {
+  const k = deriveAeadKeys(messageKey, nonce);
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const v = PAD_BLOCK - (len % PAD_BLOCK);
+  const padded = scratch && scratch.length >= len + v ? scratch.subarray(0, len + v) : new Uint8Array(len + v);
+  let o = 0;
+  for (const p of parts) {
+    padded.set(p, o);
+    o += p.length;
+  }
+  padded.fill(v, len);
+  try {
+    const inner = gcmsivSeal(k.aesKey, k.aesNonce, padded, aad);
+    // ChaCha20-Poly1305 as chachaSeal, but into out[reserve..].
+    const c = createCipheriv("chacha20-poly1305", k.chachaKey, k.chachaNonce, { authTagLength: 16 });
+    c.setAAD(aad, { plaintextLength: inner.length });
+    const out = new Uint8Array(reserve + inner.length + 16);
+    const body = c.update(inner);
+    out.set(body, reserve);
+    const tail = c.final();
+    out.set(tail, reserve + body.length);
+    out.set(c.getAuthTag(), reserve + inner.length);
+    return out;
+  } finally {
+    wipe(padded, k.aesKey, k.chachaKey);
   }
 }

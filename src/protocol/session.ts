@@ -5,7 +5,7 @@
 // results in the same order (§13: one serialized path for counters).
 import type { KeyObject } from "node:crypto";
 import { b64decodeStrict, b64encode, be32, ctEqual, fromUtf8, toBytes, wipe } from "./bytes.js";
-import { doubleDecrypt, doubleEncrypt } from "./aead.js";
+import { doubleDecrypt, doubleEncrypt, doubleEncryptParts } from "./aead.js";
 import { SessionError } from "./errors.js";
 import { sessionFingerprint, type Fingerprint } from "./fingerprint.js";
 import { dhMix, messageKey, ratchet } from "./kdf.js";
@@ -56,7 +56,69 @@ export interface DecryptedChunk {
   data: Uint8Array;
 }
 
+/**
+ * Everything the AEAD of one FILE_CHUNK needs, derived in counter order on the
+ * thread that owns the session (Session.prepareChunkKeys): the caller runs
+ * doubleEncrypt wherever it likes and wipes (or hands over) `messageKey`.
+ */
+export interface ChunkSealKeys {
+  counter: number;
+  messageKey: Uint8Array;
+  nonce: Uint8Array;
+  ephemeralPublic: Uint8Array;
+  aad: Uint8Array;
+}
+
+/**
+ * A FILE_CHUNK frame whose chain step and message key are done
+ * (Session.beginChunkOpen) and whose AEAD may run elsewhere; the result goes
+ * back through Session.finishChunkOpen, in the order the frames were begun.
+ */
+export interface ChunkOpenJob {
+  readonly counter: number;
+  /** 32 bytes; hand it over (transfer) or wipe it after use. */
+  readonly messageKey: Uint8Array;
+  readonly nonce: Uint8Array;
+  readonly aad: Uint8Array;
+  /** View of the frame's ciphertext (frame[48..]). */
+  readonly ciphertext: Uint8Array;
+}
+
+interface ChunkOpenState extends ChunkOpenJob {
+  /** ratchet(ck, n): the receive chain after this frame commits. */
+  next: Uint8Array;
+  epoch: number;
+  settled: boolean;
+}
+
 const enc = (s: string) => toBytes(s);
+
+/** BE16(len(H)) || H, the start of a FILE_CHUNK plaintext (§8.5). */
+export function chunkHeader(transferId: string, chunkIndex: number): Uint8Array {
+  const h = enc(`{"type": 23, "transfer_id": "${transferId}", "chunk_index": ${chunkIndex}}`);
+  const out = new Uint8Array(2 + h.length);
+  out[0] = h.length >>> 8;
+  out[1] = h.length & 0xff;
+  out.set(h, 2);
+  return out;
+}
+
+/** The 48 bytes in front of the ciphertext: BE32(n) || nonce || E (§8.5). */
+export function chunkFramePrefix(k: Pick<ChunkSealKeys, "counter" | "nonce" | "ephemeralPublic">): Uint8Array {
+  const p = new Uint8Array(48);
+  p.set(be32(k.counter), 0);
+  p.set(k.nonce, 4);
+  p.set(k.ephemeralPublic, 16);
+  return p;
+}
+
+/** Pure: the FILE_CHUNK frame from the keys' public parts and the double-AEAD output (§8.5). */
+export function assembleChunkFrame(k: Pick<ChunkSealKeys, "counter" | "nonce" | "ephemeralPublic">, ciphertext: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(48 + ciphertext.length);
+  frame.set(chunkFramePrefix(k), 0);
+  frame.set(ciphertext, 48);
+  return frame;
+}
 
 /** AAD (WIRE-NOTES §6.4): byte-exact pyjson, built as a template of ints and base64. */
 export function aadFor(type: number, counter: number, nonceB64: string, ephB64: string): Uint8Array {
@@ -84,6 +146,13 @@ export class Session {
   private readonly publicKeys: Pick<SessionInit, "ownKemPublicKey" | "peerKemPublicKey" | "ownSessionPublicKey" | "peerSessionPublicKey">;
   private pending: { encryptionKey: Uint8Array; rootChainKey: Uint8Array } | null = null;
   private destroyed = false;
+  // Pipelined FILE_CHUNK opens (beginChunkOpen): the receive chain as it will
+  // be once every begun frame committed. Never the committed state itself.
+  private specCounter = 0;
+  private specChain: Uint8Array | null = null;
+  private readonly openJobs: ChunkOpenState[] = [];
+  /** Bumped on every key change: jobs begun under older keys cannot commit. */
+  private epoch = 0;
 
   constructor(init: SessionInit, opts: SessionOptions = {}) {
     this.encryptionKey = Uint8Array.from(init.encryptionKey);
@@ -162,20 +231,24 @@ export class Session {
 
   /** Encrypts one file chunk into a binary FILE_CHUNK frame (§8.5). */
   encryptChunk(transferId: string, chunkIndex: number, data: Uint8Array, rnd: EncryptRandomness = {}): { frame: Uint8Array; counter: number } {
+    const k = this.prepareChunkKeys(rnd);
+    const frame = doubleEncryptParts(k.messageKey, k.nonce, [chunkHeader(transferId, chunkIndex), data], k.aad, 48);
+    wipe(k.messageKey);
+    frame.set(chunkFramePrefix(k), 0);
+    return { frame, counter: k.counter };
+  }
+
+  /**
+   * The ordered half of encryptChunk: takes the next counter, does the chain
+   * step, the DH and the HKDFs, and returns what the AEAD needs. The caller
+   * encrypts `chunkHeader(id, i) || data` with doubleEncrypt under these keys
+   * (e.g. in a worker), builds the frame with assembleChunkFrame, and must put
+   * frames on the wire in counter order (§13). The counter is spent even if
+   * the caller never sends the frame (the peer then sees a gap, which is fine).
+   */
+  prepareChunkKeys(rnd: EncryptRandomness = {}): ChunkSealKeys {
     const { n, key, eph, nonce } = this.nextMessageKey(rnd);
-    const header = enc(`{"type": 23, "transfer_id": "${transferId}", "chunk_index": ${chunkIndex}}`);
-    const plain = new Uint8Array(2 + header.length + data.length);
-    new DataView(plain.buffer).setUint16(0, header.length, false);
-    plain.set(header, 2);
-    plain.set(data, 2 + header.length);
-    const ct = doubleEncrypt(key, nonce, plain, aadFor(MessageType.FILE_CHUNK, n, b64encode(nonce), b64encode(eph)));
-    wipe(key);
-    const frame = new Uint8Array(48 + ct.length);
-    frame.set(be32(n), 0);
-    frame.set(nonce, 4);
-    frame.set(eph, 16);
-    frame.set(ct, 48);
-    return { frame, counter: n };
+    return { counter: n, messageKey: key, nonce, ephemeralPublic: eph, aad: aadFor(MessageType.FILE_CHUNK, n, b64encode(nonce), b64encode(eph)) };
   }
 
   // ------------------------------------------------------------ receiving
@@ -212,6 +285,7 @@ export class Session {
    */
   decrypt(outer: JsonObject): DecryptedMessage {
     if (this.destroyed) throw new SessionError("not_ready", "the session has been closed");
+    if (this.openJobs.length > 0) throw new SessionError("not_ready", "file chunk opens are pending");
     const { counter: n, nonce: nonceB64, ciphertext: ctB64, dh_public_key: ephB64, verification: macB64 } = outer;
     if (
       typeof n !== "number" || !Number.isSafeInteger(n) || n < 1 ||
@@ -294,6 +368,7 @@ export class Session {
   /** Decrypts a binary FILE_CHUNK frame (§8.5): in order only, no saved states. */
   decryptChunk(frame: Uint8Array): DecryptedChunk {
     if (this.destroyed) throw new SessionError("not_ready", "the session has been closed");
+    if (this.openJobs.length > 0) throw new SessionError("not_ready", "file chunk opens are pending");
     if (frame.length < 48 + 96) throw new SessionError("malformed", "file chunk frame too short");
     const n = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, false);
     if (n <= this.peerCounter) throw new SessionError("replay", "replayed or out-of-order file chunk");
@@ -327,6 +402,133 @@ export class Session {
     return { counter: n, transferId, chunkIndex, data: plain.subarray(2 + hlen) };
   }
 
+  // ------------------------------------------------------------ pipelined chunk opens
+
+  /** Frames begun with beginChunkOpen and not yet finished. */
+  get pendingChunkOpens(): number {
+    return this.openJobs.length;
+  }
+
+  /**
+   * The counter a new FILE_CHUNK is compared with: the highest begun frame's
+   * while opens are pending, else the committed peer counter. A chunk frame
+   * with a counter at or below this while opens are pending must wait until
+   * they are finished and then go through decryptChunk: only then is the
+   * answer the same as for strictly sequential processing.
+   */
+  get chunkOpenBase(): number {
+    return this.openJobs.length > 0 ? this.specCounter : this.peerCounter;
+  }
+
+  /**
+   * First half of decryptChunk for pipelining (§8.5 steps 1–4 up to the AEAD):
+   * walks the chain from where the frames begun so far will leave it, does the
+   * DH and the HKDFs, and returns the job for the AEAD. Nothing is committed:
+   * the committed state changes only in finishChunkOpen, in begin order. The
+   * key for counter n does not depend on whether earlier frames authenticate
+   * (the walk computes the same chain key either way), so a failed earlier
+   * frame never invalidates a later job. While jobs are pending, decrypt() and
+   * decryptChunk() refuse to run (the caller must keep one order).
+   * Throws SessionError (replay, out_of_window, malformed, decrypt_failed for a
+   * bad ephemeral key) with nothing changed.
+   */
+  beginChunkOpen(frame: Uint8Array): ChunkOpenJob {
+    if (this.destroyed) throw new SessionError("not_ready", "the session has been closed");
+    if (frame.length < 48 + 96) throw new SessionError("malformed", "file chunk frame too short");
+    const n = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, false);
+    const speculating = this.openJobs.length > 0;
+    const base = speculating ? this.specCounter : this.peerCounter;
+    const baseChain = speculating ? this.specChain! : this.receiveChainKey;
+    if (n <= base) throw new SessionError("replay", "replayed or out-of-order file chunk");
+    if (n - base > this.maxGap) {
+      throw new SessionError("out_of_window", `message counter jumps too far ahead (more than ${this.maxGap} messages)`);
+    }
+    const nonce = frame.subarray(4, 16);
+    const eph = frame.subarray(16, 48);
+    let dh: Uint8Array;
+    try {
+      dh = x25519(this.ownPriv, eph);
+    } catch {
+      throw new SessionError("decrypt_failed", "decryption failed (bad ephemeral key)");
+    }
+    let ck = baseChain;
+    for (let i = base + 1; i < n; i++) {
+      const step = ratchet(ck, i);
+      if (ck !== baseChain) wipe(ck);
+      ck = step;
+    }
+    const mixed = dhMix(ck, dh, n);
+    const key = messageKey(mixed, n);
+    const next = ratchet(ck, n);
+    wipe(dh, mixed);
+    if (ck !== baseChain) wipe(ck);
+    const job: ChunkOpenState = {
+      counter: n,
+      messageKey: key,
+      nonce: Uint8Array.from(nonce),
+      aad: aadFor(MessageType.FILE_CHUNK, n, b64encode(nonce), b64encode(eph)),
+      ciphertext: frame.subarray(48),
+      next,
+      epoch: this.epoch,
+      settled: false,
+    };
+    if (this.specChain) wipe(this.specChain);
+    this.specChain = Uint8Array.from(next);
+    this.specCounter = n;
+    this.openJobs.push(job);
+    return job;
+  }
+
+  /**
+   * Second half: `plaintext` is the AEAD result for `job` (null when it did
+   * not authenticate). Must be called once per job, in begin order. A failed
+   * frame leaves the committed state unchanged (§8.5 step 4); an
+   * authenticated one commits exactly as decryptChunk does. Throws
+   * SessionError like decryptChunk.
+   */
+  finishChunkOpen(job: ChunkOpenJob, plaintext: Uint8Array | null): DecryptedChunk {
+    const st = job as ChunkOpenState;
+    const i = this.openJobs.indexOf(st);
+    if (i < 0 || st.settled) throw new SessionError("not_ready", "this file chunk was not begun or is already finished");
+    if (i !== 0) throw new SessionError("not_ready", "file chunks must be finished in the order they were begun");
+    st.settled = true;
+    this.openJobs.shift();
+    if (this.openJobs.length === 0) {
+      wipe(this.specChain);
+      this.specChain = null;
+      this.specCounter = 0;
+    }
+    wipeUnlessDetached(st.messageKey);
+    try {
+      if (this.destroyed || st.epoch !== this.epoch) throw new SessionError("not_ready", "the keys changed while the file chunk was decrypted");
+      if (plaintext === null) throw new SessionError("decrypt_failed", "decryption failed (ciphertext or padding)");
+      const n = st.counter;
+      if (n <= this.peerCounter) throw new SessionError("replay", "replayed or out-of-order file chunk");
+      const parsed = parseChunkPlaintext(plaintext);
+      // The frame authenticated: commit even if the file layer later refuses it (§8.5 step 6).
+      wipe(this.receiveChainKey);
+      this.receiveChainKey = st.next;
+      this.peerCounter = n;
+      st.next = new Uint8Array(0);
+      return { counter: n, ...validChunkFields(parsed) };
+    } finally {
+      wipe(st.next);
+    }
+  }
+
+  private dropChunkOpens(): void {
+    this.epoch++;
+    for (const j of this.openJobs) {
+      j.settled = true;
+      wipeUnlessDetached(j.messageKey);
+      wipe(j.next);
+    }
+    this.openJobs.length = 0;
+    wipe(this.specChain);
+    this.specChain = null;
+    this.specCounter = 0;
+  }
+
   // ------------------------------------------------------------ rekey switch
 
   /** Stores keys derived by a rekey until the switch point (§9). */
@@ -347,6 +549,7 @@ export class Session {
    */
   activatePendingKeys(): void {
     if (!this.pending) throw new SessionError("not_ready", "no pending keys to activate");
+    this.dropChunkOpens();
     wipe(this.encryptionKey, this.sendChainKey, this.receiveChainKey);
     this.encryptionKey = this.pending.encryptionKey;
     this.sendChainKey = Uint8Array.from(this.pending.rootChainKey);
@@ -366,6 +569,7 @@ export class Session {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.dropChunkOpens();
     wipe(this.encryptionKey, this.sendChainKey, this.receiveChainKey);
     this.clearPendingKeys();
     this.clearSaved();
@@ -374,4 +578,35 @@ export class Session {
   get isDestroyed(): boolean {
     return this.destroyed;
   }
+}
+
+/** A message key handed to a worker by transfer is detached here (byteLength 0): nothing left to wipe. */
+function wipeUnlessDetached(b: Uint8Array): void {
+  if (b.byteLength > 0) b.fill(0);
+}
+
+/** §8.5 step 5 on a chunk plaintext (before the commit). */
+function parseChunkPlaintext(plain: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } {
+  if (plain.length < 2) throw new SessionError("malformed", "file chunk without header");
+  const hlen = (plain[0]! << 8) | plain[1]!;
+  if (2 + hlen > plain.length) throw new SessionError("malformed", "file chunk header length out of range");
+  let header: unknown;
+  try {
+    header = JSON.parse(fromUtf8(plain.subarray(2, 2 + hlen)));
+  } catch {
+    throw new SessionError("malformed", "file chunk header is not JSON");
+  }
+  const h = header as Record<string, unknown> | null;
+  if (!h || typeof h !== "object" || h["type"] !== MessageType.FILE_CHUNK) throw new SessionError("malformed", "file chunk header has the wrong type");
+  return { header: h, data: plain.subarray(2 + hlen) };
+}
+
+/** The header fields the file layer needs (checked after the commit, as decryptChunk). */
+function validChunkFields(p: { header: Record<string, unknown>; data: Uint8Array }): Omit<DecryptedChunk, "counter"> {
+  const transferId = p.header["transfer_id"];
+  const chunkIndex = p.header["chunk_index"];
+  if (typeof transferId !== "string" || typeof chunkIndex !== "number" || !Number.isSafeInteger(chunkIndex)) {
+    throw new SessionError("malformed", "file chunk header fields are invalid");
+  }
+  return { transferId, chunkIndex, data: p.data };
 }

@@ -5,12 +5,14 @@
 // §15.6), and the file lands under a sanitised, never-overwriting name inside
 // the download directory (§15.5).
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { link, open, rename, rm, stat, statfs, type FileHandle } from "node:fs/promises";
 import * as path from "node:path";
 import { Transform, Writable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { createGunzip, type Gunzip } from "node:zlib";
+import type { IHasher as FileHasher } from "hash-wasm";
 import { bytesToHex, ctEqual, hexToBytes } from "../bytes.js";
 import {
   CHUNK_SIZE,
@@ -28,6 +30,11 @@ export type IncomingState = "offered" | "accepted" | "finishing" | "done" | "fai
 export interface IncomingOptions extends FileLimits {
   /** fsync the finished file before it gets its final name (default true). */
   durable?: boolean;
+  /**
+   * Hash and gunzip chunks as they arrive in order (default true); false (or
+   * chunks out of order) leaves all of it to finish().
+   */
+  streaming?: boolean;
 }
 
 export interface FinishedFile {
@@ -37,6 +44,9 @@ export interface FinishedFile {
   /** Lowercase hex BLAKE2b-256 of the bytes written to `path`. */
   blake2b: string;
 }
+
+/** gunzip output piece: big pieces mean few hops through the hash and the write stream (zlib's default is 16 KiB). */
+const GUNZIP_CHUNK = 256 * 1024;
 
 /** Link-based placement is not available on every file system (FAT, some network/FUSE mounts). */
 const NO_LINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "EMLINK", "ENOSYS", "EACCES"]);
@@ -69,6 +79,29 @@ class Discard extends Writable {
   }
 }
 
+/**
+ * The receive-side stream (issue 5 §3): while chunks arrive in index order,
+ * each one is also fed to gunzip (if compressed) and BLAKE2b as it is written,
+ * so the hash is ready right after the last chunk. The first chunk out of
+ * order ends it for good; finish() then makes the classic pass over the .part
+ * file instead.
+ */
+interface InOrderStream {
+  /** Next chunk index to feed. */
+  next: number;
+  hasher: FileHasher;
+  /** Uncompressed: bytes hashed. Compressed: see guard.bytes. */
+  bytes: number;
+  gunzip: Gunzip | null;
+  guard: GuardedHasher | null;
+  /** Settles when the gunzip pipeline ended; never rejects (see `error`). */
+  done: Promise<void>;
+  outPath: string | null;
+  /** Bomb, corrupt data or a write error: the transfer must fail with this. */
+  error: FileTransferError | null;
+  abandoned: boolean;
+}
+
 function isZlibError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("Z_");
@@ -85,9 +118,11 @@ function tempPath(dir: string, suffix: string): string {
  * of `.pqchat-<hex>.part` in the download directory; finish() verifies and moves
  * the result into place. Temporary files never outlive a failure or abort().
  *
- * Where issue 5's streaming receive slots in: with in-order arrival, the hash
- * and gunzip of finish() can run incrementally behind writeChunk(); the checks
- * and placement below stay the same.
+ * While chunks arrive in index order (the normal case), each is also hashed
+ * and gunzipped as it is written (with the bomb guard: the stream fails with
+ * file_too_large as soon as its output exceeds file_size), so finish() only
+ * checks and places the result. Chunks out of order fall back to one pass over
+ * the .part file in finish().
  */
 export class IncomingTransfer {
   readonly metadata: FileMetadata;
@@ -106,6 +141,8 @@ export class IncomingTransfer {
   private partPath: string | undefined;
   private readonly abortCtl = new AbortController();
   private finishing: Promise<unknown> | undefined;
+  private stream: InOrderStream | null = null;
+  private readonly streaming: boolean;
 
   /** Re-validates `metadata` (throws FileTransferError) so a hand-built record gets the same checks. */
   constructor(metadata: FileMetadata, downloadDir: string, options: IncomingOptions = {}) {
@@ -113,7 +150,13 @@ export class IncomingTransfer {
     this.downloadDir = path.resolve(downloadDir);
     this.safeName = safeFileName(this.metadata.filename);
     this.durable = options.durable ?? true;
+    this.streaming = options.streaming ?? true;
     this.got = new Uint8Array(this.metadata.total_chunks);
+  }
+
+  /** True while chunks have arrived in order, so finish() needs no second pass. */
+  get streamingInOrder(): boolean {
+    return this.stream !== null && !this.stream.abandoned;
   }
 
   get state(): IncomingState {
@@ -153,6 +196,7 @@ export class IncomingTransfer {
       this.fh = await open(p, "wx", 0o600);
       this.temps.add(p); // only once it is ours: never remove a file we did not create
       this.partPath = p;
+      if (this.streaming) await this.openStream();
     } catch (err) {
       await this.closeAndRemove();
       throw asFileTransferError(err, "Cannot start saving the file");
@@ -173,7 +217,10 @@ export class IncomingTransfer {
    * difference anyway). Throws chunk_rejected for a transfer not (or no longer)
    * accepted (§15.20), an index outside [0, total_chunks), or a length that does
    * not match the metadata; the transfer itself stays usable — call abort() to
-   * give up on it. Chunks may arrive in any order and concurrently.
+   * give up on it. Chunks may arrive in any order and concurrently. When the
+   * in-order stream finds the content itself bad (decompressed output beyond
+   * file_size: file_too_large; corrupt gzip: malformed), the transfer fails at
+   * once (state "failed", temp files removed) and that error is thrown.
    */
   async writeChunk(index: number, data: Uint8Array): Promise<boolean> {
     const m = this.metadata;
@@ -191,12 +238,15 @@ export class IncomingTransfer {
 
     const fh = this.fh;
     if (!fh) throw new FileTransferError("chunk_rejected", "The transfer has no open file.");
+    // Decided synchronously, so concurrent calls feed in call order.
+    const feed = this.feedInOrder(index, data);
     const write = (async () => {
       let off = 0;
       while (off < data.length) {
         const { bytesWritten } = await fh.write(data, off, data.length - off, index * CHUNK_SIZE + off);
         off += bytesWritten;
       }
+      await feed;
     })();
     this.inFlight.set(index, write);
     try {
@@ -209,7 +259,83 @@ export class IncomingTransfer {
     this.got[index] = 1;
     this._received++;
     this._bytes += data.length;
+    const failed = this.stream?.error;
+    if (failed && this._state === "accepted") {
+      // The content itself is bad (a bomb, corrupt gzip): no later chunk can fix that.
+      this._state = "failed";
+      await this.closeAndRemove();
+      throw failed;
+    }
     return true;
+  }
+
+  // ------------------------------------------------------------------ in-order stream
+
+  private async openStream(): Promise<void> {
+    const m = this.metadata;
+    const hasher = await createFileHasher();
+    hasher.init();
+    const st: InOrderStream = { next: 0, hasher, bytes: 0, gunzip: null, guard: null, done: Promise.resolve(), outPath: null, error: null, abandoned: false };
+    if (m.compressed) {
+      const outPath = tempPath(this.downloadDir, ".out");
+      const outFh = await open(outPath, "wx", 0o600);
+      this.temps.add(outPath);
+      st.outPath = outPath;
+      st.gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK }); // multi-member streams and trailing zero bytes are accepted, as by the reference (§8.4)
+      st.guard = new GuardedHasher(hasher, m.file_size);
+      st.done = pipeline(st.gunzip, st.guard, outFh.createWriteStream()).catch((err: unknown) => {
+        if (st.abandoned) return;
+        st.error = isZlibError(err)
+          ? new FileTransferError("malformed", "The compressed data is corrupt.", { cause: err })
+          : asFileTransferError(err, "Saving the received file failed");
+      });
+    }
+    this.stream = st;
+  }
+
+  /** Feeds chunk `index` to the stream if it is the next one; otherwise abandons the stream. */
+  private feedInOrder(index: number, data: Uint8Array): Promise<void> {
+    const st = this.stream;
+    if (!st || st.abandoned || st.error) return Promise.resolve();
+    if (index !== st.next) {
+      this.abandonStream();
+      return Promise.resolve();
+    }
+    st.next++;
+    if (!st.gunzip) {
+      st.bytes += data.length;
+      st.hasher.update(data);
+      return Promise.resolve();
+    }
+    const gz = st.gunzip;
+    if (gz.write(data)) return Promise.resolve();
+    // Wait for gunzip to catch up (or for the pipeline to end: a bomb or corrupt data).
+    const ac = new AbortController();
+    return Promise.race([once(gz, "drain", { signal: ac.signal }).then(() => undefined), st.done])
+      .catch(() => undefined)
+      .finally(() => ac.abort());
+  }
+
+  /** Chunks came out of order: drop the stream (its .out file too); finish() does the full pass. */
+  private abandonStream(): void {
+    const st = this.stream;
+    if (!st || st.abandoned) return;
+    st.abandoned = true;
+    st.gunzip?.destroy();
+    const out = st.outPath;
+    if (out !== null) void st.done.then(() => this.removeTemp(out)).catch(() => undefined);
+  }
+
+  /** Ends the stream after the last chunk; returns the byte count and digest, or throws its error. */
+  private async endStream(st: InOrderStream): Promise<{ bytes: number; digest: Uint8Array; path: string }> {
+    if (st.gunzip) {
+      st.gunzip.end();
+      await st.done;
+    }
+    if (st.error) throw st.error;
+    const bytes = st.guard ? st.guard.bytes : st.bytes;
+    if (bytes > this.metadata.file_size) throw new FileTransferError("file_too_large", "The received file is larger than announced; it was discarded.");
+    return { bytes, digest: st.hasher.digest("binary"), path: st.outPath ?? this.partPath! };
   }
 
   /**
@@ -240,6 +366,16 @@ export class IncomingTransfer {
       const part = this.partPath;
       if (part === undefined) throw new FileTransferError("io_error", "The temporary file is missing.");
 
+      const st = this.stream;
+      if (st && !st.abandoned && st.next === m.total_chunks) {
+        // Every chunk was fed in order: the hash (and the gunzipped file) are ready.
+        const r = await this.endStream(st);
+        if (m.compressed) await this.removeTemp(part); // free the space early
+        return await this.verifyAndPlace(r.path, r.bytes, r.digest);
+      }
+      this.abandonStream();
+      await st?.done;
+
       const hasher = await createFileHasher();
       hasher.init();
       const guard = new GuardedHasher(hasher, m.file_size);
@@ -251,7 +387,7 @@ export class IncomingTransfer {
         try {
           await pipeline(
             createReadStream(part, { highWaterMark: CHUNK_SIZE }),
-            createGunzip(), // multi-member streams and trailing zero bytes are accepted, as by the reference (§8.4)
+            createGunzip({ chunkSize: GUNZIP_CHUNK }), // multi-member streams and trailing zero bytes are accepted, as by the reference (§8.4)
             guard,
             outFh.createWriteStream(), // closes outFh when done or destroyed
             { signal },
@@ -266,22 +402,7 @@ export class IncomingTransfer {
         await pipeline(createReadStream(part, { highWaterMark: CHUNK_SIZE }), guard, new Discard(), { signal });
       }
 
-      const digest = hasher.digest("binary");
-      if (guard.bytes !== m.file_size) {
-        throw new FileTransferError(
-          "hash_mismatch",
-          `The received file has ${guard.bytes} bytes but ${m.file_size} were announced; it was discarded.`,
-        );
-      }
-      if (!ctEqual(digest, hexToBytes(m.file_hash))) {
-        throw new FileTransferError("hash_mismatch", "The received file does not match its announced hash; it was discarded.");
-      }
-      if (this.durable) await this.sync(finalTmp);
-      if (signal.aborted) throw new FileTransferError("io_error", "The transfer was canceled.");
-
-      const dest = await this.place(finalTmp);
-      this._state = "done";
-      return { path: dest, size: guard.bytes, blake2b: bytesToHex(digest) };
+      return await this.verifyAndPlace(finalTmp, guard.bytes, hasher.digest("binary"));
     } catch (err) {
       if (this._state !== "aborted") this._state = "failed";
       await this.closeAndRemove();
@@ -290,6 +411,22 @@ export class IncomingTransfer {
       }
       throw asFileTransferError(err, "Saving the received file failed");
     }
+  }
+
+  /** Size and hash checks, fsync, then the final name (§8.1: FILE_COMPLETE only after this). */
+  private async verifyAndPlace(finalTmp: string, bytes: number, digest: Uint8Array): Promise<FinishedFile> {
+    const m = this.metadata;
+    if (bytes !== m.file_size) {
+      throw new FileTransferError("hash_mismatch", `The received file has ${bytes} bytes but ${m.file_size} were announced; it was discarded.`);
+    }
+    if (!ctEqual(digest, hexToBytes(m.file_hash))) {
+      throw new FileTransferError("hash_mismatch", "The received file does not match its announced hash; it was discarded.");
+    }
+    if (this.durable) await this.sync(finalTmp);
+    if (this.abortCtl.signal.aborted) throw new FileTransferError("io_error", "The transfer was canceled.");
+    const dest = await this.place(finalTmp);
+    this._state = "done";
+    return { path: dest, size: bytes, blake2b: bytesToHex(digest) };
   }
 
   /**
@@ -349,6 +486,12 @@ export class IncomingTransfer {
   }
 
   private async closeAndRemove(): Promise<void> {
+    const st = this.stream;
+    if (st) {
+      st.abandoned = true;
+      st.gunzip?.destroy();
+      await st.done; // the .out write stream is closed before its file goes
+    }
     const fh = this.fh;
     this.fh = undefined;
     await fh?.close().catch(() => undefined);

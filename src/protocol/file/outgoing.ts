@@ -1,7 +1,11 @@
 // Sender side: one streaming read of the file computes the BLAKE2b-256 hash and,
 // when compressing, the gzip stream into a temporary file (WIRE-NOTES §8.2, §8.4;
-// issue 5 §3: never read-and-gzip twice like the reference). The processed stream
-// is then served as exact 1 MiB chunks (§8.3) straight from disk.
+// issue 5 §3: never read-and-gzip twice like the reference). The gzip stream is
+// a series of independent members, one per GZIP_BLOCK of input, compressed on
+// worker threads and concatenated in order (a multi-member stream is valid gzip;
+// the reference's reader and ours read it whole). Compression is skipped when a
+// few spread-out samples of the file shrink by less than 10 %. The processed
+// stream is then served as exact 1 MiB chunks (§8.3) straight from disk.
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
@@ -9,7 +13,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Transform, Writable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
+import { gzip } from "node:zlib";
+import { WorkerPool, owned } from "../workers/pool.js";
 import {
   CHUNK_SIZE,
   FileTransferError,
@@ -42,6 +47,16 @@ export interface PrepareOptions {
    * gzip stream (§8.4). `false` reproduces the reference sender exactly.
    */
   compressEmpty?: boolean;
+  /**
+   * Skip compression when samples of the content shrink by less than 10 %
+   * (default true). `false` compresses whenever `compress` and the extension
+   * allow it, as the reference does (for byte-comparisons with its vectors).
+   */
+  sampleCheck?: boolean;
+  /** Threads for the gzip members (default: a private pool of 2, ended when done). */
+  pool?: WorkerPool;
+  /** Input bytes per gzip member (default GZIP_BLOCK). */
+  blockSize?: number;
   /** Called as the file is read: bytes read so far and the size at start. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Cancels the preparation read; the temp file is removed. */
@@ -83,6 +98,119 @@ class HashingCounter extends Transform {
   }
 }
 
+/** Input per gzip member: big enough that the ratio is the single stream's, small enough to keep both cores busy. */
+export const GZIP_BLOCK = 4 * 1024 * 1024;
+/** Members being compressed or waiting to be written, at most (memory: this × block size, twice). */
+const GZIP_IN_FLIGHT = 3;
+/** Compression is worth it when the samples shrink to less than this share of their size. */
+export const SAMPLE_MAX_RATIO = 0.9;
+export const SAMPLE_BYTES = 256 * 1024;
+export const SAMPLE_COUNT = 4;
+
+type Compressor = (data: Uint8Array, level: number) => Promise<Uint8Array>;
+
+function poolCompressor(pool: WorkerPool): Compressor {
+  return (data, level) => {
+    const d = owned(data);
+    return pool.run({ op: "gzip", data: d, level }, [d.buffer as ArrayBuffer]);
+  };
+}
+
+/** zlib on libuv's thread pool: for inputs of at most one block, where threads of our own would not pay off. */
+const uvCompressor: Compressor = (data, level) =>
+  new Promise((resolve, reject) => gzip(data, { level }, (err, out) => (err ? reject(err) : resolve(out))));
+
+/**
+ * gzip as independent members of `blockSize` input bytes each, compressed in
+ * parallel and emitted in order. An empty input still yields one (empty)
+ * member, so the output is always a valid gzip stream.
+ */
+class ParallelGzip extends Transform {
+  private parts: Buffer[] = [];
+  private fill = 0;
+  private members = 0;
+  private readonly inflight: Promise<Uint8Array>[] = [];
+  bytesOut = 0;
+
+  constructor(
+    private readonly compress: Compressor,
+    private readonly level: number,
+    private readonly blockSize: number,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    let off = 0;
+    while (off < chunk.length) {
+      const take = Math.min(this.blockSize - this.fill, chunk.length - off);
+      this.parts.push(chunk.subarray(off, off + take));
+      this.fill += take;
+      off += take;
+      if (this.fill === this.blockSize) this.submit();
+    }
+    // Backpressure: read on only while fewer than GZIP_IN_FLIGHT members are pending.
+    this.drainTo(GZIP_IN_FLIGHT - 1).then(() => cb(), cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.fill > 0 || this.members === 0) this.submit();
+    this.drainTo(0).then(() => cb(), cb);
+  }
+
+  private submit(): void {
+    const block = this.parts.length === 1 ? Uint8Array.from(this.parts[0]!) : Buffer.concat(this.parts, this.fill);
+    this.parts = [];
+    this.fill = 0;
+    this.members++;
+    const p = this.compress(block, this.level);
+    p.catch(() => undefined); // awaited in order below; never an unhandled rejection if we fail earlier
+    this.inflight.push(p);
+  }
+
+  private async drainTo(n: number): Promise<void> {
+    while (this.inflight.length > n) {
+      const out = await this.inflight.shift()!;
+      this.bytesOut += out.length;
+      this.push(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    }
+  }
+}
+
+/**
+ * Does the content compress by at least 10 %? gzips up to SAMPLE_COUNT
+ * samples of SAMPLE_BYTES spread over the file (the whole file if it is
+ * smaller) at the chosen level.
+ */
+async function worthCompressing(filePath: string, size: number, level: number, compress: Compressor, signal?: AbortSignal): Promise<boolean> {
+  const total = SAMPLE_BYTES * SAMPLE_COUNT;
+  const ranges: [number, number][] = [];
+  if (size <= total) ranges.push([0, size]);
+  else for (let i = 0; i < SAMPLE_COUNT; i++) ranges.push([Math.floor(((size - SAMPLE_BYTES) * i) / (SAMPLE_COUNT - 1)), SAMPLE_BYTES]);
+  const fh = await open(filePath, "r");
+  const samples: Uint8Array[] = [];
+  try {
+    for (const [off, len] of ranges) {
+      const b = new Uint8Array(len);
+      let got = 0;
+      while (got < len) {
+        const { bytesRead } = await fh.read(b, got, len - got, off + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      samples.push(b.subarray(0, got));
+    }
+  } finally {
+    await fh.close();
+  }
+  signal?.throwIfAborted();
+  const inBytes = samples.reduce((n, b) => n + b.length, 0);
+  if (inBytes === 0) return true;
+  const outs = await Promise.all(samples.map((b) => compress(b, level)));
+  const outBytes = outs.reduce((n, b) => n + b.length, 0);
+  return outBytes < inBytes * SAMPLE_MAX_RATIO;
+}
+
 /** A sink that only counts (the uncompressed case needs no copy of the file). */
 class Discard extends Writable {
   override _write(_chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
@@ -96,11 +224,11 @@ function tempName(): string {
 
 /**
  * Reads `filePath` once, computing its hash and (if compressing) its gzip stream
+ * (independent members compressed on worker threads, concatenated in order)
  * into a temporary file, and returns the metadata plus a chunk source.
- *
- * The gzip step is a plain Transform in the pipeline; issue 5's multi-member gzip
- * on worker threads replaces exactly that stage (ordered members concatenated
- * into the same temp file) without changing anything around it.
+ * Compression happens when asked for, the extension allows it (§8.2) and
+ * samples of the content shrink by at least 10 % (see `sampleCheck`); an empty
+ * file follows `compressEmpty`.
  */
 export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions): Promise<OutgoingFile> {
   const level = opts.gzipLevel ?? 6;
@@ -116,13 +244,20 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
 
   const filename = path.basename(filePath);
   const empty = st.size === 0;
-  const compressed = empty && (opts.compressEmpty ?? true) ? true : opts.compress && !hasIncompressibleExtension(filename);
+  const blockSize = opts.blockSize ?? GZIP_BLOCK;
+  if (!Number.isSafeInteger(blockSize) || blockSize < 1) throw new RangeError("blockSize must be a positive integer");
+  let compressed = empty && (opts.compressEmpty ?? true) ? true : opts.compress && !hasIncompressibleExtension(filename);
+
+  // Threads only pay off for more than one member; the pool is ours to end unless the caller lent it.
+  let pool = opts.pool;
+  const ownPool = compressed && !empty && !pool && st.size > blockSize;
+  if (ownPool) pool = new WorkerPool();
+  const compressor = pool && st.size > blockSize ? poolCompressor(pool) : uvCompressor;
 
   const hasher = await createFileHasher();
   hasher.init();
   const onProgress = opts.onProgress;
   const counter = new HashingCounter(hasher, onProgress ? (n) => onProgress(n, st.size) : undefined);
-  const source = createReadStream(filePath, { highWaterMark: CHUNK_SIZE });
 
   let tmpPath: string | undefined;
   let removed = false;
@@ -134,14 +269,21 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
 
   let processedPath = filePath;
   let processedSize: number;
+  let source: ReturnType<typeof createReadStream> | undefined;
   try {
+    opts.signal?.throwIfAborted();
+    if (compressed && !empty && (opts.sampleCheck ?? true)) {
+      compressed = await worthCompressing(filePath, st.size, level, compressor, opts.signal);
+    }
+    source = createReadStream(filePath, { highWaterMark: CHUNK_SIZE });
     if (compressed) {
       const p = path.join(opts.tmpDir ?? os.tmpdir(), tempName());
       // "wx": never clobber anything already there; 0600: the content is the user's.
       const fh = await open(p, "wx", 0o600);
       tmpPath = p; // only once it is ours: cleanup() must never remove a file we did not create
       const out = fh.createWriteStream(); // closes fh when done or destroyed
-      await pipeline(source, counter, createGzip({ level }), out, { signal: opts.signal });
+      const gz = new ParallelGzip(compressor, level, blockSize);
+      await pipeline(source, counter, gz, out, { signal: opts.signal });
       processedPath = tmpPath;
       processedSize = out.bytesWritten;
     } else {
@@ -149,9 +291,11 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
       processedSize = counter.bytes;
     }
   } catch (err) {
-    source.destroy(); // no-op after pipeline(); closes the fd if we failed before it
+    source?.destroy(); // no-op after pipeline(); closes the fd if we failed before it
     await cleanup();
     throw asFileTransferError(err, `Reading ${filename} failed`);
+  } finally {
+    if (ownPool) await pool?.terminate();
   }
 
   // What we hashed is what we announce (the file may have changed since stat()).

@@ -1,0 +1,74 @@
+// The worker side of WorkerPool (pool.ts): pure jobs, one at a time.
+//   gzip: one independent gzip member of a block (issue 5 §3: members are
+//         concatenated by the sender; a multi-member stream is valid gzip).
+//   seal: the double AEAD of one FILE_CHUNK plaintext, written behind the
+//         48-byte frame prefix, so the reply is the finished frame.
+//   open: the double AEAD open of one FILE_CHUNK ciphertext.
+// Message keys arrive by transfer and are wiped here after use.
+import { parentPort } from "node:worker_threads";
+import { gzipSync } from "node:zlib";
+import type { PoolReply, PoolTask } from "./pool.js";
+
+type Aead = typeof import("../aead.js");
+let aead: Aead | null = null;
+/** The padded plaintext of the last chunk, reused (and wiped after each use) to keep garbage per chunk down. */
+let scratch = new Uint8Array(0);
+
+async function loadAead(): Promise<Aead> {
+  aead ??= await import("../aead.js");
+  return aead;
+}
+
+/**
+ * A reply that can be transferred without handing over anything else: the
+ * view itself when it covers its buffer but for at most one padding block (the
+ * AEAD open result is a view of a private buffer minus the PKCS#7 padding;
+ * pooled Buffers are never that big), else a copy.
+ */
+function own(b: Uint8Array): Uint8Array {
+  return b.buffer.byteLength - b.byteLength <= 64 && b.buffer.byteLength >= 4096 ? b : Uint8Array.from(b);
+}
+
+async function run(task: PoolTask): Promise<Uint8Array> {
+  switch (task.op) {
+    case "gzip": {
+      const z = gzipSync(task.data, { level: task.level });
+      const v = new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
+      return z.byteOffset === 0 && z.byteLength === z.buffer.byteLength ? v : Uint8Array.from(v);
+    }
+    case "seal": {
+      const a = await loadAead();
+      try {
+        let len = 64;
+        for (const p of task.parts) len += p.length;
+        if (scratch.length < len) scratch = new Uint8Array(len);
+        const frame = a.doubleEncryptParts(task.key, task.nonce, task.parts, task.aad, task.prefix.length, scratch);
+        frame.set(task.prefix, 0);
+        return frame;
+      } finally {
+        task.key.fill(0);
+      }
+    }
+    case "open": {
+      const a = await loadAead();
+      try {
+        return own(a.doubleDecrypt(task.key, task.nonce, task.ciphertext, task.aad));
+      } finally {
+        task.key.fill(0);
+      }
+    }
+  }
+}
+
+const port = parentPort;
+if (port) {
+  port.on("message", (m: { id: number; task: PoolTask }) => {
+    run(m.task).then(
+      (out) => port.postMessage({ id: m.id, ok: true, out } satisfies PoolReply, [out.buffer as ArrayBuffer]),
+      (err: unknown) => {
+        const auth = err instanceof Error && err.name === "AuthenticationError";
+        port.postMessage({ id: m.id, ok: false, auth, error: err instanceof Error ? err.message : String(err) } satisfies PoolReply);
+      },
+    );
+  });
+}

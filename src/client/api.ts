@@ -1,7 +1,7 @@
 // The contract between the client core and its views. ClientCore (core.ts)
 // implements it; the terminal UI, the JSON-lines interface and the GUI bridge
 // use only this.
-import type { ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
+import type { CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
 
 export interface ConnectOptions {
   host: string;
@@ -28,6 +28,30 @@ export interface ClientOptions {
   maxFileSize?: number;
   /** Send tick (SPEC §12.1). Default 250 ms; tests must not change it for interop runs. */
   tickMs?: number;
+  /**
+   * Voice calls (issue 7). Default false: every VOICE_CALL_INIT is answered
+   * with VOICE_CALL_REJECT, as the reference terminal client does. The GUI
+   * turns them on (setVoiceCalls).
+   */
+  voiceCalls?: boolean;
+  /** An unanswered outgoing call ends (VOICE_CALL_END) after this long. Default 30 s. */
+  callRingTimeoutMs?: number;
+}
+
+export type CallPhase = "idle" | "ringing_out" | "ringing_in" | "active";
+
+export interface CallState {
+  phase: CallPhase;
+  direction: "in" | "out" | null;
+  /** Negotiated PortAudio sample format on the wire (null until the call is active). */
+  format: number | null;
+  muted: boolean;
+  /** Date.now() when audio could start flowing; null before. */
+  started_at: number | null;
+  packets_sent: number;
+  packets_received: number;
+  /** Outgoing packets not sent (congestion, rekey hold) plus invalid incoming ones. */
+  packets_dropped: number;
 }
 
 export type ConnectionPhase =
@@ -68,6 +92,8 @@ export interface ClientState {
   ephemeral_mode: "OFF" | "GLOBAL" | "LOCAL";
   settings: { dummy_traffic: boolean; delivery_receipts: boolean; allow_nickname_change: boolean; accept_files: Policy; auto_verify: Policy };
   download_dir: string;
+  /** Voice call state (issue 7); absent from stand-in cores. */
+  call?: CallState;
 }
 
 /** Errors thrown by commands carry a plain-words message for the user. */
@@ -108,4 +134,25 @@ export interface ClientApi {
   /** Sends CLIENT_DISCONNECT and closes; resolves when the socket is closed. */
   disconnect(): Promise<void>;
   state(): ClientState;
+}
+
+/** Voice calls (issue 7): implemented by ClientCore. */
+export interface CallApi {
+  onCall<K extends CallEventName>(event: K, listener: (e: CallEventMap[K]) => void): this;
+  offCall<K extends CallEventName>(event: K, listener: (e: CallEventMap[K]) => void): this;
+  /** Voice calls on or off (off: incoming calls are rejected; an ongoing call is ended). */
+  setVoiceCalls(enabled: boolean): void;
+  /** Places a call (VOICE_CALL_INIT, 16-bit); throws CommandError without a secure session, when calls are off or a call exists. */
+  call(): void;
+  /** Accepts (VOICE_CALL_ACCEPT) or declines (VOICE_CALL_REJECT) the ringing incoming call. */
+  answerCall(accept: boolean): void;
+  /** Ends the call in any phase (END; REJECT while an incoming call rings). */
+  hangUp(): void;
+  setMuted(muted: boolean): void;
+  /**
+   * Microphone audio: 16-bit signed mono PCM at 44,100 Hz, any length (cut
+   * into 441-frame packets, sent at once through the ordered encrypted path).
+   * False when nothing was sent (no live call, muted, congested).
+   */
+  sendAudio(pcm: Int16Array): boolean;
 }

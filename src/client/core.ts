@@ -1,6 +1,7 @@
 // The UI-free client core (issue 4): one connection to a relay, the key
 // exchange in either role, verification, the sender loop, the inbound
-// pipeline, every inner message type, rekey and file transfers. Views (the
+// pipeline, every inner message type, rekey, file transfers and voice calls
+// (calls.ts; off unless ClientOptions.voiceCalls / setVoiceCalls). Views (the
 // terminal UI, the JSON-lines interface, the GUI bridge) only use ClientApi and
 // the typed events. No console I/O here; nothing emitted ever carries keys,
 // nonces, others' counters in error texts, or message content in error texts.
@@ -34,9 +35,10 @@ import {
 import { DEFAULT_MAX_FILE_SIZE } from "../protocol/file/index.js";
 import { chunkFramePrefix, chunkHeader, type ChunkOpenJob } from "../protocol/session.js";
 import { PoolClosedError, WorkerPool, owned, transferable } from "../protocol/workers/pool.js";
-import { CommandError, type ClientApi, type ClientOptions, type ClientState, type ConnectOptions, type ConnectionPhase } from "./api.js";
+import { CommandError, type CallApi, type ClientApi, type ClientOptions, type ClientState, type ConnectOptions, type ConnectionPhase } from "./api.js";
+import { CallError, CallManager } from "./calls.js";
 import { Connection } from "./connection.js";
-import type { ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
+import type { AnyEventMap, AnyEventName, CallEndReason, CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
 import { RateLimiter, checkInner, classifyFrame, isKeepAlive, isServerControl, oversizeUnbypassed, type Classified } from "./inbound.js";
 import { RekeyFlow } from "./rekey-flow.js";
 import { OrderedOutput, Sender } from "./sender.js";
@@ -53,6 +55,12 @@ export const PIPELINE_MIN_BYTES = 64 * 1024;
 /** Pause reading while this many received bytes wait for decryption or for frames ahead of them. */
 export const INBOUND_HIGH_WATER = 8 * 1024 * 1024;
 export const INBOUND_LOW_WATER = 2 * 1024 * 1024;
+/**
+ * Voice packets are dropped rather than queued while this much is waiting to
+ * be written (a file transfer filling the socket): late audio is useless, and
+ * queueing it would only add latency to every packet after it.
+ */
+export const REALTIME_HIGH_WATER = 256 * 1024;
 /** Sent texts remembered for delivery confirmations. */
 const MAX_TRACKED_TEXTS = 10000;
 
@@ -86,7 +94,7 @@ function truncateChars(s: string, n: number): string {
   return cps.length <= n ? s : cps.slice(0, n).join("");
 }
 
-export class ClientCore extends EventEmitter implements ClientApi {
+export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   // ---- settings (survive reconnects)
   private readonly downloadDir: string;
   private nickname: string | null;
@@ -140,6 +148,9 @@ export class ClientCore extends EventEmitter implements ClientApi {
   private readonly sender: Sender;
   private readonly rekeyFlow: RekeyFlow;
   private readonly transfers: Transfers;
+  private readonly calls: CallManager;
+  /** A call is active: no dummies (§12.5, set/cleared by the call manager). */
+  private callPausesDummies = false;
 
   constructor(opts: ClientOptions = {}) {
     super();
@@ -163,7 +174,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
         ready: () => this.session !== null && this.conn !== null && !this.conn.closed && now() >= this.completeAt + POST_COMPLETE_QUIET_MS,
         hold: () => this.rekeyFlow.holdOutgoing,
         // Reference: dummies only once the local user answered (§12.5); paused during transfers (both sides).
-        dummiesAllowed: () => this.dummyTraffic && this.verified !== null && !this.transfers.active,
+        dummiesAllowed: () => this.dummyTraffic && this.verified !== null && !this.transfers.active && !this.callPausesDummies,
         sendInner: (inner) => this.sendInner(inner),
       },
       this.tickMs,
@@ -187,6 +198,23 @@ export class ClientCore extends EventEmitter implements ClientApi {
       resumeReading: (r) => this.conn?.resumeReading(r),
       ...settings,
     });
+    this.calls = new CallManager(
+      {
+        secure: () => this.phase === "secure" && this.session !== null,
+        queue: (inner, o) => {
+          if (!this.session) return false;
+          return this.sender.push({ inner, auto: o?.auto ?? false, onSent: o?.onSent ? () => o.onSent?.() : undefined });
+        },
+        sendNow: (inner) => this.sendRealtime(inner),
+        emit: (n, p) => this.emitAny(n, p),
+        error: (k, t) => this.reportError(k, t),
+        pauseDummies: (paused) => {
+          this.callPausesDummies = paused;
+        },
+      },
+      opts.voiceCalls ?? false,
+      { ringTimeoutMs: opts.callRingTimeoutMs },
+    );
   }
 
   // ================================================================ typed events
@@ -211,6 +239,19 @@ export class ClientCore extends EventEmitter implements ClientApi {
 
   private emitEvent<K extends ClientEventName>(event: K, payload: ClientEventMap[K]): void {
     this.emit(event, payload);
+  }
+
+  onCall<K extends CallEventName>(event: K, listener: (e: CallEventMap[K]) => void): this {
+    return super.on(event, listener);
+  }
+
+  offCall<K extends CallEventName>(event: K, listener: (e: CallEventMap[K]) => void): this {
+    return super.off(event, listener);
+  }
+
+  private emitAny<K extends AnyEventName>(event: K, payload: AnyEventMap[K]): void {
+    if (event === "error" && this.listenerCount("error") === 0) return;
+    super.emit(event, payload);
   }
 
   /** Every drop is reported (never silent); texts never contain message content. */
@@ -372,6 +413,50 @@ export class ClientCore extends EventEmitter implements ClientApi {
     else throw new CommandError("Unknown option.");
   }
 
+  // ---------------------------------------------------------------- voice calls (issue 7)
+
+  setVoiceCalls(enabled: boolean): void {
+    if (typeof enabled !== "boolean") throw new CommandError("The value must be true or false.");
+    this.calls.setEnabled(enabled);
+  }
+
+  call(): void {
+    this.callCommand(() => this.calls.call());
+  }
+
+  answerCall(accept: boolean): void {
+    if (typeof accept !== "boolean") throw new CommandError("The answer must be true or false.");
+    this.callCommand(() => this.calls.answer(accept));
+  }
+
+  hangUp(): void {
+    this.callCommand(() => this.calls.hangUp());
+  }
+
+  setMuted(muted: boolean): void {
+    if (typeof muted !== "boolean") throw new CommandError("The value must be true or false.");
+    this.calls.setMuted(muted);
+  }
+
+  sendAudio(pcm: Int16Array): boolean {
+    if (!(pcm instanceof Int16Array)) throw new CommandError("Audio must be 16-bit samples.");
+    return this.calls.sendAudio(pcm);
+  }
+
+  private callCommand(f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      if (err instanceof CallError) throw new CommandError(err.message);
+      throw err;
+    }
+  }
+
+  /** The session is going away: the call ends now (no message can follow). */
+  private endCall(reason: CallEndReason): void {
+    this.calls.reset(reason);
+  }
+
   emergencyClose(): void {
     const conn = this.conn;
     if (!conn || conn.closed) throw new CommandError("Not connected.");
@@ -385,6 +470,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
     }
     this.emergency = true;
     this.phase = "closing";
+    this.endCall("emergency_close");
     this.wipeSession();
     conn.close("Emergency close.");
   }
@@ -393,6 +479,8 @@ export class ClientCore extends EventEmitter implements ClientApi {
     const conn = this.conn;
     if (!conn || conn.closed) return;
     if (this.phase !== "closing") {
+      // A call ends with END at once (the queue will not run again), then CLIENT_DISCONNECT.
+      if (this.phase === "secure") this.calls.hangUpNow("disconnected");
       conn.write(clientDisconnect());
       this.phase = "closing";
       conn.close("Disconnected.");
@@ -429,6 +517,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
         auto_verify: this.autoVerify,
       },
       download_dir: this.downloadDir,
+      call: this.calls.state,
     };
   }
 
@@ -448,6 +537,20 @@ export class ClientCore extends EventEmitter implements ClientApi {
     if (outOfLine) this.output.abandonAndSend(wire);
     else this.output.send(wire);
     return counter;
+  }
+
+  /**
+   * VOICE_CALL_DATA (§4.6, §12.5): outside the 250 ms queue, at once, but
+   * through the same serialized encrypt-and-write path as everything else, so
+   * its counter is in order with the rest of the traffic (not §15.8). Not sent
+   * (false) while rekey holds outgoing traffic or while the socket is backed up.
+   */
+  private sendRealtime(inner: Uint8Array): boolean {
+    const c = this.conn;
+    if (this.phase !== "secure" || !c || c.closed) return false;
+    if (this.rekeyFlow.holdOutgoing) return false;
+    if (c.buffered + this.output.queuedBytes > REALTIME_HIGH_WATER) return false;
+    return this.sendInner(inner) !== null;
   }
 
   /** The worker pool of this session, started on first use; null without a session. */
@@ -566,8 +669,8 @@ export class ClientCore extends EventEmitter implements ClientApi {
   // ================================================================ inbound pipeline (§12.1)
 
   private get bypass(): boolean {
-    // §12.2: file offer pending / transfer announced or active, rekey in progress (no voice calls here).
-    return this.transfers.bypass || this.rekeyFlow.inProgress;
+    // §12.2: file offer pending / transfer announced or active, rekey in progress, a voice call.
+    return this.transfers.bypass || this.rekeyFlow.inProgress || this.calls.bypass;
   }
 
   private onFrame(payload: Uint8Array): void {
@@ -951,6 +1054,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
   private onReset(reason: string): void {
     // The real server sends this when the peer leaves; a peer can forge it through a
     // reference relay (§15.2), but the only effect is what the server would do anyway.
+    this.endCall("reset");
     this.wipeSession();
     void this.transfers.failAll("The peer disconnected.");
     this.phase = "waiting_for_peer";
@@ -1036,6 +1140,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
       case MessageType.EPHEMERAL_MODE_CHANGE:
         return this.onEphemeral(obj);
       case MessageType.EMERGENCY_CLOSE:
+        this.endCall("emergency_close");
         this.emit("emergency_close", {});
         this.emergency = true;
         this.phase = "closing";
@@ -1056,15 +1161,12 @@ export class ClientCore extends EventEmitter implements ClientApi {
         return this.transfers.onReject(id, (str("reason") ?? "Rejected").slice(0, 200));
       }
       case MessageType.VOICE_CALL_INIT:
-        // The terminal client's answer (§4.6): reject politely.
-        this.queueInner({ type: MessageType.VOICE_CALL_REJECT }, true);
-        this.emit("voice_call_rejected", { reason: "Voice calls are not supported by this client." });
-        return;
       case MessageType.VOICE_CALL_ACCEPT:
       case MessageType.VOICE_CALL_REJECT:
       case MessageType.VOICE_CALL_DATA:
       case MessageType.VOICE_CALL_END:
-        return;
+        // With calls off (the terminal client), INIT is rejected politely (§4.6).
+        return this.calls.onMessage(type, obj);
       case MessageType.KEY_VERIFICATION:
         // Spec-style encrypted verification (SPEC §5); the reference sends it in plaintext.
         return this.onPeerVerification(obj["verified"]);
@@ -1107,6 +1209,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
 
   /** Wipes all key material and session state (reset, disconnect, emergency close). */
   private wipeSession(): void {
+    this.endCall("disconnected");
     this.sender.stop();
     // Frames still in line or being encrypted belong to the old session: dropped, and the threads end.
     this.output.clear();
@@ -1138,6 +1241,7 @@ export class ClientCore extends EventEmitter implements ClientApi {
 
   private onClosed(reason: string): void {
     const emergency = this.emergency;
+    this.endCall(emergency ? "emergency_close" : "disconnected");
     this.wipeSession();
     this.phase = "disconnected";
     void this.transfers.failAll(emergency ? "Emergency close." : "Disconnected.");

@@ -81,3 +81,39 @@ export interface ClientEventMap {
 }
 
 export type ClientEventName = keyof ClientEventMap;
+
+/** Why a call ended (call_ended.reason). */
+export type CallEndReason =
+  | "hung_up" // we hung up
+  | "peer_hung_up" // the peer sent VOICE_CALL_END during the call
+  | "declined" // we declined the incoming call
+  | "rejected" // the peer declined (VOICE_CALL_REJECT; also a busy peer or a terminal client)
+  | "canceled" // the caller gave up before we answered
+  | "no_answer" // our call rang out (ringing timeout)
+  | "missed" // an incoming call rang out
+  | "unsupported" // the peer's audio settings cannot be used
+  | "reset" // the peer left (KEY_EXCHANGE_RESET)
+  | "disconnected" // our connection closed
+  | "emergency_close"; // either side's emergency close
+
+/**
+ * Voice call events (issue 7; WIRE-NOTES §4.6). A separate map so the
+ * JSON-lines interface, which forwards every ClientEventMap event, stays as it
+ * is: `call_audio` carries binary PCM and only makes sense for the GUI bridge.
+ */
+export interface CallEventMap {
+  /** We placed a call (VOICE_CALL_INIT queued); it rings at the peer. */
+  call_ringing: { direction: "out" };
+  /** The peer calls us; answer with answerCall(). Fields as announced by the peer. */
+  call_incoming: { rate: number; chunk_size: number; audio_format: number };
+  /** Audio may flow: `format` is the negotiated PortAudio constant used on the wire (8 = 16-bit). */
+  call_started: { direction: "in" | "out"; format: number; format_name: string; rate: number; chunk_size: number };
+  /** One received packet, decoded to 16-bit signed mono PCM at 44,100 Hz (platform byte order). */
+  call_audio: { pcm: Int16Array; seq: number };
+  call_muted: { muted: boolean };
+  call_ended: { reason: CallEndReason; text: string; duration_ms: number | null };
+}
+
+export type CallEventName = keyof CallEventMap;
+export type AnyEventMap = ClientEventMap & CallEventMap;
+export type AnyEventName = keyof AnyEventMap;

@@ -5,13 +5,14 @@
 import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import * as path from "node:path";
+import * as os from "node:os";
 import type { WebSocket } from "ws";
-import { CommandError, type ClientApi, type ClientState } from "../client/api.js";
-import type { ClientEventMap, ClientEventName } from "../client/events.js";
+import { CommandError, type CallApi, type CallState, type ClientApi, type ClientState } from "../client/api.js";
+import type { CallEventMap, CallEventName, ClientEventMap, ClientEventName } from "../client/events.js";
 import { PROTOCOL_VERSION } from "../protocol/constants.js";
 import { cleanSettings, saveConfig } from "./config.js";
 import { imageTypeByName } from "./files.js";
-import type { EphemeralOwner, GuiConfig, GuiSettings, Hello, PageState, ServerMessage } from "./page/wire.mjs";
+import type { EphemeralOwner, GuiConfig, GuiSettings, Hello, PageCall, PageState, ServerMessage } from "./page/wire.mjs";
 
 /** Every core event, forwarded (the compile-time check below keeps this complete). */
 export const GUI_EVENTS = [
@@ -24,6 +25,44 @@ export const GUI_EVENTS = [
 type Unforwarded = Exclude<ClientEventName, (typeof GUI_EVENTS)[number]>;
 const _allForwarded: [Unforwarded] extends [never] ? true : Unforwarded = true;
 void _allForwarded;
+
+/** Call events sent to the pages as JSON (call_audio goes as a binary message to the page that owns the call's audio). */
+export const GUI_CALL_EVENTS = ["call_ringing", "call_incoming", "call_started", "call_muted", "call_ended"] as const satisfies readonly CallEventName[];
+type UnforwardedCall = Exclude<CallEventName, (typeof GUI_CALL_EVENTS)[number] | "call_audio">;
+const _allCallForwarded: [UnforwardedCall] extends [never] ? true : UnforwardedCall = true;
+void _allCallForwarded;
+
+/** Largest microphone message from the page: 100 ms of 16-bit mono at 44.1 kHz. */
+export const MAX_AUDIO_MESSAGE = 4410 * 2;
+/** Received audio is not sent to a page that has this much unsent already (a stalled tab): dropped, never queued. */
+export const AUDIO_BACKLOG = 64 * 1024;
+const LITTLE_ENDIAN = os.endianness() === "LE";
+
+/** Stand-in cores (benchmarks, tests) may lack calls. */
+function callsOf(core: ClientApi): (ClientApi & CallApi) | null {
+  const c = core as ClientApi & Partial<CallApi>;
+  return typeof c.onCall === "function" && typeof c.sendAudio === "function" ? (c as ClientApi & CallApi) : null;
+}
+
+function pageCall(c: CallState | undefined): PageCall {
+  if (!c) return { available: false, phase: "idle", direction: null, format: null, muted: false, started_at: null };
+  return { available: true, phase: c.phase, direction: c.direction, format: c.format, muted: c.muted, started_at: c.started_at };
+}
+
+/** Little-endian 16-bit PCM bytes to samples (a copy: aligned, and independent of the socket's buffer). */
+function pcmFromBytes(b: Buffer): Int16Array {
+  const out = new Int16Array(b.length >> 1);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(b.subarray(0, out.length * 2));
+  else for (let i = 0; i < out.length; i++) out[i] = b.readInt16LE(2 * i);
+  return out;
+}
+
+function pcmToBytes(p: Int16Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  const b = Buffer.alloc(p.length * 2);
+  for (let i = 0; i < p.length; i++) b.writeInt16LE(p[i]!, 2 * i);
+  return b;
+}
 
 /** Largest received image previewed inline. */
 export const PREVIEW_MAX = 32 * 1024 * 1024;
@@ -89,6 +128,7 @@ function pageState(s: ClientState): PageState {
       rate: t.rate,
     })),
     download_dir: s.download_dir,
+    call: pageCall(s.call),
   };
 }
 
@@ -119,6 +159,9 @@ export class Bridge {
   readonly received = new Map<string, ReceivedFile>();
   private ephemeralOwner: EphemeralOwner = null;
   private rekeyPrompt = false;
+  private readonly calls: (ClientApi & CallApi) | null;
+  /** The page whose microphone feeds the call and which plays it (the one that placed or accepted it). */
+  private audioPage: WebSocket | null = null;
   private saving: Promise<unknown> = Promise.resolve();
   private closed = false;
   readonly ephemeralMs: number;
@@ -129,6 +172,15 @@ export class Bridge {
     this.ephemeralMs = opts.ephemeralMs ?? EPHEMERAL_MS;
     for (const name of GUI_EVENTS) {
       this.core.on(name, (payload: ClientEventMap[typeof name]) => this.onEvent(name, payload as unknown as Record<string, unknown>));
+    }
+    this.calls = callsOf(this.core);
+    if (this.calls) {
+      // The GUI takes calls; the terminal client keeps declining them (the core's default).
+      this.calls.setVoiceCalls(true);
+      for (const name of GUI_CALL_EVENTS) {
+        this.calls.onCall(name, (payload: CallEventMap[typeof name]) => this.onCallEvent(name, payload as unknown as Record<string, unknown>));
+      }
+      this.calls.onCall("call_audio", (e) => this.onCallAudio(e.pcm));
     }
     this.applySettings(this.config.settings);
   }
@@ -142,12 +194,26 @@ export class Bridge {
   attach(ws: WebSocket): void {
     this.pages.add(ws);
     ws.on("message", (data, isBinary) => {
-      if (isBinary) return void ws.close(1003, "text only");
+      if (isBinary) return this.onPageAudio(ws, data);
       void this.onMessage(ws, data.toString());
     });
-    ws.on("close", () => this.pages.delete(ws));
-    ws.on("error", () => this.pages.delete(ws));
+    ws.on("close", () => this.detach(ws));
+    ws.on("error", () => this.detach(ws));
     this.sendTo(ws, this.hello());
+  }
+
+  private detach(ws: WebSocket): void {
+    this.pages.delete(ws);
+    if (ws !== this.audioPage) return;
+    // The tab with the microphone went away: the call cannot go on.
+    this.audioPage = null;
+    if (this.calls && this.calls.state().call?.phase !== "idle") {
+      try {
+        this.calls.hangUp();
+      } catch {
+        /* already ended */
+      }
+    }
   }
 
   get pageCount(): number {
@@ -232,6 +298,41 @@ export class Bridge {
     this.broadcast({ t: "event", name, data });
   }
 
+  // ------------------------------------------------------------------ calls
+
+  private onCallEvent(name: CallEventName, data: Record<string, unknown>): void {
+    if (name === "call_ended") this.audioPage = null;
+    this.broadcast({ t: "event", name, data });
+  }
+
+  /** A received packet: binary 16-bit LE PCM to the page that owns the call (never queued behind a stalled tab). */
+  private onCallAudio(pcm: Int16Array): void {
+    const ws = this.audioPage;
+    if (!ws || ws.readyState !== ws.OPEN || ws.bufferedAmount > AUDIO_BACKLOG) return;
+    ws.send(pcmToBytes(pcm), { binary: true });
+  }
+
+  /** Microphone audio from a page: 16-bit LE mono PCM at 44.1 kHz (normally one 441-frame packet). */
+  private onPageAudio(ws: WebSocket, data: unknown): void {
+    const calls = this.calls;
+    if (!calls || ws !== this.audioPage) return;
+    let buf: Buffer;
+    if (Buffer.isBuffer(data)) buf = data;
+    else if (Array.isArray(data)) buf = Buffer.concat(data as Buffer[]);
+    else if (data instanceof ArrayBuffer) buf = Buffer.from(data);
+    else return;
+    if (buf.length === 0 || buf.length % 2 !== 0 || buf.length > MAX_AUDIO_MESSAGE) {
+      this.opts.debug?.(`page sent an audio message of ${buf.length} bytes; ignored`);
+      return;
+    }
+    calls.sendAudio(pcmFromBytes(buf));
+  }
+
+  private needCalls(): ClientApi & CallApi {
+    if (!this.calls) throw new BadCommand("Voice calls are not available.");
+    return this.calls;
+  }
+
   private dropUpload(id: string): void {
     const dir = this.uploads.get(id);
     if (dir === undefined) return;
@@ -279,7 +380,7 @@ export class Bridge {
     const id = msg["id"];
     if (typeof id !== "number" || !Number.isSafeInteger(id)) return;
     try {
-      const result = await this.run(msg);
+      const result = await this.run(msg, ws);
       this.sendTo(ws, { t: "reply", id, ok: true, result: result ?? null });
     } catch (err) {
       const known = err instanceof CommandError || err instanceof BadCommand;
@@ -289,7 +390,7 @@ export class Bridge {
     }
   }
 
-  private async run(m: Record<string, unknown>): Promise<unknown> {
+  private async run(m: Record<string, unknown>, ws: WebSocket): Promise<unknown> {
     const core = this.core;
     switch (m["cmd"]) {
       case "state":
@@ -352,6 +453,25 @@ export class Bridge {
       }
       case "emergency_close":
         core.emergencyClose();
+        return null;
+      case "call": {
+        const calls = this.needCalls();
+        calls.call();
+        this.audioPage = ws;
+        return null;
+      }
+      case "answer_call": {
+        const accept = bool(m, "accept");
+        const calls = this.needCalls();
+        calls.answerCall(accept);
+        if (accept) this.audioPage = ws;
+        return null;
+      }
+      case "hang_up":
+        this.needCalls().hangUp();
+        return null;
+      case "mute":
+        this.needCalls().setMuted(bool(m, "muted"));
         return null;
       case "open_downloads": {
         const open = this.opts.openFolder ?? openWithDesktop;

@@ -4,6 +4,7 @@
 // for the files the user sends. Everything the peer controls is inserted as
 // text, never as markup.
 import { askNotificationPermission, chime, inBackground, notify, primeAudio } from "./alerts.mjs";
+import { CallUi } from "./call.mjs";
 import { closeDialog, openDialog, setupDialog } from "./dialogs.mjs";
 import { $, $as, clean, el, fmtSize } from "./dom.mjs";
 import { ChatLog } from "./log.mjs";
@@ -101,6 +102,7 @@ let st: PageState = {
   ephemeral_mode: "OFF",
   transfers: [],
   download_dir: "",
+  call: { available: false, phase: "idle", direction: null, format: null, muted: false, started_at: null },
 };
 let cfg: GuiConfig | null = null;
 let ephemeralOwner: EphemeralOwner = null;
@@ -116,6 +118,23 @@ const transfers = new TransferPanel(ui.transfers, ui.transfersEmpty, {
   reject: (id) => void answerOffer(id, false),
 });
 
+/** Binary messages waiting in the WebSocket beyond this are not sent (audio is dropped, never delayed). */
+const AUDIO_BACKLOG = 64 * 1024;
+
+const calls = new CallUi({
+  cmd: (c) => cmd(c),
+  sendBinary: (buf) => {
+    if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > AUDIO_BACKLOG) return false;
+    ws.send(buf);
+    return true;
+  },
+  toast: (text, error) => toast(text, error),
+  sys: (text, tone) => sys(text, tone),
+  peerName: () => peerNick(),
+  secure: () => st.phase === "secure",
+  alert: (body) => alertUser("message", body),
+});
+
 // ------------------------------------------------------------------ the WebSocket
 
 let ws: WebSocket | null = null;
@@ -128,8 +147,10 @@ function connectSocket(): void {
   url.hash = "";
   url.search = "";
   const sock = new WebSocket(url.href);
+  sock.binaryType = "arraybuffer";
   ws = sock;
   sock.addEventListener("message", (ev) => {
+    if (ev.data instanceof ArrayBuffer) return calls.onBinary(ev.data);
     if (typeof ev.data !== "string") return;
     let msg: ServerMessage;
     try {
@@ -144,6 +165,7 @@ function connectSocket(): void {
     for (const p of pending.values()) p.reject(new Error("Lost contact with pqchat."));
     pending.clear();
     document.documentElement.removeAttribute("data-ready");
+    calls.reset();
     ui.offline.hidden = false;
   });
 }
@@ -211,6 +233,7 @@ function onHello(h: Hello): void {
     }
   }
   if (h.rekey_prompt) openDialog(ui.dlgRekey);
+  calls.onHello(h.state.call);
   render();
   ui.offline.hidden = true;
   document.documentElement.setAttribute("data-ready", "1");
@@ -335,6 +358,7 @@ function render(): void {
 
   renderEphemeral();
   renderVerifyDialog();
+  calls.render();
 }
 
 function renderEphemeral(): void {
@@ -434,6 +458,7 @@ function name(s: string): HTMLElement {
 }
 
 function onEvent(n: string, d: Record<string, unknown>): void {
+  if (calls.onEvent(n, d)) return;
   const s = (k: string): string => (typeof d[k] === "string" ? (d[k] as string) : "");
   const num = (k: string): number => (typeof d[k] === "number" ? (d[k] as number) : 0);
   const id = s("transfer_id");
@@ -561,9 +586,6 @@ function onEvent(n: string, d: Record<string, unknown>): void {
     case "rekey_prompt":
       openDialog(ui.dlgRekey);
       alertUser("message", "Your peer asks for new keys");
-      return;
-    case "voice_call_rejected":
-      sys("Your peer tried to start a voice call; this client does not support calls.");
       return;
     case "emergency_close":
       wipe();
@@ -761,6 +783,7 @@ function wipe(): void {
   log.clear();
   transfers.clear();
   offers = [];
+  calls.reset();
   ui.input.value = "";
   st = { ...st, phase: "disconnected", words: null, verified: null, peer_verified: null, peer_nickname: null, ephemeral_mode: "OFF", transfers: [] };
   ephemeralOwner = null;

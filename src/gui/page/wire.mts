@@ -8,6 +8,7 @@
 //   bridge -> page   {"t": "event", "name": "sent", "data": {"message_id": "…", "counter": 3}}
 //
 // The page never sees key material: events carry none, and nothing else is sent.
+// During a voice call, audio also travels as binary messages (raw PCM, see PageCall).
 
 export type Mode = "OFF" | "LOCAL" | "GLOBAL";
 export type AcceptFiles = "ask" | "yes" | "no";
@@ -47,6 +48,10 @@ export type Command =
   | { cmd: "settings"; settings: Partial<GuiSettings> }
   | { cmd: "emergency_close" }
   | { cmd: "open_downloads" }
+  | { cmd: "call" }
+  | { cmd: "answer_call"; accept: boolean }
+  | { cmd: "hang_up" }
+  | { cmd: "mute"; muted: boolean }
   | { cmd: "state" };
 
 export type CommandName = Command["cmd"];
@@ -67,6 +72,18 @@ export interface PageState {
   ephemeral_mode: Mode;
   transfers: PageTransfer[];
   download_dir: string;
+  call: PageCall;
+}
+
+/** The voice call (issue 7). Audio itself travels as binary WebSocket messages: 16-bit LE mono PCM at 44.1 kHz, both ways. */
+export interface PageCall {
+  /** Voice calls are available in this pqchat process. */
+  available: boolean;
+  phase: "idle" | "ringing_out" | "ringing_in" | "active";
+  direction: "in" | "out" | null;
+  format: number | null;
+  muted: boolean;
+  started_at: number | null;
 }
 
 export interface PageTransfer {

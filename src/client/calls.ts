@@ -1,0 +1,583 @@
+// Voice calls (issue 7; WIRE-NOTES §4.6, §12.2, §12.5; SPEC §15): the call
+// state machine, the sample-format negotiation and the PCM packetisation. UI-
+// and socket-free: the client core drives it through CallHost.
+//
+//   idle ──call()──> ringing_out ──ACCEPT──> active ──END / hangUp()──> idle
+//   idle ──INIT───> ringing_in ──answerCall(true)──> active
+//                       └──answerCall(false) / timeout──> idle (REJECT)
+//
+// INIT / ACCEPT / REJECT / END go through the 250 ms queue like every inner
+// message; VOICE_CALL_DATA goes out at once through the core's ordered
+// encrypt-and-write path (CallHost.sendNow), so audio packets take their
+// counters in order with the rest of the traffic (the reference encrypts them
+// on another thread without a lock, §15.8: we do not).
+//
+// The accepting side starts streaming only once its ACCEPT was encrypted and
+// put in line: the caller then always sees ACCEPT before the first DATA. A
+// reference callee may send DATA before its queued ACCEPT, so while our call
+// rings at the peer the rate-limit bypass is on and such early packets are
+// dropped quietly.
+import { MessageType, b64decodeStrict, b64encode, pyjson, toBytes, type JsonObject } from "../protocol/index.js";
+import type { CallPhase, CallState } from "./api.js";
+import type { AnyEventMap, AnyEventName, CallEndReason, ErrorKind } from "./events.js";
+
+/** §4.6: the only rate and packet size the reference uses. */
+export const CALL_RATE = 44100;
+export const CALL_CHUNK = 441;
+
+/** PortAudio sample-format constants (§4.6). */
+export const PA_INT32 = 2;
+export const PA_INT24 = 4;
+export const PA_INT16 = 8;
+export const PA_INT8 = 16;
+export const PA_UINT8 = 32;
+/** What we capture and announce: 16-bit (the reference's configured maximum). */
+export const OUR_FORMAT = PA_INT16;
+
+/** Lowest quality first (§4.6: 32 < 16 < 8 < 4 < 2). */
+const QUALITY_ORDER = [PA_UINT8, PA_INT8, PA_INT16, PA_INT24, PA_INT32] as const;
+const FORMAT_NAMES: Record<number, string> = { 2: "int32", 4: "int24", 8: "int16", 16: "int8", 32: "uint8" };
+
+/** Default ringing timeouts: the caller gives up first (END); a callee that never answers declines a little later (REJECT). */
+export const RING_TIMEOUT_MS = 30_000;
+export const INCOMING_EXTRA_MS = 5_000;
+/**
+ * After a call ended, for this long: the rate-limit bypass stays on (the
+ * peer's packets already in flight) and stray DATA / ACCEPT / REJECT / END are
+ * dropped quietly instead of being reported.
+ */
+export const CALL_GRACE_MS = 3_000;
+/** Largest accepted chunk_size / packet: 100 ms of audio. */
+export const MAX_CHUNK_FRAMES = 4410;
+
+export function isAudioFormat(x: unknown): x is number {
+  return typeof x === "number" && (QUALITY_ORDER as readonly number[]).includes(x);
+}
+
+/** §4.6: both sides use the lower-quality of the two announced formats. */
+export function negotiateFormat(a: number, b: number): number {
+  const ia = QUALITY_ORDER.indexOf(a as (typeof QUALITY_ORDER)[number]);
+  const ib = QUALITY_ORDER.indexOf(b as (typeof QUALITY_ORDER)[number]);
+  if (ia < 0 || ib < 0) throw new RangeError("unknown audio format");
+  return QUALITY_ORDER[Math.min(ia, ib)]!;
+}
+
+export function formatName(f: number): string {
+  return FORMAT_NAMES[f] ?? `format ${f}`;
+}
+
+export function bytesPerSample(f: number): number {
+  switch (f) {
+    case PA_INT32:
+      return 4;
+    case PA_INT24:
+      return 3;
+    case PA_INT16:
+      return 2;
+    case PA_INT8:
+    case PA_UINT8:
+      return 1;
+    default:
+      throw new RangeError("unknown audio format");
+  }
+}
+
+/** 16-bit samples to the wire format: raw little-endian PCM (§4.6). */
+export function encodePcm(samples: Int16Array, f: number): Uint8Array {
+  const n = samples.length;
+  const out = new Uint8Array(n * bytesPerSample(f));
+  switch (f) {
+    case PA_INT16:
+      for (let i = 0; i < n; i++) {
+        const s = samples[i]!;
+        out[2 * i] = s & 0xff;
+        out[2 * i + 1] = (s >> 8) & 0xff;
+      }
+      break;
+    case PA_INT8:
+      for (let i = 0; i < n; i++) out[i] = (samples[i]! >> 8) & 0xff;
+      break;
+    case PA_UINT8:
+      for (let i = 0; i < n; i++) out[i] = (samples[i]! >> 8) + 128;
+      break;
+    case PA_INT24:
+      for (let i = 0; i < n; i++) {
+        const s = samples[i]!;
+        out[3 * i] = 0;
+        out[3 * i + 1] = s & 0xff;
+        out[3 * i + 2] = (s >> 8) & 0xff;
+      }
+      break;
+    case PA_INT32:
+      for (let i = 0; i < n; i++) {
+        const s = samples[i]!;
+        out[4 * i + 2] = s & 0xff;
+        out[4 * i + 3] = (s >> 8) & 0xff;
+      }
+      break;
+  }
+  return out;
+}
+
+/** Wire PCM to 16-bit samples; null when the length is not a whole number of samples. */
+export function decodePcm(bytes: Uint8Array, f: number): Int16Array | null {
+  const bps = bytesPerSample(f);
+  if (bytes.length % bps !== 0) return null;
+  const n = bytes.length / bps;
+  const out = new Int16Array(n);
+  switch (f) {
+    case PA_INT16:
+      for (let i = 0; i < n; i++) out[i] = (bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) << 16 >> 16;
+      break;
+    case PA_INT8:
+      for (let i = 0; i < n; i++) out[i] = (bytes[i]! << 24) >> 16;
+      break;
+    case PA_UINT8:
+      for (let i = 0; i < n; i++) out[i] = (bytes[i]! - 128) << 8;
+      break;
+    case PA_INT24:
+      // The top 16 of 24 bits.
+      for (let i = 0; i < n; i++) out[i] = (bytes[3 * i + 1]! | (bytes[3 * i + 2]! << 8)) << 16 >> 16;
+      break;
+    case PA_INT32:
+      for (let i = 0; i < n; i++) out[i] = (bytes[4 * i + 2]! | (bytes[4 * i + 3]! << 8)) << 16 >> 16;
+      break;
+  }
+  return out;
+}
+
+/** Cuts a stream of samples into packets of `size` frames (the remainder waits for more). */
+export class Packetizer {
+  private buf: Int16Array;
+  private fill = 0;
+
+  constructor(readonly size = CALL_CHUNK) {
+    this.buf = new Int16Array(size);
+  }
+
+  push(samples: Int16Array, out: (packet: Int16Array) => void): void {
+    let i = 0;
+    // Fast path: whole packets straight from the input.
+    while (this.fill === 0 && samples.length - i >= this.size) {
+      out(samples.subarray(i, i + this.size));
+      i += this.size;
+    }
+    while (i < samples.length) {
+      const take = Math.min(this.size - this.fill, samples.length - i);
+      this.buf.set(samples.subarray(i, i + take), this.fill);
+      this.fill += take;
+      i += take;
+      if (this.fill === this.size) {
+        out(this.buf);
+        this.buf = new Int16Array(this.size);
+        this.fill = 0;
+      }
+    }
+  }
+
+  reset(): void {
+    this.fill = 0;
+  }
+}
+
+export function callInit(): JsonObject {
+  return { type: MessageType.VOICE_CALL_INIT, rate: CALL_RATE, chunk_size: CALL_CHUNK, audio_format: OUR_FORMAT };
+}
+
+export function callAccept(): JsonObject {
+  return { type: MessageType.VOICE_CALL_ACCEPT, rate: CALL_RATE, chunk_size: CALL_CHUNK, audio_format: OUR_FORMAT };
+}
+
+/** `{"type": 33, "audio_data": "<b64>"}` as pyjson bytes, built without a generic serializer (100 per second). */
+export function callDataInner(wirePcm: Uint8Array): Uint8Array {
+  return toBytes(`{"type": ${MessageType.VOICE_CALL_DATA}, "audio_data": "${b64encode(wirePcm)}"}`);
+}
+
+export interface CallHost {
+  /** A secure session exists (call messages can be queued). */
+  secure(): boolean;
+  /**
+   * Queues an inner message on the 250 ms queue; `onSent` runs once it was
+   * encrypted and put in line. `auto`: a reply to peer input (capped, like
+   * delivery receipts). False if refused.
+   */
+  queue(inner: Uint8Array, opts?: { onSent?: () => void; auto?: boolean }): boolean;
+  /** Encrypts and writes at once through the ordered path (not the queue); false when it could not go out now. */
+  sendNow(inner: Uint8Array): boolean;
+  emit<K extends AnyEventName>(name: K, payload: AnyEventMap[K]): void;
+  error(kind: ErrorKind, text: string): void;
+  /** Dummy traffic is paused while a call is active (§12.5) and resumed when it ends. */
+  pauseDummies(paused: boolean): void;
+}
+
+export interface CallOptions {
+  ringTimeoutMs?: number;
+  /** Default: ringTimeoutMs + 5 s. */
+  incomingTimeoutMs?: number;
+  graceMs?: number;
+  now?: () => number;
+}
+
+const END_TEXT: Record<CallEndReason, string> = {
+  hung_up: "You hung up.",
+  peer_hung_up: "Your peer hung up.",
+  declined: "You declined the call.",
+  rejected: "Your peer declined the call.",
+  canceled: "Your peer hung up before you answered.",
+  no_answer: "Your peer did not answer.",
+  missed: "You did not answer the call.",
+  unsupported: "Your peer's audio settings are not supported.",
+  reset: "Your peer left.",
+  disconnected: "The connection closed.",
+  emergency_close: "The session ended with an emergency close.",
+};
+
+interface PeerParams {
+  rate: number;
+  chunkSize: number;
+  format: number;
+}
+
+export class CallError extends Error {}
+
+export class CallManager {
+  enabled: boolean;
+  private phase: CallPhase = "idle";
+  private direction: "in" | "out" | null = null;
+  private peer: PeerParams | null = null;
+  private format: number | null = null;
+  /** Audio may be sent (caller: ACCEPT received; callee: our ACCEPT is in line). */
+  private live = false;
+  private muted = false;
+  private startedAt: number | null = null;
+  private startedMono = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private endedAt = -Infinity;
+  private sent = 0;
+  private received = 0;
+  private dropped = 0;
+  /** Bumped on every end: an ACCEPT's onSent from an earlier call is ignored. */
+  private generation = 0;
+  private readonly packetizer = new Packetizer(CALL_CHUNK);
+  private readonly ringTimeoutMs: number;
+  private readonly incomingTimeoutMs: number;
+  private readonly graceMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly host: CallHost,
+    enabled: boolean,
+    opts: CallOptions = {},
+  ) {
+    this.enabled = enabled;
+    this.ringTimeoutMs = opts.ringTimeoutMs ?? RING_TIMEOUT_MS;
+    this.incomingTimeoutMs = opts.incomingTimeoutMs ?? this.ringTimeoutMs + INCOMING_EXTRA_MS;
+    this.graceMs = opts.graceMs ?? CALL_GRACE_MS;
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  // ------------------------------------------------------------------ state
+
+  get state(): CallState {
+    return {
+      phase: this.phase,
+      direction: this.direction,
+      format: this.format,
+      muted: this.muted,
+      started_at: this.startedAt,
+      packets_sent: this.sent,
+      packets_received: this.received,
+      packets_dropped: this.dropped,
+    };
+  }
+
+  get active(): boolean {
+    return this.phase === "active";
+  }
+
+  /**
+   * §12.2: the rate and size limits are skipped while a call is active; also
+   * while our call rings at the peer (a reference callee's first packets can
+   * arrive before its queued ACCEPT) and for a short grace after a call (the
+   * peer's packets still in flight).
+   */
+  get bypass(): boolean {
+    return this.phase === "active" || this.phase === "ringing_out" || this.inGrace();
+  }
+
+  private inGrace(): boolean {
+    return this.now() - this.endedAt < this.graceMs;
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  call(): void {
+    if (!this.enabled) throw new CallError("Voice calls are turned off in this client.");
+    if (!this.host.secure()) throw new CallError("Not connected to a peer yet: wait for the key exchange to complete.");
+    if (this.phase !== "idle") throw new CallError(this.phase === "ringing_in" ? "Your peer is calling you: answer or decline first." : "A call is already in progress.");
+    if (!this.host.queue(toBytes(pyjson(callInit())))) throw new CallError("The call could not be placed.");
+    this.begin("ringing_out", "out");
+    this.arm(this.ringTimeoutMs, () => {
+      this.host.queue(toBytes(pyjson({ type: MessageType.VOICE_CALL_END })));
+      this.end("no_answer");
+    });
+    this.host.emit("call_ringing", { direction: "out" });
+  }
+
+  answer(accept: boolean): void {
+    if (this.phase !== "ringing_in" || !this.peer) throw new CallError("No incoming call is waiting for an answer.");
+    if (!accept) {
+      this.host.queue(toBytes(pyjson({ type: MessageType.VOICE_CALL_REJECT })));
+      this.end("declined");
+      return;
+    }
+    const format = negotiateFormat(OUR_FORMAT, this.peer.format);
+    const gen = this.generation;
+    const queued = this.host.queue(toBytes(pyjson(callAccept())), {
+      onSent: () => {
+        if (gen !== this.generation || this.phase !== "active") return;
+        this.goLive("in");
+      },
+    });
+    if (!queued) throw new CallError("The call could not be accepted.");
+    this.clearTimer();
+    this.format = format;
+    this.activate();
+  }
+
+  hangUp(): void {
+    switch (this.phase) {
+      case "idle":
+        throw new CallError("There is no call.");
+      case "ringing_in":
+        this.answer(false);
+        return;
+      default:
+        this.host.queue(toBytes(pyjson({ type: MessageType.VOICE_CALL_END })));
+        this.end("hung_up");
+    }
+  }
+
+  /** Before a disconnect: END at once (the queue will not run again), then the call ends locally. */
+  hangUpNow(reason: CallEndReason): void {
+    if (this.phase === "idle") return;
+    const inner = toBytes(pyjson({ type: this.phase === "ringing_in" ? MessageType.VOICE_CALL_REJECT : MessageType.VOICE_CALL_END }));
+    this.host.sendNow(inner);
+    this.end(reason);
+  }
+
+  setMuted(muted: boolean): void {
+    if (this.muted === muted) return;
+    this.muted = muted;
+    this.host.emit("call_muted", { muted });
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    if (!enabled && this.phase !== "idle") this.hangUp();
+  }
+
+  /** Microphone samples (16-bit mono, 44.1 kHz): cut into 441-frame packets and sent at once. */
+  sendAudio(pcm: Int16Array): boolean {
+    if (this.phase !== "active" || !this.live || this.muted || this.format === null) return false;
+    const format = this.format;
+    let any = false;
+    this.packetizer.push(pcm, (packet) => {
+      if (this.host.sendNow(callDataInner(encodePcm(packet, format)))) {
+        this.sent++;
+        any = true;
+      } else {
+        this.dropped++;
+      }
+    });
+    return any;
+  }
+
+  // ------------------------------------------------------------------ peer messages (types 30–34)
+
+  onMessage(type: number, obj: JsonObject): void {
+    switch (type) {
+      case MessageType.VOICE_CALL_INIT:
+        return this.onInit(obj);
+      case MessageType.VOICE_CALL_ACCEPT:
+        return this.onAccept(obj);
+      case MessageType.VOICE_CALL_REJECT:
+        if (this.phase === "ringing_out") return this.end("rejected");
+        return this.stray("call rejection");
+      case MessageType.VOICE_CALL_END:
+        if (this.phase === "ringing_in") return this.end("canceled");
+        if (this.phase === "ringing_out") return this.end("rejected");
+        if (this.phase === "active") return this.end("peer_hung_up");
+        return; // nothing to end: harmless
+      case MessageType.VOICE_CALL_DATA:
+        return this.onData(obj);
+    }
+  }
+
+  private params(obj: JsonObject): PeerParams | string {
+    const rate = obj["rate"];
+    const chunk = obj["chunk_size"];
+    const format = obj["audio_format"];
+    if (rate !== CALL_RATE) return `a sample rate of ${typeof rate === "number" ? rate : "?"} Hz (only ${CALL_RATE} Hz is supported)`;
+    if (typeof chunk !== "number" || !Number.isInteger(chunk) || chunk < 1 || chunk > MAX_CHUNK_FRAMES) return "an invalid packet size";
+    if (!isAudioFormat(format)) return "an unknown sample format";
+    return { rate, chunkSize: chunk, format };
+  }
+
+  private onInit(obj: JsonObject): void {
+    if (!this.enabled) {
+      // The terminal client's answer (§4.6): reject politely.
+      this.reply(MessageType.VOICE_CALL_REJECT);
+      this.host.emit("voice_call_rejected", { reason: "Voice calls are not supported by this client." });
+      return;
+    }
+    const p = this.params(obj);
+    if (typeof p === "string") {
+      this.reply(MessageType.VOICE_CALL_REJECT);
+      this.host.emit("voice_call_rejected", { reason: `The peer's call uses ${p}.` });
+      return;
+    }
+    if (this.phase !== "idle") {
+      // Busy (including both sides calling at once): decline the newcomer.
+      this.reply(MessageType.VOICE_CALL_REJECT);
+      this.host.emit("voice_call_rejected", { reason: "Declined a second call while a call is in progress." });
+      return;
+    }
+    this.begin("ringing_in", "in");
+    this.peer = p;
+    this.arm(this.incomingTimeoutMs, () => {
+      this.host.queue(toBytes(pyjson({ type: MessageType.VOICE_CALL_REJECT })));
+      this.end("missed");
+    });
+    this.host.emit("call_incoming", { rate: p.rate, chunk_size: p.chunkSize, audio_format: p.format });
+  }
+
+  private onAccept(obj: JsonObject): void {
+    if (this.phase !== "ringing_out") return this.stray("call acceptance");
+    const p = this.params(obj);
+    if (typeof p === "string") {
+      this.reply(MessageType.VOICE_CALL_END);
+      this.host.error("malformed", `Ended the call: the peer's audio uses ${p}.`);
+      this.end("unsupported");
+      return;
+    }
+    this.peer = p;
+    this.clearTimer();
+    this.format = negotiateFormat(OUR_FORMAT, p.format);
+    this.activate();
+    this.goLive("out");
+  }
+
+  private onData(obj: JsonObject): void {
+    if (this.phase !== "active" || this.format === null) {
+      // Early packets of a reference callee (before its queued ACCEPT), or late ones after an end: expected, quiet.
+      if (this.phase === "ringing_out" || this.inGrace()) return;
+      this.dropped++;
+      this.host.error("not_allowed", "Dropped voice data that arrived outside a call.");
+      return;
+    }
+    const a = obj["audio_data"];
+    let bytes: Uint8Array;
+    try {
+      if (typeof a !== "string") throw new TypeError("not a string");
+      // Size first: at most 100 ms of 32-bit audio (4/3 base64 expansion).
+      if (a.length === 0 || a.length > Math.ceil((MAX_CHUNK_FRAMES * 4) / 3) * 4 + 4) throw new RangeError("size");
+      bytes = b64decodeStrict(a);
+    } catch {
+      this.dropped++;
+      this.host.error("malformed", "Dropped a voice packet that is not valid base64 audio of a sane size.");
+      return;
+    }
+    const pcm = decodePcm(bytes, this.format);
+    if (pcm === null || pcm.length === 0 || pcm.length > MAX_CHUNK_FRAMES) {
+      this.dropped++;
+      this.host.error("malformed", `Dropped a voice packet of ${bytes.length} bytes, which is not whole ${formatName(this.format)} samples of a sane size.`);
+      return;
+    }
+    this.received++;
+    this.host.emit("call_audio", { pcm, seq: this.received });
+  }
+
+  /** A reply to peer input: queued as an automatic (capped) item. */
+  private reply(type: number): void {
+    if (!this.host.queue(toBytes(pyjson({ type })), { auto: true })) this.host.error("rate_limited", "Too many automatic replies are waiting; a call answer was not sent.");
+  }
+
+  private stray(what: string): void {
+    if (this.inGrace()) return;
+    this.host.error("protocol_violation", `Ignored a ${what} without a matching call.`);
+  }
+
+  // ------------------------------------------------------------------ teardown
+
+  /** The session ended (peer reset, disconnect, emergency close): no message can be sent any more. */
+  reset(reason: CallEndReason): void {
+    if (this.phase === "idle") return;
+    this.end(reason);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private begin(phase: CallPhase, direction: "in" | "out"): void {
+    this.phase = phase;
+    this.direction = direction;
+    this.format = null;
+    this.peer = null;
+    this.live = false;
+    this.muted = false;
+    this.startedAt = null;
+    this.sent = 0;
+    this.received = 0;
+    this.dropped = 0;
+    this.packetizer.reset();
+  }
+
+  private activate(): void {
+    this.phase = "active";
+    this.host.pauseDummies(true);
+  }
+
+  private goLive(direction: "in" | "out"): void {
+    this.live = true;
+    this.startedAt = Date.now();
+    this.startedMono = this.now();
+    const format = this.format ?? OUR_FORMAT;
+    this.host.emit("call_started", { direction, format, format_name: formatName(format), rate: CALL_RATE, chunk_size: CALL_CHUNK });
+  }
+
+  private end(reason: CallEndReason): void {
+    const wasActive = this.phase === "active";
+    const duration = this.live ? Math.round(this.now() - this.startedMono) : null;
+    this.clearTimer();
+    this.generation++;
+    this.phase = "idle";
+    this.live = false;
+    this.format = null;
+    this.peer = null;
+    this.muted = false;
+    this.startedAt = null;
+    this.endedAt = this.now();
+    this.packetizer.reset();
+    if (wasActive) this.host.pauseDummies(false);
+    this.host.emit("call_ended", { reason, text: END_TEXT[reason], duration_ms: duration });
+  }
+
+  private arm(ms: number, fire: () => void): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      fire();
+    }, ms);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Stops the timer (the core is being disposed). */
+  dispose(): void {
+    this.clearTimer();
+  }
+}

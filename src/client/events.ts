@@ -3,6 +3,7 @@
 // emits them almost verbatim (docs/JSON-API.md), so names and fields use the
 // same snake_case as that contract.
 import type { Compatibility } from "../protocol/constants.js";
+import type { FileMetadata } from "../protocol/file/metadata.js";
 
 export type Direction = "out" | "in";
 export type Policy = true | false | "ask";
@@ -31,15 +32,8 @@ export type ErrorKind =
   | "not_allowed"
   | "text_too_long";
 
-export interface FileInfo {
-  transfer_id: string;
-  filename: string;
-  file_size: number;
-  file_hash: string;
-  total_chunks: number;
-  compressed: boolean;
-  processed_size: number;
-}
+/** What views see of a file transfer: the FILE_METADATA fields (WIRE-NOTES §4.6). */
+export type FileInfo = FileMetadata;
 
 export interface ClientEventMap {
   connected: { host: string; port: number; room: string | null };

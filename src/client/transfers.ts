@@ -56,15 +56,8 @@ export interface TransferHost {
   readonly gzipLevel: number;
 }
 
-const info = (m: FileMetadata): FileInfo => ({
-  transfer_id: m.transfer_id,
-  filename: m.filename,
-  file_size: m.file_size,
-  file_hash: m.file_hash,
-  total_chunks: m.total_chunks,
-  compressed: m.compressed,
-  processed_size: m.processed_size,
-});
+/** A copy for events, so views never share the record the transfer keeps. */
+const info = (m: FileMetadata): FileInfo => ({ ...m });
 
 type OutStatus = "offered" | "accepted" | "transferring" | "verifying" | "done" | "failed" | "rejected";
 interface Outgoing {
@@ -179,7 +172,7 @@ export class Transfers {
     }
     const o: Outgoing = { file, meta, path: abs, status: "offered", bytes: 0, chunks: 0, startedAt: 0, lastProgress: 0, cancelled: false };
     this.out.set(meta.transfer_id, o);
-    this.host.queue(metadataInner(meta) as unknown as JsonObject);
+    this.host.queue(metadataInner(meta));
     this.host.emit("file_offered", { ...info(meta), direction: "out", path: abs });
     return info(meta);
   }

@@ -378,28 +378,13 @@ export class Session {
     let ck = this.receiveChainKey;
     for (let i = this.peerCounter + 1; i < n; i++) ck = ratchet(ck, i);
     const plain = this.openWithChain(ck, n, eph, nonce, frame.subarray(48), aadFor(MessageType.FILE_CHUNK, n, b64encode(nonce), b64encode(eph)));
-    if (plain.length < 2) throw new SessionError("malformed", "file chunk without header");
-    const hlen = (plain[0]! << 8) | plain[1]!;
-    if (2 + hlen > plain.length) throw new SessionError("malformed", "file chunk header length out of range");
-    let header: unknown;
-    try {
-      header = JSON.parse(fromUtf8(plain.subarray(2, 2 + hlen)));
-    } catch {
-      throw new SessionError("malformed", "file chunk header is not JSON");
-    }
-    const h = header as Record<string, unknown> | null;
-    if (!h || typeof h !== "object" || h["type"] !== MessageType.FILE_CHUNK) throw new SessionError("malformed", "file chunk header has the wrong type");
-    const transferId = h["transfer_id"];
-    const chunkIndex = h["chunk_index"];
+    const parsed = parseChunkPlaintext(plain);
     // The frame authenticated: commit even if the file layer later refuses it (§8.5 step 6).
     const previous = this.receiveChainKey;
     this.receiveChainKey = ratchet(ck, n);
     wipe(ck, previous);
     this.peerCounter = n;
-    if (typeof transferId !== "string" || typeof chunkIndex !== "number" || !Number.isSafeInteger(chunkIndex)) {
-      throw new SessionError("malformed", "file chunk header fields are invalid");
-    }
-    return { counter: n, transferId, chunkIndex, data: plain.subarray(2 + hlen) };
+    return { counter: n, ...validChunkFields(parsed) };
   }
 
   // ------------------------------------------------------------ pipelined chunk opens

@@ -6,7 +6,7 @@ import { createBLAKE2b, type IHasher } from "hash-wasm";
 import { SEND_CHUNK_SIZE, MessageType } from "../constants.js";
 
 /** The inner FILE_METADATA record minus its "type" (WIRE-NOTES §4.6, §8.2). */
-export interface FileMetadata {
+export type FileMetadata = {
   /** Sender-chosen id; ours is {@link transferId} (16 hex). Alphanumeric, 1..64 characters. */
   transfer_id: string;
   /**
@@ -23,7 +23,7 @@ export interface FileMetadata {
   compressed: boolean;
   /** Length of the stream actually chunked: gzip output if compressed, else the content. */
   processed_size: number;
-}
+};
 
 /**
  * Why a transfer failed. A fixed list so that callers can map kinds to UI
@@ -128,17 +128,8 @@ export async function fileHashHex(data: Uint8Array): Promise<string> {
 // Inner messages. Key order is the reference's (WIRE-NOTES §4.6); pyjson keeps
 // insertion order, so these literals are the wire layout.
 
-// A type alias (not an interface) so it is assignable to pyjson's JsonValue.
-export type FileMetadataInner = {
-  transfer_id: string;
-  filename: string;
-  file_size: number;
-  file_hash: string;
-  total_chunks: number;
-  compressed: boolean;
-  processed_size: number;
-  type: 20;
-};
+// Type aliases (not interfaces) so they are assignable to pyjson's JsonValue.
+export type FileMetadataInner = FileMetadata & { type: 20 };
 
 /** FILE_METADATA with "type" LAST: the reference copies the record, then adds the type (§4.6). */
 export function metadataInner(m: FileMetadata): FileMetadataInner {

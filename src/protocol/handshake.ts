@@ -12,10 +12,11 @@ import {
   mlkemEncapsulate,
   mlkemKeygen,
   x25519,
-  x25519Generate,
+  x25519Ephemeral,
+  x25519PrivateKeyObject,
   x25519PublicFromPrivate,
-  type X25519KeyPair,
 } from "./primitives.js";
+import type { KeyObject } from "node:crypto";
 import type { JsonObject } from "./pyjson.js";
 import { Session, type SessionOptions } from "./session.js";
 
@@ -26,12 +27,17 @@ export interface HandshakeRandomness {
   encapsM?: Uint8Array; // responder only
 }
 
-function sessionKeyPair(rnd: HandshakeRandomness): X25519KeyPair {
+/** The session X25519 key pair; the private half stays inside OpenSSL (no re-import later). */
+interface SessionKeyPair {
+  privateKey: KeyObject;
+  publicKey: Uint8Array;
+}
+
+function sessionKeyPair(rnd: HandshakeRandomness): SessionKeyPair {
   if (rnd.x25519Private) {
-    const privateKey = Uint8Array.from(rnd.x25519Private);
-    return { privateKey, publicKey: x25519PublicFromPrivate(privateKey) };
+    return { privateKey: x25519PrivateKeyObject(rnd.x25519Private), publicKey: x25519PublicFromPrivate(rnd.x25519Private) };
   }
-  return x25519Generate();
+  return x25519Ephemeral();
 }
 
 function field(obj: JsonObject, name: string, len: number): Uint8Array {
@@ -55,7 +61,7 @@ export function peerVersion(obj: JsonObject): string | null {
 function establish(
   kemShared: Uint8Array,
   dhShared: Uint8Array,
-  own: { kemPub: Uint8Array; session: X25519KeyPair },
+  own: { kemPub: Uint8Array; session: SessionKeyPair },
   peer: { kemPub: Uint8Array; sessionPub: Uint8Array },
   opts: SessionOptions,
 ): Session {
@@ -73,7 +79,7 @@ function establish(
     },
     opts,
   );
-  wipe(combined, keys.encryptionKey, keys.rootChainKey, kemShared, dhShared, own.session.privateKey);
+  wipe(combined, keys.encryptionKey, keys.rootChainKey, kemShared, dhShared);
   return session;
 }
 
@@ -81,7 +87,7 @@ function establish(
 export class Initiator {
   readonly initMessage: Uint8Array;
   private kem: { publicKey: Uint8Array; secretKey: Uint8Array } | null;
-  private readonly session: X25519KeyPair;
+  private readonly session: SessionKeyPair;
 
   constructor(rnd: HandshakeRandomness = {}, private readonly opts: SessionOptions = {}) {
     this.kem = mlkemKeygen(rnd.kemSeed);
@@ -116,7 +122,6 @@ export class Initiator {
   dispose(): void {
     if (this.kem) wipe(this.kem.secretKey);
     this.kem = null;
-    wipe(this.session.privateKey);
   }
 }
 

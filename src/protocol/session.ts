@@ -17,7 +17,8 @@ export interface SessionInit {
   /** HMAC key of §6.5 ("encryption_key" in the reference). */
   encryptionKey: Uint8Array;
   rootChainKey: Uint8Array;
-  ownSessionPrivateKey: Uint8Array;
+  /** Raw 32 bytes, or a KeyObject that never left OpenSSL. */
+  ownSessionPrivateKey: Uint8Array | KeyObject;
   ownSessionPublicKey: Uint8Array;
   peerSessionPublicKey: Uint8Array;
   ownKemPublicKey: Uint8Array;
@@ -160,7 +161,8 @@ export class Session {
     this.sendChainKey = Uint8Array.from(init.rootChainKey);
     this.receiveChainKey = Uint8Array.from(init.rootChainKey);
     // The X25519 session keys never change, not even on rekey (§5.2, §9).
-    this.ownPriv = x25519PrivateKeyObject(init.ownSessionPrivateKey);
+    const priv = init.ownSessionPrivateKey;
+    this.ownPriv = priv instanceof Uint8Array ? x25519PrivateKeyObject(priv) : priv;
     this.peerPub = x25519PublicKeyObject(init.peerSessionPublicKey);
     this.capacity = opts.savedCapacity ?? SAVED_CHAIN_CAPACITY;
     this.maxGap = opts.maxForwardGap ?? 2 * this.capacity;

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { pyjson } from "../src/protocol/pyjson.js";
+import { fileCaseContent } from "./helpers/fixtures.js";
 import {
   CHUNK_SIZE,
   DEFAULT_MAX_FILE_SIZE,
@@ -48,21 +49,7 @@ const V = JSON.parse(readFileSync(new URL("../../test/fixtures/file.json", impor
   ops_reference_gzip: Op[];
 };
 
-/** Case contents: inline hex, or regenerated from the description's formula. */
-function content(c: Case): Buffer {
-  if (c.content_hex !== undefined) return Buffer.from(c.content_hex, "hex");
-  if (c.name.startsWith("large_random")) {
-    return createHash("shake256", { outputLength: c.file_size }).update("SCP-KAT:file/random").digest();
-  }
-  if (c.name === "large_text_compressed") {
-    let s = "";
-    for (let i = 0; i < 60000; i++) {
-      s += `${String(i).padStart(8, "0")} lorem ipsum dolor sit amet ${String((i * 7919) % 100003).padStart(6, "0")}\n`;
-    }
-    return Buffer.from(s, "ascii");
-  }
-  throw new Error(`no content rule for ${c.name}`);
-}
+const content = (c: Case): Buffer => fileCaseContent(c);
 
 test("vector constants match ours", () => {
   assert.equal(V.send_chunk_size, CHUNK_SIZE);

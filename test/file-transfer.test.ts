@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync, gunzipSync } from "node:zlib";
 import { pyjson } from "../src/protocol/pyjson.js";
+import { fileCaseContent } from "./helpers/fixtures.js";
 import {
   CHUNK_SIZE,
   FileTransferError,
@@ -40,20 +41,7 @@ interface Case {
 }
 const V = JSON.parse(readFileSync(new URL("../../test/fixtures/file.json", import.meta.url), "utf8")) as { cases: Case[] };
 
-function content(c: Case): Buffer {
-  if (c.content_hex !== undefined) return Buffer.from(c.content_hex, "hex");
-  if (c.name.startsWith("large_random")) {
-    return createHash("shake256", { outputLength: c.file_size }).update("SCP-KAT:file/random").digest();
-  }
-  if (c.name === "large_text_compressed") {
-    let s = "";
-    for (let i = 0; i < 60000; i++) {
-      s += `${String(i).padStart(8, "0")} lorem ipsum dolor sit amet ${String((i * 7919) % 100003).padStart(6, "0")}\n`;
-    }
-    return Buffer.from(s, "ascii");
-  }
-  throw new Error(`no content rule for ${c.name}`);
-}
+const content = (c: Case): Buffer => fileCaseContent(c);
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { loadFixture } from "./helpers/fixtures.js";
+import { fileCaseContent, loadFixture } from "./helpers/fixtures.js";
 import { bytesToHex, hexToBytes, toBytes, fromUtf8 } from "../src/protocol/bytes.js";
 import { Initiator, respond } from "../src/protocol/handshake.js";
 import { fingerprintFromBytes, wordlist } from "../src/protocol/fingerprint.js";
@@ -249,19 +249,14 @@ test("messages.json: a forward gap wider than the configured window is rejected 
   assert.deepEqual(bob.session.state.savedCounters, [1, 2, 3, 4, 5]);
 });
 
+/** Processed streams of the uncompressed cases (their content), by transfer id. */
 function fileCaseStreams(f: ReturnType<typeof loadFixture>): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const c of f.cases) {
-    if (c.compressed || c.metadata.compressed) continue;
-    let content: Uint8Array | null = c.content_hex !== undefined ? hexToBytes(c.content_hex) : null;
-    if (!content && c.file_size === 1572864) {
-      // "same content" as large_random_compressed: SHAKE-256 of the label (file.json description).
-      content = new Uint8Array(createHash("shake256", { outputLength: c.file_size }).update("SCP-KAT:file/random").digest());
-    }
-    if (content) {
-      assert.equal(sha256(content), c.content_sha256, `${c.name} content`);
-      out.set(c.metadata.transfer_id, content);
-    }
+    if (c.metadata.compressed) continue;
+    const content = fileCaseContent(c);
+    assert.equal(sha256(content), c.content_sha256, `${c.name} content`);
+    out.set(c.metadata.transfer_id, content);
   }
   return out;
 }

@@ -10,6 +10,7 @@
 // stderr (the log) is collected for assertions. Servers that a test forgets to
 // stop are killed when the test process exits.
 import { spawn, type ChildProcess } from "node:child_process";
+import { spawnTracked, waitForLine, type ExitStatus } from "./tracked-process.js";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RawClient } from "./raw-client.js";
@@ -17,10 +18,7 @@ import { RawClient } from "./raw-client.js";
 /** dist/src/cli/main.js, resolved from this compiled file (dist/test/helpers/). */
 export const MAIN_JS = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
-export interface ExitStatus {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { ExitStatus };
 
 export interface ServerHandle {
   readonly proc: ChildProcess;
@@ -41,11 +39,6 @@ export interface ServerHandle {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitStatus>;
 }
 
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const p of running) p.kill("SIGKILL");
-});
-
 /**
  * Preloaded into every spawned server: when the test process dies without
  * stopping it (killed by a signal, so no "exit" handler ran), the server's
@@ -62,69 +55,29 @@ const WATCHDOG =
   );
 
 /** Starts `node dist/src/cli/main.js server --host 127.0.0.1 --port 0 ...args`. */
-export function startServer(
+export async function startServer(
   args: readonly string[] = [],
   opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
 ): Promise<ServerHandle> {
-  const proc = spawn(
-    process.execPath,
-    ["--import", WATCHDOG, ...(opts.nodeArgs ?? []), MAIN_JS, "server", "--host", "127.0.0.1", "--port", "0", ...args],
-    { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env },
-  );
-  running.add(proc);
-  let out = "";
-  let err = "";
-  proc.stdout.setEncoding("utf8");
-  proc.stderr.setEncoding("utf8");
-  proc.stderr.on("data", (d: string) => (err += d));
-  const exited = new Promise<ExitStatus>((resolve) => {
-    proc.once("exit", (code, signal) => {
-      running.delete(proc);
-      resolve({ code, signal });
-    });
+  const t = spawnTracked(["--import", WATCHDOG, ...(opts.nodeArgs ?? []), MAIN_JS, "server", "--host", "127.0.0.1", "--port", "0", ...args], {
+    env: opts.env ?? process.env,
   });
-
-  return new Promise<ServerHandle>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`server did not print its listening line within ${opts.timeoutMs ?? 10000} ms; stderr: ${err}`));
-    }, opts.timeoutMs ?? 10000);
-    void exited.then((st) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early (code ${st.code}, signal ${st.signal}); stderr: ${err}`));
-    });
-    let found = false;
-    proc.stdout.on("data", (d: string) => {
-      out += d;
-      if (found) return;
-      const m = /^listening on (\[[^\]]+\]|[^\s:]+):(\d+)$/m.exec(out);
-      if (!m) return;
-      found = true;
-      clearTimeout(timer);
-      const host = m[1]!.replace(/^\[|\]$/g, "");
-      const port = Number(m[2]);
-      let stopping: Promise<ExitStatus> | null = null;
-      resolve({
-        proc,
-        pid: proc.pid!,
-        host,
-        port,
-        exited,
-        stderr: () => err,
-        stdout: () => out,
-        connect: (label?: string) => RawClient.connect(port, host, label === undefined ? {} : { label }),
-        rssBytes: () => rssOf(proc.pid!),
-        stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 5000): Promise<ExitStatus> {
-          if (stopping) return stopping;
-          if (proc.exitCode !== null || proc.signalCode !== null) return (stopping = exited);
-          proc.kill(signal);
-          const kill = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-          stopping = exited.finally(() => clearTimeout(kill));
-          return stopping;
-        },
-      });
-    });
-  });
+  const m = await waitForLine(t, /^listening on (\[[^\]]+\]|[^\s:]+):(\d+)$/m, "the server's listening line", opts.timeoutMs ?? 10000);
+  const host = m[1]!.replace(/^\[|\]$/g, "");
+  const port = Number(m[2]);
+  const pid = t.proc.pid!;
+  return {
+    proc: t.proc,
+    pid,
+    host,
+    port,
+    exited: t.exited,
+    stderr: t.stderr,
+    stdout: t.stdout,
+    connect: (label?: string) => RawClient.connect(port, host, label === undefined ? {} : { label }),
+    rssBytes: () => rssOf(pid),
+    stop: t.stop,
+  };
 }
 
 /** VmRSS of a process in bytes (Linux). */

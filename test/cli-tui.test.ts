@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MAIN_JS, startServer, type ServerHandle } from "./helpers/server-process.js";
@@ -161,7 +161,7 @@ describe("terminal client", { concurrency: true }, () => {
   });
 
   const tmux = "/usr/bin/tmux";
-  test("on a terminal (tmux): status line with a red UNVERIFIED, colours, Ctrl-X panic", { skip: !existsSync(tmux) }, async () => {
+  test("on a terminal (tmux): status line with a red UNVERIFIED, colours, Ctrl-X panic", async () => {
     const sock = `pqchat-test-${process.pid}`;
     const t = (...args: string[]): string => execFileSync(tmux, ["-L", sock, ...args], { encoding: "utf8" });
     const capture = (): string => t("capture-pane", "-p", "-e", "-t", "cli");

@@ -275,8 +275,8 @@ export class Session {
     }
   }
 
-  private checkGap(n: number): void {
-    if (n - this.peerCounter > this.maxGap) {
+  private checkGap(n: number, base = this.peerCounter): void {
+    if (n - base > this.maxGap) {
       throw new SessionError("out_of_window", `message counter jumps too far ahead (more than ${this.maxGap} messages)`);
     }
   }
@@ -367,26 +367,20 @@ export class Session {
     }
   }
 
-  /** Decrypts a binary FILE_CHUNK frame (§8.5): in order only, no saved states. */
+  /**
+   * Decrypts a binary FILE_CHUNK frame (§8.5): in order only, no saved states.
+   * The synchronous form of beginChunkOpen + AEAD + finishChunkOpen.
+   */
   decryptChunk(frame: Uint8Array): DecryptedChunk {
-    if (this.destroyed) throw new SessionError("not_ready", "the session has been closed");
     if (this.openJobs.length > 0) throw new SessionError("not_ready", "file chunk opens are pending");
-    if (frame.length < 48 + 96) throw new SessionError("malformed", "file chunk frame too short");
-    const n = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, false);
-    if (n <= this.peerCounter) throw new SessionError("replay", "replayed or out-of-order file chunk");
-    this.checkGap(n);
-    const nonce = frame.subarray(4, 16);
-    const eph = frame.subarray(16, 48);
-    let ck = this.receiveChainKey;
-    for (let i = this.peerCounter + 1; i < n; i++) ck = ratchet(ck, i);
-    const plain = this.openWithChain(ck, n, eph, nonce, frame.subarray(48), aadFor(MessageType.FILE_CHUNK, n, b64encode(nonce), b64encode(eph)));
-    const parsed = parseChunkPlaintext(plain);
-    // The frame authenticated: commit even if the file layer later refuses it (§8.5 step 6).
-    const previous = this.receiveChainKey;
-    this.receiveChainKey = ratchet(ck, n);
-    wipe(ck, previous);
-    this.peerCounter = n;
-    return { counter: n, ...validChunkFields(parsed) };
+    const job = this.beginChunkOpen(frame) as ChunkOpenState;
+    let plain: Uint8Array | null;
+    try {
+      plain = doubleDecrypt(job.messageKey, job.nonce, job.ciphertext, job.aad);
+    } catch {
+      plain = null;
+    }
+    return this.finishChunkOpen(job, plain);
   }
 
   // ------------------------------------------------------------ pipelined chunk opens
@@ -427,9 +421,7 @@ export class Session {
     const base = speculating ? this.specCounter : this.peerCounter;
     const baseChain = speculating ? this.specChain! : this.receiveChainKey;
     if (n <= base) throw new SessionError("replay", "replayed or out-of-order file chunk");
-    if (n - base > this.maxGap) {
-      throw new SessionError("out_of_window", `message counter jumps too far ahead (more than ${this.maxGap} messages)`);
-    }
+    this.checkGap(n, base);
     const nonce = frame.subarray(4, 16);
     const eph = frame.subarray(16, 48);
     let dh: Uint8Array;

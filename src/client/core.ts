@@ -39,7 +39,7 @@ import { CommandError, type CallApi, type ClientApi, type ClientOptions, type Cl
 import { CallError, CallManager } from "./calls.js";
 import { Connection } from "./connection.js";
 import type { AnyEventMap, AnyEventName, CallEndReason, CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
-import { RateLimiter, checkInner, classifyFrame, isKeepAlive, isServerControl, oversizeUnbypassed, type Classified } from "./inbound.js";
+import { RateLimiter, checkInner, classifyFrame, classifySmall, isServerControl, oversizeUnbypassed, type Classified } from "./inbound.js";
 import { RekeyFlow } from "./rekey-flow.js";
 import { OrderedOutput, Sender } from "./sender.js";
 import { Transfers } from "./transfers.js";
@@ -678,14 +678,15 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     // Closing (disconnect, emergency close, SERVER_FULL/DISCONNECT): nothing more to act on.
     if (this.phase === "closing") return;
     try {
+      const pre = classifySmall(payload);
       // The server's KEEP_ALIVE is answered at once, before the limiter, so our
       // own limiter can never make us miss one (reference bug §15.12).
-      if (isKeepAlive(payload)) {
+      if (pre?.kind === "json" && pre.type === MessageType.KEEP_ALIVE) {
         conn?.write(keepAliveResponse());
         return;
       }
       if (this.inq.length === 0) {
-        this.handleFrame(payload);
+        this.handleFrame(payload, pre);
       } else if (payload.length === 0 || payload[0] !== 0x7b) {
         // A chunk frame behind pending chunk opens: admitted now, in arrival order, and begun as soon as it may be.
         if (this.admit(payload) === null) return;
@@ -708,12 +709,12 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   }
 
   /** The limiter, the size rule and classification (§12.1); null when the frame was dropped (and reported). */
-  private admit(payload: Uint8Array): Exclude<Classified, { kind: "drop" }> | null {
+  private admit(payload: Uint8Array, pre: Classified | null = classifySmall(payload)): Exclude<Classified, { kind: "drop" }> | null {
     // The limiter guards against a flooding peer. Before the session is
     // secure only the server and the handshake speak, and the server's own
     // control frames must never be lost to it (a RESET, INITIATE and the
     // handshake can land in one second when a peer leaves and another joins).
-    const limited = this.phase === "secure" && !isServerControl(payload);
+    const limited = this.phase === "secure" && !isServerControl(pre);
     if (!this.bypass) {
       if (limited && !this.limiter.allow()) {
         this.reportError("rate_limited", "Dropped a message: more than 5 messages in one second.");
@@ -724,7 +725,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
         return null;
       }
     }
-    const c = classifyFrame(payload);
+    const c = pre ?? classifyFrame(payload);
     if (c.kind === "drop") {
       this.reportError(c.error, c.text);
       return null;
@@ -732,8 +733,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     return c;
   }
 
-  private handleFrame(payload: Uint8Array): void {
-    const c = this.admit(payload);
+  private handleFrame(payload: Uint8Array, pre?: Classified | null): void {
+    const c = this.admit(payload, pre);
     if (c === null) return;
     if (c.kind === "chunk") this.onChunkFrame(c.payload);
     else this.onOuter(c.type, c.obj);

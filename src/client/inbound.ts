@@ -4,7 +4,6 @@
 // core decides what a drop means and reports it as an `error` event.
 import {
   MAX_UNBYPASSED_FRAME,
-  MessageType,
   SERVER_CONTROL_TYPES,
   isKnownType,
   messageTypeOf,
@@ -86,20 +85,22 @@ export function oversizeUnbypassed(length: number): boolean {
   return length > MAX_UNBYPASSED_FRAME;
 }
 
-/** Quick look for the server's KEEP_ALIVE, so it can be answered before the limiter (see RateLimiter). */
-export function isKeepAlive(payload: Uint8Array): boolean {
-  if (payload.length > 256 || payload[0] !== 0x7b) return false;
-  const obj = parseJsonObject(payload);
-  if (!obj || messageTypeOf(obj, true) !== MessageType.KEEP_ALIVE) return false;
-  return unexpectedOuterField(MessageType.KEEP_ALIVE, obj) === null;
+/** Largest frame classified before the limiter: every server control frame is far smaller. */
+const SMALL_FRAME = 512;
+
+/**
+ * Small JSON frames are classified before the limiter (once; the result is
+ * reused), so the server's KEEP_ALIVE can be answered at once and its control
+ * frames skip the limiter. Null for anything else, which is classified after
+ * the limiter and the size rule as the reference does.
+ */
+export function classifySmall(payload: Uint8Array): Classified | null {
+  return payload.length <= SMALL_FRAME && payload[0] === 0x7b ? classifyFrame(payload) : null;
 }
 
-/** A small plaintext frame of a server-control type (1–3, 40–44): exempt from the limiter. */
-export function isServerControl(payload: Uint8Array): boolean {
-  if (payload.length > 512 || payload[0] !== 0x7b) return false;
-  const obj = parseJsonObject(payload);
-  const type = obj ? messageTypeOf(obj, true) : null;
-  return type !== null && SERVER_CONTROL_TYPES.has(type);
+/** A classified frame of a server-control type (1–3, 40–44). */
+export function isServerControl(c: Classified | null): boolean {
+  return c !== null && c.kind === "json" && SERVER_CONTROL_TYPES.has(c.type);
 }
 
 export type InnerChecked =

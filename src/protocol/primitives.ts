@@ -2,7 +2,8 @@
 // (DEVELOPERS.md: never a hand-made primitive):
 //   node:crypto (OpenSSL) for SHA-2/SHA-3, HMAC, HKDF, ChaCha20-Poly1305, X25519;
 //   @noble/post-quantum for ML-KEM-1024; @noble/ciphers for AES-256-GCM-SIV
-//   (Node 20's OpenSSL has no GCM-SIV).
+//   (Node 20's OpenSSL has no GCM-SIV) as the reference for our own GCM-SIV built
+//   from OpenSSL AES and POLYVAL (gcmsiv-clmul.ts, gcmsiv-wasm.ts).
 import {
   createCipheriv,
   createDecipheriv,
@@ -18,7 +19,8 @@ import {
 } from "node:crypto";
 import { ml_kem1024 } from "@noble/post-quantum/ml-kem.js";
 import { gcmsiv } from "@noble/ciphers/aes.js";
-import { gcmSivOpenNative, gcmSivSealNative, nativeGcmSivAvailable } from "./gcmsiv.js";
+import { gcmSivOpenWasm, gcmSivSealWasm, wasmGcmSivAvailable } from "./gcmsiv-wasm.js";
+import { clmulGcmSivAvailable, gcmSivOpenClmul, gcmSivSealClmul } from "./gcmsiv-clmul.js";
 
 export type HashName = "sha256" | "sha512" | "sha3-512";
 
@@ -184,24 +186,38 @@ export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arra
 }
 
 /**
- * RFC 8452 AES-256-GCM-SIV. Output: ciphertext || 16-byte tag. Native
- * (OpenSSL AES + WebAssembly POLYVAL) by default; PQCHAT_AEAD=noble selects
- * @noble/ciphers, the reference implementation it is tested against.
+ * RFC 8452 AES-256-GCM-SIV. Output: ciphertext || 16-byte tag. Three
+ * interchangeable backends, all with OpenSSL's AES where they can:
+ *   clmul — POLYVAL with the CPU's carry-less multiply (C addon), the default
+ *           when it was built and the CPU has PCLMULQDQ;
+ *   wasm  — POLYVAL in constant-time WebAssembly, the portable fallback;
+ *   noble — @noble/ciphers, the reference the other two are tested against.
+ * PQCHAT_AEAD=clmul|wasm|noble picks one (issue 5 §1).
  */
-export const gcmSivBackend: "native" | "noble" =
-  process.env["PQCHAT_AEAD"] === "noble" || !nativeGcmSivAvailable ? "noble" : "native";
+export type GcmSivBackend = "clmul" | "wasm" | "noble";
+
+function pickGcmSivBackend(): GcmSivBackend {
+  const asked = process.env["PQCHAT_AEAD"];
+  if (asked === "noble") return "noble";
+  if (asked === "wasm") return wasmGcmSivAvailable ? "wasm" : "noble";
+  if (clmulGcmSivAvailable) return "clmul";
+  return wasmGcmSivAvailable ? "wasm" : "noble";
+}
+
+export const gcmSivBackend: GcmSivBackend = pickGcmSivBackend();
 
 export function gcmsivSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   // SCP uses AES-256 only (WIRE-NOTES §6.3); noble would also take AES-128 keys.
   if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
-  if (gcmSivBackend === "native") return gcmSivSealNative(key, nonce, plaintext, aad);
+  if (gcmSivBackend === "clmul") return gcmSivSealClmul(key, nonce, plaintext, aad);
+  if (gcmSivBackend === "wasm") return gcmSivSealWasm(key, nonce, plaintext, aad);
   return gcmsiv(key, nonce, aad).encrypt(plaintext);
 }
 
 export function gcmsivOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
-  if (gcmSivBackend === "native") {
-    const pt = gcmSivOpenNative(key, nonce, sealed, aad);
+  if (gcmSivBackend !== "noble") {
+    const pt = gcmSivBackend === "clmul" ? gcmSivOpenClmul(key, nonce, sealed, aad) : gcmSivOpenWasm(key, nonce, sealed, aad);
     if (!pt) throw new AuthenticationError();
     return pt;
   }

@@ -1,5 +1,5 @@
 ;; POLYVAL (RFC 8452 §3) and the AES-GCM-SIV counter helpers, for
-;; src/protocol/gcmsiv.ts. Assembled at build time by scripts/build-wasm.mjs.
+;; src/protocol/gcmsiv-wasm.ts. Assembled at build time by scripts/build-wasm.mjs.
 ;;
 ;; Constant time: the carry-less 64x64 multiply uses integer multiplications
 ;; with "holes" (BearSSL's ctmul64 method, https://www.bearssl.org/constanttime.html),

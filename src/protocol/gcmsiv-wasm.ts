@@ -1,4 +1,4 @@
-// AES-256-GCM-SIV (RFC 8452) at native speed: AES block operations on
+// AES-256-GCM-SIV (RFC 8452), portable: AES block operations on
 // node:crypto (OpenSSL, AES-NI) and POLYVAL in constant-time WebAssembly
 // (wasm/polyval.wat). Same interface and results as @noble/ciphers' gcmsiv,
 // which stays selectable with PQCHAT_AEAD=noble (issue 5 §1).
@@ -45,7 +45,7 @@ function ensure(bytes: number): void {
 }
 
 /** The WebAssembly path assumes little-endian memory, like every Node platform we ship for. */
-export const nativeGcmSivAvailable = endianness() === "LE";
+export const wasmGcmSivAvailable = endianness() === "LE";
 
 const pad16 = (n: number) => (n + 15) & ~15;
 
@@ -105,7 +105,7 @@ function ctrXor(enc: Uint8Array, at: number, len: number, scratch: number): void
   w.xor_into(at, scratch, len);
 }
 
-export function gcmSivSealNative(key: Uint8Array, nonce: Uint8Array, pt: Uint8Array, aad: Uint8Array): Uint8Array {
+export function gcmSivSealWasm(key: Uint8Array, nonce: Uint8Array, pt: Uint8Array, aad: Uint8Array): Uint8Array {
   checkArgs(key, nonce);
   const aadPad = pad16(aad.length);
   const ptPad = pad16(pt.length);
@@ -133,7 +133,7 @@ export function gcmSivSealNative(key: Uint8Array, nonce: Uint8Array, pt: Uint8Ar
 }
 
 /** Returns null when the tag does not verify. */
-export function gcmSivOpenNative(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
+export function gcmSivOpenWasm(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
   checkArgs(key, nonce);
   if (sealed.length < 16) return null;
   const n = sealed.length - 16;

@@ -1,0 +1,124 @@
+// AES-256-GCM-SIV (RFC 8452) with AES on node:crypto (OpenSSL, AES-NI) and
+// POLYVAL, the counter blocks and the XOR in a small C addon using the CPU's
+// carry-less multiply (native/polyval.c). It works on the caller's buffers
+// directly, so nothing is copied into WebAssembly memory. When the addon was
+// not built or the CPU lacks PCLMULQDQ, gcmsiv-wasm.ts's WebAssembly POLYVAL is
+// used instead (issue 5 §1).
+import { createCipheriv, timingSafeEqual } from "node:crypto";
+import { createRequire } from "node:module";
+
+interface ClmulAddon {
+  available: boolean;
+  polyval(h: Uint8Array, s: Uint8Array, data: Uint8Array): void;
+  ctrBlocks(iv: Uint8Array, out: Uint8Array): void;
+  xor(dst: Uint8Array, a: Uint8Array, b: Uint8Array): void;
+}
+
+function loadAddon(): ClmulAddon | null {
+  try {
+    const addon = createRequire(import.meta.url)("./native/polyval.node") as ClmulAddon;
+    return addon.available ? addon : null;
+  } catch {
+    return null;
+  }
+}
+
+const addon = loadAddon();
+
+/** True when the PCLMULQDQ addon is built and this CPU can run it. */
+export const clmulGcmSivAvailable = addon !== null;
+
+function ecb(key: Uint8Array, blocks: Uint8Array): Buffer {
+  const c = createCipheriv("aes-256-ecb", key, null);
+  c.setAutoPadding(false);
+  return c.update(blocks);
+}
+
+/** RFC 8452 §4: per-nonce authentication and encryption keys. */
+function deriveKeys(key: Uint8Array, nonce: Uint8Array): { auth: Uint8Array; enc: Uint8Array } {
+  const input = new Uint8Array(6 * 16);
+  for (let i = 0; i < 6; i++) {
+    input[i * 16] = i;
+    input.set(nonce, i * 16 + 4);
+  }
+  const out = ecb(key, input);
+  const auth = new Uint8Array(16);
+  const enc = new Uint8Array(32);
+  for (let i = 0; i < 2; i++) auth.set(out.subarray(i * 16, i * 16 + 8), i * 8);
+  for (let i = 0; i < 4; i++) enc.set(out.subarray((i + 2) * 16, (i + 2) * 16 + 8), i * 8);
+  out.fill(0);
+  return { auth, enc };
+}
+
+function checkArgs(key: Uint8Array, nonce: Uint8Array): void {
+  if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
+  if (nonce.length !== 12) throw new RangeError("AES-GCM-SIV nonce must be 12 bytes");
+}
+
+/** RFC 8452 §4 steps 4–6: POLYVAL over aad, plaintext and the length block, then the tag. */
+function computeTag(a: ClmulAddon, auth: Uint8Array, enc: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array): Buffer {
+  const s = new Uint8Array(16);
+  if (aad.length) a.polyval(auth, s, aad);
+  if (pt.length) a.polyval(auth, s, pt);
+  const lengths = new Uint8Array(16);
+  const dv = new DataView(lengths.buffer);
+  dv.setBigUint64(0, BigInt(aad.length) * 8n, true);
+  dv.setBigUint64(8, BigInt(pt.length) * 8n, true);
+  a.polyval(auth, s, lengths);
+  for (let i = 0; i < 12; i++) s[i]! ^= nonce[i]!;
+  s[15]! &= 0x7f;
+  const tag = ecb(enc, s);
+  s.fill(0);
+  return tag;
+}
+
+/** out = input XOR the AES-CTR keystream from the tag (RFC 8452 §4 step 8). */
+function ctrXor(a: ClmulAddon, enc: Uint8Array, tag: Uint8Array, input: Uint8Array, out: Uint8Array): void {
+  if (input.length === 0) return;
+  const iv = Uint8Array.from(tag);
+  iv[15]! |= 0x80;
+  const counters = new Uint8Array((input.length + 15) & ~15);
+  a.ctrBlocks(iv, counters);
+  const ks = ecb(enc, counters);
+  a.xor(out, input, ks);
+  ks.fill(0);
+}
+
+export function gcmSivSealClmul(key: Uint8Array, nonce: Uint8Array, pt: Uint8Array, aad: Uint8Array): Uint8Array {
+  checkArgs(key, nonce);
+  const a = addon!;
+  const { auth, enc } = deriveKeys(key, nonce);
+  try {
+    const tag = computeTag(a, auth, enc, nonce, aad, pt);
+    const out = new Uint8Array(pt.length + 16);
+    ctrXor(a, enc, tag, pt, out.subarray(0, pt.length));
+    out.set(tag, pt.length);
+    return out;
+  } finally {
+    auth.fill(0);
+    enc.fill(0);
+  }
+}
+
+/** Returns null when the tag does not verify; the plaintext is then wiped, never returned. */
+export function gcmSivOpenClmul(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
+  checkArgs(key, nonce);
+  if (sealed.length < 16) return null;
+  const a = addon!;
+  const n = sealed.length - 16;
+  const tag = sealed.subarray(n);
+  const { auth, enc } = deriveKeys(key, nonce);
+  try {
+    const pt = new Uint8Array(n);
+    ctrXor(a, enc, tag, sealed.subarray(0, n), pt);
+    const expected = computeTag(a, auth, enc, nonce, aad, pt);
+    if (!timingSafeEqual(expected, tag)) {
+      pt.fill(0);
+      return null;
+    }
+    return pt;
+  } finally {
+    auth.fill(0);
+    enc.fill(0);
+  }
+}

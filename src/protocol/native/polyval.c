@@ -1,0 +1,181 @@
+// POLYVAL (RFC 8452 §3) with the CPU's carry-less multiply (PCLMULQDQ), and
+// the two bulk helpers AES-256-GCM-SIV needs around OpenSSL's AES: counter
+// blocks and XOR. Used by src/protocol/gcmsiv-clmul.ts; built at `npm run
+// build` by scripts/build-native.mjs. Without a C compiler, or on a CPU
+// without PCLMULQDQ, pqchat uses the WebAssembly POLYVAL instead (issue 5 §1).
+//
+// Constant time: PCLMULQDQ has data-independent timing, and nothing here
+// branches on or indexes memory by key or data bytes.
+//
+// The multiply and its Montgomery reduction by x^128 modulo
+// x^128 + x^127 + x^126 + x^121 + 1 follow Gueron and Lindell's AES-GCM-SIV
+// reference code (POLYVAL is the little-endian sibling of GHASH, so no byte
+// or bit reflection is needed). Eight blocks are multiplied by H^8..H^1 and
+// reduced once, as in their aggregated implementation.
+#include <node_api.h>
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CLMUL __attribute__((target("pclmul,sse2,ssse3,sse4.1")))
+#define AGG 8
+
+typedef struct { __m128i lo, mid, hi; } wide;
+
+CLMUL static inline void mul_acc(wide *acc, __m128i a, __m128i b) {
+  acc->lo = _mm_xor_si128(acc->lo, _mm_clmulepi64_si128(a, b, 0x00));
+  acc->hi = _mm_xor_si128(acc->hi, _mm_clmulepi64_si128(a, b, 0x11));
+  acc->mid = _mm_xor_si128(acc->mid, _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x01),
+                                                   _mm_clmulepi64_si128(a, b, 0x10)));
+}
+
+CLMUL static inline __m128i reduce(wide w) {
+  const __m128i poly = _mm_set_epi32((int)0xc2000000, 0, 0, 1);
+  __m128i lo = _mm_xor_si128(w.lo, _mm_slli_si128(w.mid, 8));
+  __m128i hi = _mm_xor_si128(w.hi, _mm_srli_si128(w.mid, 8));
+  __m128i t = _mm_clmulepi64_si128(lo, poly, 0x10);
+  lo = _mm_xor_si128(_mm_shuffle_epi32(lo, 78), t);
+  t = _mm_clmulepi64_si128(lo, poly, 0x10);
+  lo = _mm_xor_si128(_mm_shuffle_epi32(lo, 78), t);
+  return _mm_xor_si128(lo, hi);
+}
+
+CLMUL static inline __m128i dot(__m128i a, __m128i b) {
+  wide w = { _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128() };
+  mul_acc(&w, a, b);
+  return reduce(w);
+}
+
+static void wipe(void *p, size_t n) {
+  volatile uint8_t *v = (volatile uint8_t *)p;
+  while (n--) *v++ = 0;
+}
+
+// s = POLYVAL update over data (zero-padded to whole blocks) under h.
+CLMUL static void polyval_update(uint8_t s[16], const uint8_t h[16], const uint8_t *data, size_t len) {
+  __m128i pow[AGG]; // pow[i] = H^(i+1)
+  __m128i acc = _mm_loadu_si128((const __m128i *)s);
+  pow[0] = _mm_loadu_si128((const __m128i *)h);
+  size_t full = len / 16;
+  if (full >= AGG) {
+    for (int i = 1; i < AGG; i++) pow[i] = dot(pow[i - 1], pow[0]);
+    while (full >= AGG) {
+      wide w = { _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128() };
+      mul_acc(&w, _mm_xor_si128(acc, _mm_loadu_si128((const __m128i *)data)), pow[AGG - 1]);
+      for (int i = 1; i < AGG; i++) mul_acc(&w, _mm_loadu_si128((const __m128i *)(data + 16 * i)), pow[AGG - 1 - i]);
+      acc = reduce(w);
+      data += 16 * AGG;
+      full -= AGG;
+    }
+  }
+  for (; full > 0; full--, data += 16) acc = dot(_mm_xor_si128(acc, _mm_loadu_si128((const __m128i *)data)), pow[0]);
+  size_t tail = len % 16;
+  if (tail) {
+    uint8_t last[16] = { 0 };
+    memcpy(last, data, tail);
+    acc = dot(_mm_xor_si128(acc, _mm_loadu_si128((const __m128i *)last)), pow[0]);
+    wipe(last, sizeof last);
+  }
+  _mm_storeu_si128((__m128i *)s, acc);
+  wipe(pow, sizeof pow);
+}
+
+// ---------------------------------------------------------------- N-API glue
+
+static int bytes_arg(napi_env env, napi_value v, uint8_t **p, size_t *len) {
+  napi_typedarray_type type;
+  napi_value buf;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, (void **)p, &buf, &off) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "expected a Uint8Array");
+    return 0;
+  }
+  return 1;
+}
+
+static int args(napi_env env, napi_callback_info info, size_t n, uint8_t **p, size_t *len) {
+  napi_value argv[3];
+  size_t argc = 3;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != n) {
+    napi_throw_type_error(env, NULL, "wrong number of arguments");
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!bytes_arg(env, argv[i], &p[i], &len[i])) return 0;
+  return 1;
+}
+
+// polyval(h: 16 bytes, s: 16 bytes, updated in place, data)
+static napi_value js_polyval(napi_env env, napi_callback_info info) {
+  uint8_t *p[3];
+  size_t len[3];
+  if (!args(env, info, 3, p, len)) return NULL;
+  if (len[0] != 16 || len[1] != 16) {
+    napi_throw_range_error(env, NULL, "POLYVAL key and state are 16 bytes");
+    return NULL;
+  }
+  polyval_update(p[1], p[0], p[2], len[2]);
+  return NULL;
+}
+
+// ctrBlocks(iv: 16 bytes, out: a multiple of 16 bytes). The first 32 bits count
+// up little-endian, wrapping modulo 2^32; the other 96 bits stay (RFC 8452 §4).
+static napi_value js_ctr_blocks(napi_env env, napi_callback_info info) {
+  uint8_t *p[2];
+  size_t len[2];
+  if (!args(env, info, 2, p, len)) return NULL;
+  if (len[0] != 16 || len[1] % 16 != 0) {
+    napi_throw_range_error(env, NULL, "counter block is 16 bytes, output whole blocks");
+    return NULL;
+  }
+  uint32_t c = (uint32_t)p[0][0] | (uint32_t)p[0][1] << 8 | (uint32_t)p[0][2] << 16 | (uint32_t)p[0][3] << 24;
+  for (size_t off = 0; off < len[1]; off += 16, c++) {
+    uint8_t *b = p[1] + off;
+    b[0] = (uint8_t)c;
+    b[1] = (uint8_t)(c >> 8);
+    b[2] = (uint8_t)(c >> 16);
+    b[3] = (uint8_t)(c >> 24);
+    memcpy(b + 4, p[0] + 4, 12);
+  }
+  return NULL;
+}
+
+// xor(dst, a, b): dst = a ^ b over dst's length (a and b at least as long).
+static napi_value js_xor(napi_env env, napi_callback_info info) {
+  uint8_t *p[3];
+  size_t len[3];
+  if (!args(env, info, 3, p, len)) return NULL;
+  size_t n = len[0];
+  if (len[1] < n || len[2] < n) {
+    napi_throw_range_error(env, NULL, "xor inputs are shorter than the output");
+    return NULL;
+  }
+  uint8_t *d = p[0];
+  const uint8_t *a = p[1], *b = p[2];
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    x ^= y;
+    memcpy(d + i, &x, 8);
+  }
+  for (; i < n; i++) d[i] = a[i] ^ b[i];
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  __builtin_cpu_init();
+  int ok = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+  napi_value v;
+  napi_get_boolean(env, ok, &v);
+  napi_set_named_property(env, exports, "available", v);
+  if (!ok) return exports;
+  napi_create_function(env, "polyval", NAPI_AUTO_LENGTH, js_polyval, NULL, &v);
+  napi_set_named_property(env, exports, "polyval", v);
+  napi_create_function(env, "ctrBlocks", NAPI_AUTO_LENGTH, js_ctr_blocks, NULL, &v);
+  napi_set_named_property(env, exports, "ctrBlocks", v);
+  napi_create_function(env, "xor", NAPI_AUTO_LENGTH, js_xor, NULL, &v);
+  napi_set_named_property(env, exports, "xor", v);
+  return exports;
+}

@@ -2,6 +2,7 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import { doubleDecrypt, doubleEncrypt } from "../src/protocol/aead.js";
 import { gcmSivBackend } from "../src/protocol/primitives.js";
+import { tuneAllocatorForBulkCrypto } from "../src/protocol/allocator.js";
 import { fromUtf8, toBytes } from "../src/protocol/bytes.js";
 import { Initiator, respond } from "../src/protocol/handshake.js";
 import { parseJsonObject, pyjson } from "../src/protocol/pyjson.js";
@@ -16,6 +17,8 @@ function handshakeOnce() {
 }
 
 async function main(): Promise<void> {
+  // As every pqchat client does at start (src/client/core.ts).
+  tuneAllocatorForBulkCrypto();
   const rows: Row[] = [];
 
   const hs = rate(() => handshakeOnce(), { samples: 5, ms: 500 });

@@ -8,6 +8,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import * as path from "node:path";
+import { tuneAllocatorForBulkCrypto } from "../protocol/allocator.js";
 import {
   FrameTooLargeError,
   Initiator,
@@ -154,6 +155,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
 
   constructor(opts: ClientOptions = {}) {
     super();
+    // Chunk buffers come and go by the megabyte; keep their pages (allocator.ts).
+    tuneAllocatorForBulkCrypto();
     this.output = new OrderedOutput((frame) => {
       const c = this.conn;
       return !!c && !c.closed && c.write(frame);

@@ -11,7 +11,8 @@ interface ClmulAddon {
   available: boolean;
   polyval(h: Uint8Array, s: Uint8Array, data: Uint8Array): void;
   ctrBlocks(iv: Uint8Array, out: Uint8Array): void;
-  xor(dst: Uint8Array, a: Uint8Array, b: Uint8Array): void;
+  /** dst = a ^ ks, then ks is zeroed. */
+  xorWipe(dst: Uint8Array, a: Uint8Array, ks: Uint8Array): void;
 }
 
 function loadAddon(): ClmulAddon | null {
@@ -72,16 +73,19 @@ function computeTag(a: ClmulAddon, auth: Uint8Array, enc: Uint8Array, nonce: Uin
   return tag;
 }
 
+/** Counter blocks are public (they are built from the tag), so one scratch buffer serves every call. */
+let counters = new Uint8Array(0);
+
 /** out = input XOR the AES-CTR keystream from the tag (RFC 8452 §4 step 8). */
 function ctrXor(a: ClmulAddon, enc: Uint8Array, tag: Uint8Array, input: Uint8Array, out: Uint8Array): void {
   if (input.length === 0) return;
   const iv = Uint8Array.from(tag);
   iv[15]! |= 0x80;
-  const counters = new Uint8Array((input.length + 15) & ~15);
-  a.ctrBlocks(iv, counters);
-  const ks = ecb(enc, counters);
-  a.xor(out, input, ks);
-  ks.fill(0);
+  const len = (input.length + 15) & ~15;
+  if (counters.length < len) counters = new Uint8Array(len);
+  const blocks = counters.subarray(0, len);
+  a.ctrBlocks(iv, blocks);
+  a.xorWipe(out, input, ecb(enc, blocks));
 }
 
 export function gcmSivSealClmul(key: Uint8Array, nonce: Uint8Array, pt: Uint8Array, aad: Uint8Array): Uint8Array {

@@ -119,7 +119,17 @@ static napi_value js_polyval(napi_env env, napi_callback_info info) {
 }
 
 // ctrBlocks(iv: 16 bytes, out: a multiple of 16 bytes). The first 32 bits count
-// up little-endian, wrapping modulo 2^32; the other 96 bits stay (RFC 8452 §4).
+// up little-endian, wrapping modulo 2^32; the other 96 bits stay (RFC 8452 §4):
+// exactly a 32-bit add on lane 0 of a little-endian SSE2 register.
+CLMUL static void ctr_blocks(const uint8_t iv[16], uint8_t *out, size_t len) {
+  const __m128i one = _mm_set_epi32(0, 0, 0, 1);
+  __m128i b = _mm_loadu_si128((const __m128i *)iv);
+  for (size_t off = 0; off < len; off += 16) {
+    _mm_storeu_si128((__m128i *)(out + off), b);
+    b = _mm_add_epi32(b, one);
+  }
+}
+
 static napi_value js_ctr_blocks(napi_env env, napi_callback_info info) {
   uint8_t *p[2];
   size_t len[2];
@@ -128,20 +138,13 @@ static napi_value js_ctr_blocks(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "counter block is 16 bytes, output whole blocks");
     return NULL;
   }
-  uint32_t c = (uint32_t)p[0][0] | (uint32_t)p[0][1] << 8 | (uint32_t)p[0][2] << 16 | (uint32_t)p[0][3] << 24;
-  for (size_t off = 0; off < len[1]; off += 16, c++) {
-    uint8_t *b = p[1] + off;
-    b[0] = (uint8_t)c;
-    b[1] = (uint8_t)(c >> 8);
-    b[2] = (uint8_t)(c >> 16);
-    b[3] = (uint8_t)(c >> 24);
-    memcpy(b + 4, p[0] + 4, 12);
-  }
+  ctr_blocks(p[0], p[1], len[1]);
   return NULL;
 }
 
-// xor(dst, a, b): dst = a ^ b over dst's length (a and b at least as long).
-static napi_value js_xor(napi_env env, napi_callback_info info) {
+// xorWipe(dst, a, ks): dst = a ^ ks over dst's length, then ks is zeroed in
+// the same pass (it is keystream: with the ciphertext it gives the plaintext).
+static napi_value js_xor_wipe(napi_env env, napi_callback_info info) {
   uint8_t *p[3];
   size_t len[3];
   if (!args(env, info, 3, p, len)) return NULL;
@@ -150,17 +153,22 @@ static napi_value js_xor(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "xor inputs are shorter than the output");
     return NULL;
   }
-  uint8_t *d = p[0];
-  const uint8_t *a = p[1], *b = p[2];
+  uint8_t *d = p[0], *k = p[2];
+  const uint8_t *a = p[1];
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t x, y;
     memcpy(&x, a + i, 8);
-    memcpy(&y, b + i, 8);
+    memcpy(&y, k + i, 8);
     x ^= y;
     memcpy(d + i, &x, 8);
+    memset(k + i, 0, 8);
   }
-  for (; i < n; i++) d[i] = a[i] ^ b[i];
+  for (; i < n; i++) {
+    d[i] = a[i] ^ k[i];
+    k[i] = 0;
+  }
+  wipe(k + n, len[2] - n);
   return NULL;
 }
 
@@ -175,7 +183,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "polyval", v);
   napi_create_function(env, "ctrBlocks", NAPI_AUTO_LENGTH, js_ctr_blocks, NULL, &v);
   napi_set_named_property(env, exports, "ctrBlocks", v);
-  napi_create_function(env, "xor", NAPI_AUTO_LENGTH, js_xor, NULL, &v);
-  napi_set_named_property(env, exports, "xor", v);
+  napi_create_function(env, "xorWipe", NAPI_AUTO_LENGTH, js_xor_wipe, NULL, &v);
+  napi_set_named_property(env, exports, "xorWipe", v);
   return exports;
 }

@@ -2,7 +2,7 @@
 // then ChaCha20-Poly1305, both under keys and nonces derived from one 32-byte
 // message key. Ciphertext length is 64*floor(len(P)/64) + 96.
 import { createCipheriv } from "node:crypto";
-import { toBytes, wipe } from "./bytes.js";
+import { toBytes, uninitialized, wipe } from "./bytes.js";
 import { AuthenticationError, chachaOpen, chachaSeal, gcmsivOpen, gcmsivSeal, hash, hkdfExpandOneBlock } from "./primitives.js";
 
 const AES_OTHERINFO = toBytes("AES_key_kdf");
@@ -95,7 +95,7 @@ export function doubleEncryptParts(
   let len = 0;
   for (const p of parts) len += p.length;
   const v = PAD_BLOCK - (len % PAD_BLOCK);
-  const padded = scratch && scratch.length >= len + v ? scratch.subarray(0, len + v) : new Uint8Array(len + v);
+  const padded = scratch && scratch.length >= len + v ? scratch.subarray(0, len + v) : uninitialized(len + v);
   let o = 0;
   for (const p of parts) {
     padded.set(p, o);
@@ -107,7 +107,8 @@ export function doubleEncryptParts(
     // ChaCha20-Poly1305 as chachaSeal, but into out[reserve..].
     const c = createCipheriv("chacha20-poly1305", k.chachaKey, k.chachaNonce, { authTagLength: 16 });
     c.setAAD(aad, { plaintextLength: inner.length });
-    const out = new Uint8Array(reserve + inner.length + 16);
+    const out = uninitialized(reserve + inner.length + 16);
+    out.fill(0, 0, reserve); // the caller's part: never stale heap bytes
     const body = c.update(inner);
     out.set(body, reserve);
     const tail = c.final();

@@ -63,6 +63,17 @@ export function be32(n: number): Uint8Array {
   return b;
 }
 
+/**
+ * A buffer of n bytes with its own ArrayBuffer (transferable to a worker),
+ * NOT zeroed: only for outputs that are written whole before anyone reads
+ * them. Zeroing fresh megabyte buffers is a measurable share of the file
+ * pipeline (issue 5 §3).
+ */
+export function uninitialized(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
 /** Constant-time equality for secrets and MACs. */
 export function ctEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

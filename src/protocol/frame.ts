@@ -1,6 +1,7 @@
 // Length-prefixed framing (SPEC §4.3, WIRE-NOTES §2): BE32(N) || payload.
 // The decoder checks the prefix against a maximum before allocating anything,
 // so a hostile 4 GiB prefix costs nothing (WIRE-NOTES §15.4).
+import { uninitialized } from "./bytes.js";
 
 export class FrameTooLargeError extends Error {
   constructor(readonly length: number, readonly max: number) {
@@ -61,7 +62,7 @@ export class FrameDecoder {
             i += 4 + n;
             continue;
           }
-          this.body = new Uint8Array(n);
+          this.body = uninitialized(n); // filled whole before it is handed out
           this.bodyFill = 0;
           i += 4;
           continue;
@@ -74,7 +75,7 @@ export class FrameDecoder {
         const n = new DataView(this.header.buffer).getUint32(0, false);
         this.headerFill = 0;
         if (n > this.max) throw new FrameTooLargeError(n, this.max);
-        this.body = new Uint8Array(n);
+        this.body = uninitialized(n); // filled whole before it is handed out
         this.bodyFill = 0;
       }
       const take = Math.min(this.body.length - this.bodyFill, chunk.length - i);

@@ -6,6 +6,7 @@
 // used instead (issue 5 §1).
 import { createCipheriv, timingSafeEqual } from "node:crypto";
 import { createRequire } from "node:module";
+import { uninitialized } from "./bytes.js";
 
 interface ClmulAddon {
   available: boolean;
@@ -94,7 +95,7 @@ export function gcmSivSealClmul(key: Uint8Array, nonce: Uint8Array, pt: Uint8Arr
   const { auth, enc } = deriveKeys(key, nonce);
   try {
     const tag = computeTag(a, auth, enc, nonce, aad, pt);
-    const out = new Uint8Array(pt.length + 16);
+    const out = uninitialized(pt.length + 16); // written whole: keystream XOR, then the tag
     ctrXor(a, enc, tag, pt, out.subarray(0, pt.length));
     out.set(tag, pt.length);
     return out;
@@ -113,7 +114,7 @@ export function gcmSivOpenClmul(key: Uint8Array, nonce: Uint8Array, sealed: Uint
   const tag = sealed.subarray(n);
   const { auth, enc } = deriveKeys(key, nonce);
   try {
-    const pt = new Uint8Array(n);
+    const pt = uninitialized(n); // written whole by the keystream XOR
     ctrXor(a, enc, tag, sealed.subarray(0, n), pt);
     const expected = computeTag(a, auth, enc, nonce, aad, pt);
     if (!timingSafeEqual(expected, tag)) {

@@ -4,7 +4,7 @@
 // Pure: no I/O, no timers. Callers must serialize encrypt calls and write the
 // results in the same order (§13: one serialized path for counters).
 import type { KeyObject } from "node:crypto";
-import { b64decodeStrict, b64encode, be32, ctEqual, fromUtf8, toBytes, wipe } from "./bytes.js";
+import { b64decodeStrict, b64encode, be32, ctEqual, fromUtf8, toBytes, uninitialized, wipe } from "./bytes.js";
 import { doubleDecrypt, doubleEncrypt, doubleEncryptParts } from "./aead.js";
 import { SessionError } from "./errors.js";
 import { sessionFingerprint, type Fingerprint } from "./fingerprint.js";
@@ -115,7 +115,7 @@ export function chunkFramePrefix(k: Pick<ChunkSealKeys, "counter" | "nonce" | "e
 
 /** Pure: the FILE_CHUNK frame from the keys' public parts and the double-AEAD output (§8.5). */
 export function assembleChunkFrame(k: Pick<ChunkSealKeys, "counter" | "nonce" | "ephemeralPublic">, ciphertext: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(48 + ciphertext.length);
+  const frame = uninitialized(48 + ciphertext.length);
   frame.set(chunkFramePrefix(k), 0);
   frame.set(ciphertext, 48);
   return frame;

@@ -6,6 +6,7 @@ import { Initiator, respond } from "../protocol/handshake.js";
 import { parseJsonObject, pyjson, type JsonObject } from "../protocol/pyjson.js";
 import { Rekeyer } from "../protocol/rekey.js";
 import type { Session } from "../protocol/session.js";
+import { gcmSivBackend } from "../protocol/primitives.js";
 
 const HELP = `Usage: pqchat selftest
 
@@ -48,6 +49,8 @@ export async function runSelftest(argv: string[]): Promise<number> {
   say("rekey and messages under the new keys: ok");
   alice.destroy();
   bob.destroy();
+  const names = { clmul: "OpenSSL AES + POLYVAL with PCLMULQDQ", wasm: "OpenSSL AES + POLYVAL in WebAssembly", noble: "@noble/ciphers" };
+  say(`AES-256-GCM-SIV: ${names[gcmSivBackend]}`);
   say("selftest passed");
   return 0;
 }

@@ -25,7 +25,8 @@ const includeDir = [
   "/usr/local/include/node",
 ].find((d) => d && existsSync(join(d, "node_api.h")));
 
-const cc = process.env.CC || "cc";
+/** The first C compiler that answers: $CC, then the usual names. */
+const cc = [process.env.CC, "cc", "gcc", "clang"].find((c) => c && spawnSync(c, ["--version"], { stdio: "ignore" }).status === 0) ?? "cc";
 for (const src of cFiles(join(root, "src"))) {
   const out = join(root, "dist", relative(root, src)).replace(/\.c$/, ".node");
   const name = relative(root, src);

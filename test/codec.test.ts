@@ -31,6 +31,29 @@ test("property: the frame decoder yields the same frames under any split of the 
   );
 });
 
+test("property: with copy, payloads survive the reuse of one read buffer and own their memory", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }),
+      fc.integer({ min: 1, max: 700 }),
+      (payloads, cut) => {
+        const stream = concatBytes(...payloads.map(encodeFrame));
+        const dec = new FrameDecoder({ maxFrame: 1000, copy: true });
+        const reused = new Uint8Array(cut);
+        const got: Uint8Array[] = [];
+        for (let off = 0; off < stream.length; off += cut) {
+          const part = stream.subarray(off, off + cut);
+          reused.set(part);
+          got.push(...dec.push(reused.subarray(0, part.length)));
+          reused.fill(0xee); // the next read overwrites the buffer
+        }
+        assert.deepEqual(got, payloads.map((p) => Uint8Array.from(p)));
+        for (const f of got) assert.equal(f.buffer.byteLength, f.byteLength, "a payload shares its ArrayBuffer");
+      },
+    ),
+  );
+});
+
 test("frame decoder: many frames in one chunk, byte by byte, empty frames", () => {
   const frames = [toBytes("a"), new Uint8Array(0), toBytes("hello"), new Uint8Array(0)];
   const stream = concatBytes(...frames.map(encodeFrame));

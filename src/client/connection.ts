@@ -13,6 +13,8 @@ export interface ConnectionHandlers {
   onDrain(): void;
 }
 
+const READ_BUFFER_BYTES = 1024 * 1024;
+
 export class Connection {
   private readonly decoder: FrameDecoder;
   private _closed = false;
@@ -26,10 +28,10 @@ export class Connection {
     private readonly handlers: ConnectionHandlers,
     maxFrame: number,
   ) {
-    this.decoder = new FrameDecoder({ maxFrame });
+    // The socket reads into one reused buffer (see open), so frames are copied out.
+    this.decoder = new FrameDecoder({ maxFrame, copy: true });
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => handlers.onDrain());
     socket.on("end", () => {
       this.closeReason ??= "The server closed the connection.";
@@ -48,7 +50,24 @@ export class Connection {
   /** Opens the TCP connection; rejects with the socket error. */
   static open(host: string, port: number, handlers: ConnectionHandlers, maxFrame = DEFAULT_MAX_FRAME): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      // One read buffer for the connection's life: a 1 MiB file chunk arrives
+      // in a few reads instead of sixteen fresh 64 KiB buffers, which would
+      // otherwise be a large share of the garbage a transfer makes (issue 5 §3).
+      let conn: Connection | null = null;
+      const early: Uint8Array[] = [];
+      const socket = net.connect({
+        host,
+        port,
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+          callback: (n: number, buf: Uint8Array) => {
+            // Node starts reading only after "connect" was handled; keep a copy just in case.
+            if (conn) conn.onData(buf.subarray(0, n));
+            else early.push(buf.slice(0, n));
+            return true;
+          },
+        },
+      });
       const onError = (err: Error) => {
         socket.destroy();
         reject(err);
@@ -56,7 +75,9 @@ export class Connection {
       socket.once("error", onError);
       socket.once("connect", () => {
         socket.off("error", onError);
-        resolve(new Connection(socket, handlers, maxFrame));
+        conn = new Connection(socket, handlers, maxFrame);
+        resolve(conn);
+        for (const chunk of early.splice(0)) conn.onData(chunk);
       });
     });
   }
@@ -110,7 +131,7 @@ export class Connection {
     this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     let frames: Uint8Array[];
     try {
       frames = this.decoder.push(chunk);

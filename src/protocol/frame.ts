@@ -38,8 +38,15 @@ export class FrameDecoder {
   private body: Uint8Array | null = null;
   private bodyFill = 0;
 
-  constructor(opts: { maxFrame?: number } = {}) {
+  private readonly copy: boolean;
+
+  /**
+   * `copy`: every payload is a fresh buffer of its own, never a view into the
+   * pushed chunk, for callers that reuse one read buffer for every chunk.
+   */
+  constructor(opts: { maxFrame?: number; copy?: boolean } = {}) {
     this.max = opts.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.copy = opts.copy ?? false;
   }
 
   /** Bytes of the frame in progress (header or body) still awaited; 0 between frames. */
@@ -58,7 +65,12 @@ export class FrameDecoder {
           const n = ((chunk[i]! << 24) | (chunk[i + 1]! << 16) | (chunk[i + 2]! << 8) | chunk[i + 3]!) >>> 0;
           if (n > this.max) throw new FrameTooLargeError(n, this.max);
           if (chunk.length - i - 4 >= n) {
-            out.push(chunk.subarray(i + 4, i + 4 + n));
+            const view = chunk.subarray(i + 4, i + 4 + n);
+            if (this.copy) {
+              const own = uninitialized(n);
+              own.set(view);
+              out.push(own);
+            } else out.push(view);
             i += 4 + n;
             continue;
           }

@@ -11,7 +11,7 @@ import { createReadStream } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Transform, Writable, type TransformCallback } from "node:stream";
+import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { gzip } from "node:zlib";
 import { WorkerPool, owned } from "../workers/pool.js";
@@ -91,10 +91,33 @@ class HashingCounter extends Transform {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.add(chunk);
+    cb(null, chunk);
+  }
+
+  add(chunk: Uint8Array): void {
     this.hasher.update(chunk);
     this.bytes += chunk.length;
     this.onBytes?.(this.bytes);
-    cb(null, chunk);
+  }
+}
+
+/**
+ * Feeds the whole file through `sink` in CHUNK_SIZE pieces read into one
+ * reused buffer: the hash-only pass of an uncompressed file makes no garbage.
+ */
+async function readThrough(filePath: string, sink: (piece: Uint8Array) => void, signal?: AbortSignal): Promise<void> {
+  const fh = await open(filePath, "r");
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_SIZE);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return;
+      sink(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
   }
 }
 
@@ -212,12 +235,6 @@ async function worthCompressing(filePath: string, size: number, level: number, c
 }
 
 /** A sink that only counts (the uncompressed case needs no copy of the file). */
-class Discard extends Writable {
-  override _write(_chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    cb();
-  }
-}
-
 function tempName(): string {
   return `.pqchat-${randomBytes(8).toString("hex")}.gz.tmp`;
 }
@@ -275,8 +292,8 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
     if (compressed && !empty && (opts.sampleCheck ?? true)) {
       compressed = await worthCompressing(filePath, st.size, level, compressor, opts.signal);
     }
-    source = createReadStream(filePath, { highWaterMark: CHUNK_SIZE });
     if (compressed) {
+      source = createReadStream(filePath, { highWaterMark: CHUNK_SIZE });
       const p = path.join(opts.tmpDir ?? os.tmpdir(), tempName());
       // "wx": never clobber anything already there; 0600: the content is the user's.
       const fh = await open(p, "wx", 0o600);
@@ -287,7 +304,7 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
       processedPath = tmpPath;
       processedSize = out.bytesWritten;
     } else {
-      await pipeline(source, counter, new Discard(), { signal: opts.signal });
+      await readThrough(filePath, (piece) => counter.add(piece), opts.signal);
       processedSize = counter.bytes;
     }
   } catch (err) {

@@ -107,6 +107,25 @@ test("status line: UNVERIFIED prominent, colours only when enabled, width respec
   assert.equal(visibleLength(truncateVisible("\x1b[1mabcdef\x1b[22m", 4)), 4);
 });
 
+test("terminal width: CJK and emoji take two columns, combining marks none, escapes none", () => {
+  assert.equal(visibleLength("abc"), 3);
+  assert.equal(visibleLength("日本語"), 6);
+  assert.equal(visibleLength("한국어"), 6);
+  assert.equal(visibleLength("ｆｕｌｌ"), 8);
+  assert.equal(visibleLength("👍"), 2);
+  assert.equal(visibleLength("👨\u200d👩\u200d👧"), 2); // one grapheme
+  assert.equal(visibleLength("❤\ufe0f"), 2);
+  assert.equal(visibleLength("❤"), 1);
+  assert.equal(visibleLength("e\u0301"), 1);
+  assert.equal(visibleLength("\x1b[31mred\x1b[0m"), 3);
+  // Cut by columns, never through a wide character.
+  const cut = truncateVisible("日本語のテキスト", 6);
+  assert.equal(cut, "日本…");
+  assert.ok(visibleLength(cut) <= 6);
+  assert.equal(truncateVisible("ab👍cd", 4), "ab…");
+  assert.equal(visibleLength(truncateVisible("\x1b[1m日本語\x1b[22mtext", 5)), 5);
+});
+
 test("colours: only on a TTY with NO_COLOR unset or empty", () => {
   assert.equal(colourWanted(true, {}), true);
   assert.equal(colourWanted(false, {}), false);

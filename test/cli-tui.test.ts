@@ -197,6 +197,22 @@ describe("terminal client", { concurrency: true }, () => {
       assert.match(screen.replace(ANSI, ""), /> half-typed\s*$/);
       t("send-keys", "-t", "cli", " done", "Enter");
       await peer.next("message", { text: "half-typed done" });
+      // Wide characters and a narrower terminal: the status line is cut to the
+      // new width by columns, not characters, and drawn exactly once.
+      const wide = "日本語のとても長いニックネームです";
+      await peer.ok("nick", { name: wide });
+      await waitScreen(new RegExp(`peer: ${wide}`), "the wide nickname in the status line");
+      t("send-keys", "-t", "cli", "typing 日本");
+      t("resize-window", "-t", "cli", "-x", "50");
+      screen = (await waitScreen(/\[secure\] {2}peer: 日本語.*…/, "the status line cut to 50 columns")).replace(ANSI, "");
+      const rows = screen.split("\n");
+      const statusAt = rows.findIndex((r) => r.startsWith("[secure]"));
+      assert.equal(rows.filter((r) => r.includes("[secure]")).length, 1, screen);
+      assert.match(rows[statusAt + 1]!, /^> typing 日本\s*$/, screen);
+      t("resize-window", "-t", "cli", "-x", "110");
+      screen = (await waitScreen(new RegExp(`peer: ${wide} {2}verified`), "the whole status line again")).replace(ANSI, "");
+      assert.equal(screen.split("\n").filter((r) => r.includes("[secure]")).length, 1, screen);
+      t("send-keys", "-t", "cli", "C-u");
       // Ctrl-X: panic.
       t("send-keys", "-t", "cli", "C-x");
       await peer.next("emergency_close");

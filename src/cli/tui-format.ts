@@ -110,32 +110,60 @@ export interface StatusView {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-export function visibleLength(s: string): number {
-  return [...s.replace(ANSI, "")].length;
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** East Asian Wide and Fullwidth blocks (UAX #11): two terminal columns each. */
+function isWide(cp: number): boolean {
+  return (
+    (cp >= 0x1100 && cp <= 0x115f) || // Hangul Jamo initials
+    (cp >= 0x2e80 && cp <= 0x303e) || // CJK radicals, Kangxi, CJK symbols and punctuation
+    (cp >= 0x3041 && cp <= 0x33ff) || // kana, Bopomofo, Hangul compatibility, CJK compatibility
+    (cp >= 0x3400 && cp <= 0x4dbf) || // CJK extension A
+    (cp >= 0x4e00 && cp <= 0x9fff) || // CJK unified ideographs
+    (cp >= 0xa000 && cp <= 0xa4cf) || // Yi
+    (cp >= 0xac00 && cp <= 0xd7a3) || // Hangul syllables
+    (cp >= 0xf900 && cp <= 0xfaff) || // CJK compatibility ideographs
+    (cp >= 0xfe30 && cp <= 0xfe4f) || // CJK compatibility forms
+    (cp >= 0xff00 && cp <= 0xff60) || // fullwidth forms
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x20000 && cp <= 0x3fffd) // CJK extensions B and later
+  );
 }
 
-/** Cuts a string to `max` visible characters (escape sequences kept intact), ending in "…". */
+/** Columns one grapheme takes in a terminal: 0 (controls, lone marks), 1, or 2 (wide, emoji). */
+function graphemeWidth(g: string): number {
+  const cp = g.codePointAt(0)!;
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
+  if (/^\p{M}+$/u.test(g) || /^[\u200b-\u200f\u2060\ufeff]$/u.test(g)) return 0;
+  if (/\p{Emoji_Presentation}/u.test(g) || (/\p{Extended_Pictographic}/u.test(g) && g.includes("\ufe0f"))) return 2;
+  return isWide(cp) ? 2 : 1;
+}
+
+/** Terminal columns of `s`, escape sequences not counted (CJK and emoji take two). */
+export function visibleLength(s: string): number {
+  let w = 0;
+  for (const { segment } of graphemes.segment(s.replace(ANSI, ""))) w += graphemeWidth(segment);
+  return w;
+}
+
+/** Cuts a string to `max` columns (escape sequences kept intact, wide characters never split), ending in "…". */
 export function truncateVisible(s: string, max: number): string {
   if (visibleLength(s) <= max) return s;
   let out = "";
   let seen = 0;
-  let i = 0;
-  const chars = [...s];
-  while (i < chars.length) {
-    const ch = chars[i]!;
-    if (ch === "\x1b") {
-      let j = i + 1;
-      let seqText = ch;
-      while (j < chars.length && !/[a-zA-Z]/.test(chars[j]!)) seqText += chars[j++]!;
-      if (j < chars.length) seqText += chars[j]!;
-      out += seqText;
-      i = j + 1;
+  // Escape sequences and the text between them, in order.
+  // eslint-disable-next-line no-control-regex
+  for (const part of s.split(/(\x1b\[[0-9;]*[a-zA-Z])/)) {
+    if (part.startsWith("\x1b[")) {
+      out += part;
       continue;
     }
-    if (seen >= max - 1) break;
-    out += ch;
-    seen++;
-    i++;
+    for (const { segment } of graphemes.segment(part)) {
+      const w = graphemeWidth(segment);
+      if (seen + w > max - 1) return out + "…" + (s.includes("\x1b[") ? "\x1b[0m" : "");
+      out += segment;
+      seen += w;
+    }
   }
   return out + "…" + (s.includes("\x1b[") ? "\x1b[0m" : "");
 }

@@ -84,6 +84,7 @@ class Tui {
   private drawn = false;
   /** Rows of the status area as last drawn. */
   private statusRows = 1;
+  private lastStatus: string[] = [];
   private quitting = false;
   private panicked = false;
   private statusTimer: NodeJS.Timeout | null = null;
@@ -135,6 +136,7 @@ class Tui {
     }
     const status = this.statusLines();
     this.statusRows = status.length;
+    this.lastStatus = status;
     s += status.join("\n") + "\n";
     this.out.write(s);
     this.drawn = true;
@@ -589,6 +591,7 @@ class Tui {
     process.off("SIGHUP", this.onSignal);
     process.off("uncaughtException", this.onCrash);
     process.off("unhandledRejection", this.onCrash);
+    this.out.off("resize", this.onResize);
     try {
       this.rl.close();
     } catch {
@@ -604,6 +607,19 @@ class Tui {
     }
     this.finish(code);
   }
+
+  /**
+   * The terminal changed size. Terminals that reflow (tmux, GNOME, kitty…)
+   * re-wrap the status lines we drew for the old width, so they may now take
+   * more rows; count those at the new width, then draw everything afresh.
+   * (readline has already redrawn the input line by now.)
+   */
+  private readonly onResize = (): void => {
+    if (!this.drawn || this.quitting) return;
+    const cols = this.columns();
+    this.statusRows = this.lastStatus.reduce((rows, l) => rows + Math.max(1, Math.ceil(visibleLength(l) / cols)), 0);
+    this.print([]);
+  };
 
   private readonly onSignal = (): void => void this.quit(0);
   /** A bug below us: say so on stderr, leave the terminal usable, exit 1. */
@@ -634,6 +650,7 @@ class Tui {
       this.input.on("keypress", (_s: string | undefined, key: { ctrl?: boolean; name?: string } | undefined) => {
         if (key?.ctrl && key.name === "x") this.panic();
       });
+      this.out.on("resize", this.onResize);
     }
     const c = this.opts.connect;
     const target = `${c.host}:${c.port}${c.room ? ` room ${c.room}` : ""}`;

@@ -268,6 +268,46 @@ test("two GUIs: connect, verify, chat, files, rekey, ephemeral, themes, emergenc
     await B.waitForFunction(() => [...document.querySelectorAll("#log .msg.peer .text")].some((e) => e.textContent === "me too"));
   });
 
+  await t.test("reloading the page mid-session keeps the conversation, its times, ticks and the image; no dialog opens", async () => {
+    const logEntries = (page: Page) =>
+      page.$$eval("#log li", (els) =>
+        els.map((e) => ({
+          kind: e.className.replace(/\s*ephemeral/, ""),
+          text: ((e.querySelector(".text") ?? e.querySelector("figcaption") ?? e).textContent ?? "").replace(/\s+/g, " ").trim(),
+          time: Date.parse(e.querySelector("time")?.getAttribute("datetime") ?? ""),
+          tick: e.querySelector(".ticks")?.getAttribute("data-state") ?? null,
+          image: e.querySelector("figure img") !== null,
+        })),
+      );
+    await B.waitForFunction(() => [...document.querySelectorAll("#log .msg.own .ticks")].every((e) => e.getAttribute("data-state") === "delivered"));
+    const before = await logEntries(B);
+    assert.ok(before.length >= 10, `only ${before.length} entries before the reload`);
+    await B.reload();
+    await B.waitForSelector("html[data-ready]");
+    await B.waitForFunction((n) => document.querySelectorAll("#log li").length >= n, before.length, { timeout: 10000 });
+    const after = await logEntries(B);
+    assert.equal(after.length, before.length, JSON.stringify(after.map((e) => e.text)));
+    for (let i = 0; i < before.length; i++) {
+      const [b, a] = [before[i]!, after[i]!];
+      assert.deepEqual({ ...a, time: 0 }, { ...b, time: 0 }, `entry ${i}`);
+      // The bridge's clock and the page's differ by the event's trip from one to the other.
+      assert.ok(Math.abs(a.time - b.time) < 1000, `entry ${i}: ${new Date(b.time).toISOString()} became ${new Date(a.time).toISOString()}`);
+    }
+    // The received image is served again; the state is the live one, and nothing pops up.
+    await B.waitForFunction(() => {
+      const i: HTMLImageElement = document.querySelector("#log figure img");
+      return !!i && i.complete && i.naturalWidth === 240;
+    });
+    assert.equal(await B.getAttribute("#verify-pill", "data-state"), "verified");
+    assert.equal(await B.locator("dialog[open]").count(), 0);
+    assert.equal(await B.isVisible("#verify-banner"), false);
+    // And the session goes on from the reloaded page.
+    await B.fill("#input", "after the reload");
+    await B.press("#input", "Enter");
+    await A.waitForFunction(() => [...document.querySelectorAll("#log .msg.peer .text")].some((e) => e.textContent === "after the reload"));
+    await B.waitForFunction(() => [...document.querySelectorAll("#log .msg.own .ticks")].pop()?.getAttribute("data-state") === "delivered");
+  });
+
   await t.test("ephemeral GLOBAL: announced, messages vanish on both sides, only the owner turns it off", async () => {
     await A.selectOption("#ephemeral", "GLOBAL");
     await B.waitForFunction(() => (document.querySelector("#ephemeral") as HTMLSelectElement).value === "GLOBAL");

@@ -142,10 +142,11 @@ test("the WebSocket needs the token, our Host and exactly our Origin", async () 
   const ok = await tryWs(url, { Origin: gui.origin });
   assert.equal(ok.open, true);
   if (ok.open) {
-    const hello = JSON.parse(ok.first) as { t: string; state: { phase: string } };
+    const hello = JSON.parse(ok.first) as { t: string; state: { phase: string }; history: unknown[] };
     assert.equal(hello.t, "hello");
     assert.equal(hello.state.phase, "disconnected");
-    assert.deepEqual(Object.keys(hello).sort(), ["config", "ephemeral_ms", "ephemeral_owner", "preview_max", "protocol_version", "rekey_prompt", "state", "t", "version"]);
+    assert.deepEqual(hello.history, []);
+    assert.deepEqual(Object.keys(hello).sort(), ["config", "ephemeral_ms", "ephemeral_owner", "history", "preview_max", "protocol_version", "rekey_prompt", "state", "t", "version"]);
   }
   const refused: Array<[string, Record<string, string>, number]> = [
     [url, { Origin: "http://evil.example" }, 403],

@@ -12,6 +12,7 @@ import type { CallEventMap, CallEventName, ClientEventMap, ClientEventName } fro
 import { PROTOCOL_VERSION } from "../protocol/constants.js";
 import { cleanSettings, saveConfig } from "./config.js";
 import { imageTypeByName } from "./files.js";
+import { HISTORY_EVENTS, SessionHistory } from "./history.js";
 import type { EphemeralOwner, GuiConfig, GuiSettings, Hello, PageCall, PageState, ServerMessage } from "./page/wire.mjs";
 
 /** Every core event, forwarded (the compile-time check below keeps this complete). */
@@ -163,6 +164,7 @@ export class Bridge {
   /** The page whose microphone feeds the call and which plays it (the one that placed or accepted it). */
   private audioPage: WebSocket | null = null;
   private saving: Promise<unknown> = Promise.resolve();
+  private readonly history = new SessionHistory();
   private closed = false;
   readonly ephemeralMs: number;
 
@@ -231,7 +233,16 @@ export class Bridge {
       ephemeral_ms: this.ephemeralMs,
       preview_max: PREVIEW_MAX,
       rekey_prompt: this.rekeyPrompt,
+      history: this.history.snapshot(),
     };
+  }
+
+  private ephemeralNow(): boolean {
+    try {
+      return this.core.state().ephemeral_mode !== "OFF";
+    } catch {
+      return false;
+    }
   }
 
   private sendTo(ws: WebSocket, msg: ServerMessage): void {
@@ -288,6 +299,8 @@ export class Bridge {
       case "reset":
       case "emergency_close":
       case "disconnected":
+        // An emergency close wipes the conversation, here as on the page.
+        if (name === "emergency_close" || payload["emergency"] === true) this.history.clear();
         this.ephemeralOwner = null;
         this.rekeyPrompt = false;
         if (name !== "reset") for (const id of [...this.uploads.keys()]) this.dropUpload(id);
@@ -295,6 +308,7 @@ export class Bridge {
       default:
         break;
     }
+    if (HISTORY_EVENTS.has(name) && payload["emergency"] !== true) this.history.record(name, data, this.ephemeralNow());
     this.broadcast({ t: "event", name, data });
   }
 
@@ -404,6 +418,7 @@ export class Bridge {
         if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) throw new BadCommand("The port must be a number from 1 to 65535.");
         if (nickname !== "") core.setNickname(nickname);
         await this.updateConfig({ ...this.config, host, port, room, nickname });
+        this.history.clear(); // a new conversation (the page clears its log too)
         await core.connect({ host, port, room: room === "" ? null : room });
         return null;
       }
@@ -416,7 +431,10 @@ export class Bridge {
       case "send": {
         const text = str(m, "text", 1 << 20);
         if (text.trim() === "") throw new BadCommand("The message is empty.");
-        return core.sendText(text);
+        const ephemeral = this.ephemeralNow();
+        const sent = core.sendText(text);
+        this.history.record("own_message", { text, message_id: sent.message_id }, ephemeral);
+        return sent;
       }
       case "accept":
         core.acceptFile(str(m, "transfer_id", 64));

@@ -9,7 +9,7 @@ import { closeDialog, openDialog, setupDialog } from "./dialogs.mjs";
 import { $, $as, clean, el, fmtSize } from "./dom.mjs";
 import { ChatLog } from "./log.mjs";
 import { TransferPanel } from "./transfers.mjs";
-import type { Command, EphemeralOwner, GuiConfig, GuiSettings, Hello, PageState, ServerMessage, Theme } from "./wire.mjs";
+import type { Command, EphemeralOwner, GuiConfig, GuiSettings, Hello, HistoryEvent, PageState, ServerMessage, Theme } from "./wire.mjs";
 
 // ------------------------------------------------------------------ elements
 
@@ -111,6 +111,10 @@ let offers: string[] = [];
 let selfEmergency = false;
 let unread = 0;
 let firstHello = true;
+/** True while a (re)loaded page redraws the session's log from the bridge's history. */
+let replaying = false;
+/** The replayed event's time (ms since the epoch) while replaying. */
+let replayAt = 0;
 
 const log = new ChatLog(ui.log);
 const transfers = new TransferPanel(ui.transfers, ui.transfersEmpty, {
@@ -226,6 +230,7 @@ function onHello(h: Hello): void {
   if (st.phase === "disconnected") showConnect(null);
   else {
     showChat();
+    replay(h.history);
     for (const t of st.transfers) {
       transfers.upsert(t.transfer_id, t.direction, t.filename, t.file_size, t.total);
       transfers.setStatus(t.transfer_id, t.status, statusWords(t.direction, t.status));
@@ -237,6 +242,39 @@ function onHello(h: Hello): void {
   render();
   ui.offline.hidden = true;
   document.documentElement.setAttribute("data-ready", "1");
+}
+
+/**
+ * A page loaded (or reloaded) mid-session draws the conversation again from
+ * the bridge's history: the same handlers, at the original times, with no
+ * alerts or dialogs; the state stays the one the hello just gave.
+ */
+function replay(events: HistoryEvent[]): void {
+  log.clear();
+  const state = structuredClone(st);
+  const owner = ephemeralOwner;
+  replaying = true;
+  try {
+    for (const e of events) {
+      log.setClock(e.at);
+      replayAt = e.at;
+      if (e.name === "own_message") {
+        const li = log.addOwn(myNick(), typeof e.data["text"] === "string" ? e.data["text"] : "", false);
+        if (typeof e.data["message_id"] === "string") log.bindOwn(li, e.data["message_id"]);
+      } else {
+        try {
+          onEvent(e.name, e.data);
+        } catch (err) {
+          console.error(err);
+        }
+      }
+    }
+  } finally {
+    log.setClock(null);
+    replaying = false;
+    st = state;
+    ephemeralOwner = owner;
+  }
 }
 
 function statusWords(dir: "in" | "out", s: string): string {
@@ -432,7 +470,7 @@ function toast(text: string, error = false): void {
 }
 
 function alertUser(kind: "message" | "offer", body: string): void {
-  if (!inBackground() || !cfg) return;
+  if (replaying || !inBackground() || !cfg) return;
   unread++;
   document.title = `(${unread}) pqchat`;
   if (cfg.settings.notifications) notify("pqchat", body);
@@ -489,6 +527,7 @@ function onEvent(n: string, d: Record<string, unknown>): void {
       st.verified = null;
       st.peer_verified = null;
       sys("The session is end-to-end encrypted. Compare the eight words with your peer to make sure nobody is in the middle.", "plain", { label: "Compare words", run: () => openVerify() });
+      if (replaying) break;
       render();
       openVerify();
       break;
@@ -502,7 +541,7 @@ function onEvent(n: string, d: Record<string, unknown>): void {
       break;
     case "message": {
       const nick = typeof d["nickname"] === "string" && d["nickname"] ? (d["nickname"] as string) : "Peer";
-      log.addPeer(nick, s("text"), d["peer_key_verified"] !== true, st.ephemeral_mode !== "OFF");
+      log.addPeer(nick, s("text"), d["peer_key_verified"] !== true, st.ephemeral_mode !== "OFF" && !replaying);
       alertUser("message", `New message from ${clean(nick, 32)}`);
       return;
     }
@@ -567,7 +606,7 @@ function onEvent(n: string, d: Record<string, unknown>): void {
       transfers.setStatus(id, ok ? "done" : "failed", ok ? "Received ✓ (hash verified)" : "Received, but the hash does not match");
       const fileName = info?.name ?? s("name");
       const preview = d["preview"] === true ? `files/${encodeURIComponent(id)}` : null;
-      log.addFile(st.peer_nickname || "Peer", fileName, num("size"), preview, s("name"), st.ephemeral_mode !== "OFF");
+      log.addFile(st.peer_nickname || "Peer", fileName, num("size"), preview, s("name"), st.ephemeral_mode !== "OFF" && !replaying);
       dropOffer(id);
       return;
     }
@@ -631,7 +670,7 @@ function onEvent(n: string, d: Record<string, unknown>): void {
     }
     case "error": {
       const text = clean(s("text"), 200);
-      const now = Date.now();
+      const now = replaying ? replayAt : Date.now();
       if (text === lastError && now - lastErrorAt < 5000) return;
       lastError = text;
       lastErrorAt = now;

@@ -21,8 +21,19 @@ export class ChatLog {
   private readonly own = new Map<string, HTMLElement>();
   private readonly early = new Map<string, Tick>();
   private ephemeralMs = 30_000;
+  /** While a reloaded page replays the session, entries carry their original time. */
+  private fixedTime: number | null = null;
 
   constructor(private readonly list: HTMLOListElement) {}
+
+  /** Entries added until the next call get this time (ms since the epoch), or the current time again with null. */
+  setClock(at: number | null): void {
+    this.fixedTime = at;
+  }
+
+  private now(): Date {
+    return this.fixedTime === null ? new Date() : new Date(this.fixedTime);
+  }
 
   setEphemeralMs(ms: number): void {
     this.ephemeralMs = ms;
@@ -93,7 +104,7 @@ export class ChatLog {
 
   /** A message the local user typed; ticks follow with setTick(). */
   addOwn(nick: string, text: string, ephemeral: boolean): HTMLElement {
-    const when = new Date();
+    const when = this.now();
     const ticks = el("span", { class: "ticks", "data-state": "queued", role: "img", "aria-label": "queued" }, TICK_TEXT.queued[0]);
     const li = el("li", { class: "msg own" }, this.meta(nick, when, null), el("div", { class: "bubble" }, el("p", { class: "text", dir: "auto" }, cleanText(text)), ticks));
     return this.add(li, ephemeral, true);
@@ -133,7 +144,7 @@ export class ChatLog {
 
   /** A message from the peer (text inserted as text; `unverified` marks it). */
   addPeer(nick: string, text: string, unverified: boolean, ephemeral: boolean): HTMLElement {
-    const when = new Date();
+    const when = this.now();
     const li = el(
       "li",
       { class: "msg peer" },
@@ -145,7 +156,7 @@ export class ChatLog {
 
   /** A received file, with an inline preview for images the bridge serves. */
   addFile(nick: string, name: string, size: number, previewUrl: string | null, savedAs: string, ephemeral: boolean): HTMLElement {
-    const when = new Date();
+    const when = this.now();
     const caption = el("figcaption", null, `${clean(name)} · ${fmtSize(size)} · saved as ${clean(savedAs)}`);
     const fig = el("figure", null);
     if (previewUrl) {
@@ -169,7 +180,7 @@ export class ChatLog {
 
   /** A system line (connection, verification, files...), optionally with one action button. */
   addSystem(parts: (string | Node)[], tone: SysTone = "plain", action?: { label: string; run: () => void }): HTMLElement {
-    const when = new Date();
+    const when = this.now();
     const li = el("li", { class: `sys ${tone}` }, el("span", { class: "sr-only" }, "pqchat, "), el("time", { datetime: when.toISOString() }, fmtTime(when)), el("span", { class: "sr-only" }, ", "), ...parts);
     if (action) {
       const b = el("button", { type: "button", class: "btn small" }, action.label);

@@ -113,6 +113,15 @@ export interface Hello {
   preview_max: number;
   /** An unverified peer's rekey request is waiting for an answer. */
   rekey_prompt: boolean;
+  /** The session's log so far, for a page that (re)loads mid-session (src/gui/history.ts). */
+  history: HistoryEvent[];
+}
+
+/** One event of the session's log, as it was forwarded, with its time (ms since the epoch). */
+export interface HistoryEvent {
+  name: string;
+  data: Record<string, unknown>;
+  at: number;
 }
 
 export interface EventMessage {

@@ -36,6 +36,10 @@ export interface PageOpts {
   colorScheme?: "light" | "dark";
   width?: number;
   height?: number;
+  /** Browser permissions granted to the GUI's origin (e.g. "notifications"). */
+  permissions?: string[];
+  /** Script run in the page before its own (spies on browser APIs). */
+  initScript?: string;
 }
 
 /** A fresh context and page at `url`, resolved once the page is usable (WebSocket connected, hello applied). */
@@ -45,6 +49,8 @@ export async function openGuiPage(browser: Browser, url: string, opts: PageOpts 
     colorScheme: opts.colorScheme ?? "light",
     deviceScaleFactor: 1,
   });
+  if (opts.permissions) await context.grantPermissions(opts.permissions, { origin: new URL(url).origin });
+  if (opts.initScript) await context.addInitScript(opts.initScript);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));

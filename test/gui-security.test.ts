@@ -72,6 +72,13 @@ test("pqchat gui --help and bad flags", async () => {
   assert.equal(bad.code, 2);
   const badPort = await runCli(["gui", "--port", "70000"]);
   assert.equal(badPort.code, 2);
+  assert.match(help.stdout, /--gzip-level N/);
+  const badLevel = await runCli(["gui", "--gzip-level", "10"]);
+  assert.equal(badLevel.code, 2);
+  assert.match(badLevel.stderr, /^pqchat: .*--gzip-level.*\n$/);
+  const { parseGuiArgs } = await import("../src/cli/gui.js");
+  assert.equal(parseGuiArgs(["--gzip-level", "9"])?.gzipLevel, 9);
+  assert.equal(parseGuiArgs([])?.gzipLevel, null);
 });
 
 test("the address line: 127.0.0.1, random port, 128-bit token", () => {

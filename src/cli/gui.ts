@@ -23,6 +23,7 @@ Options:
   --port N             local port for the page (default 0: any free port)
   --no-open            do not open a browser; just print the address
   --download-dir DIR   where received files go (default: ~/Downloads if it exists, else the current directory)
+  --gzip-level N       gzip level 0-9 for files you send (default 6)
   --debug              log refused requests and internal errors to stderr
   -h, --help           show this help
 
@@ -33,6 +34,7 @@ export interface GuiArgs {
   port: number;
   open: boolean;
   downloadDir: string | null;
+  gzipLevel: number | null;
   debug: boolean;
 }
 
@@ -48,6 +50,7 @@ export function parseGuiArgs(argv: string[]): GuiArgs | null {
         port: { type: "string" },
         "no-open": { type: "boolean" },
         "download-dir": { type: "string" },
+        "gzip-level": { type: "string" },
         debug: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -65,6 +68,7 @@ export function parseGuiArgs(argv: string[]): GuiArgs | null {
     port: v.port === undefined ? 0 : parseIntFlag(v.port, "--port", 0, 65535),
     open: v["no-open"] !== true,
     downloadDir: v["download-dir"] ?? null,
+    gzipLevel: v["gzip-level"] === undefined ? null : parseIntFlag(v["gzip-level"], "--gzip-level", 0, 9),
     debug: v.debug === true,
   };
 }
@@ -116,7 +120,7 @@ export async function runGui(argv: string[]): Promise<number> {
   const downloadDir = await resolveDownloadDir(args.downloadDir);
   const cfgFile = configPath();
   const config = await loadConfig(cfgFile);
-  const core = new ClientCore({ downloadDir, nickname: config.nickname || null });
+  const core = new ClientCore({ downloadDir, nickname: config.nickname || null, ...(args.gzipLevel === null ? {} : { gzipLevel: args.gzipLevel }) });
   const envMs = Number(process.env["PQCHAT_GUI_EPHEMERAL_MS"]);
   const bridge = new Bridge({
     core,

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
+import { WebSocket } from "ws";
 import { connectPage, launchBrowser, openGuiPage } from "./helpers/gui-browser.js";
 import { startGui, type GuiHandle } from "./helpers/gui-proc.js";
 import { startServer, type ServerHandle } from "./helpers/server-process.js";
@@ -70,6 +71,18 @@ after(async () => {
   gui?.cleanup();
   rmSync(bin, { recursive: true, force: true });
 });
+
+/** The history a newly opened page would get, read from the hello of a fresh WebSocket. */
+function helloHistory(): Promise<Array<{ name: string; data: Record<string, unknown> }>> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${gui.port}/${gui.token}/ws`, { headers: { Origin: gui.origin } });
+    ws.once("message", (d) => {
+      ws.close();
+      resolve((JSON.parse(d.toString()) as { history: Array<{ name: string; data: Record<string, unknown> }> }).history);
+    });
+    ws.once("error", reject);
+  });
+}
 
 const notes = (): Promise<Array<{ title: string; body: string; tag: string }>> => page.evaluate(() => window.__notes);
 const tones = (): Promise<number[]> => page.evaluate(() => window.__tones);
@@ -166,6 +179,16 @@ test("alerts: notification and chime in the background only, no message text; un
       await new Promise((r) => setTimeout(r, 50)); // a file written by another process: nothing to await
     }
     assert.equal(readFileSync(opened, "utf8"), gui.downloadDir);
+  });
+
+  await t.test("the gui process keeps the conversation while connected, and nothing after", async () => {
+    const live = await helloHistory();
+    assert.ok(live.some((e) => e.name === "message" && e.data["text"] === "seen while in front"));
+    // Sent while the page was in the background: kept too (only disappearing messages are not).
+    assert.ok(live.some((e) => e.name === "message" && e.data["text"] === "the launch code is 0000"));
+    await page.click("#btn-disconnect");
+    await page.waitForSelector("#status[data-phase='disconnected']");
+    assert.deepEqual(await helloHistory(), []);
   });
 
   await t.test("no script errors", () => {

@@ -299,8 +299,10 @@ export class Bridge {
       case "reset":
       case "emergency_close":
       case "disconnected":
-        // An emergency close wipes the conversation, here as on the page.
-        if (name === "emergency_close" || payload["emergency"] === true) this.history.clear();
+        // The conversation is over: a reload shows the connect form, so keep nothing
+        // (an emergency close wipes it here as on the page). A reset keeps it: the
+        // connection stays, and the page goes on showing the log.
+        if (name !== "reset") this.history.clear();
         this.ephemeralOwner = null;
         this.rekeyPrompt = false;
         if (name !== "reset") for (const id of [...this.uploads.keys()]) this.dropUpload(id);
@@ -308,7 +310,7 @@ export class Bridge {
       default:
         break;
     }
-    if (HISTORY_EVENTS.has(name) && payload["emergency"] !== true) this.history.record(name, data, this.ephemeralNow());
+    if (HISTORY_EVENTS.has(name)) this.history.record(name, data, this.ephemeralNow());
     this.broadcast({ t: "event", name, data });
   }
 

@@ -1,7 +1,7 @@
 // What a reloaded page shows again: the session's conversation as the events
 // that drew it, in order, with the time each happened. Kept in this process's
-// memory only (never on disk), bounded, and forgotten on a new connection or
-// an emergency close. Disappearing (ephemeral) messages are never kept: a
+// memory only (never on disk), bounded, and forgotten when the connection
+// ends (a reload then shows the connect form) or on an emergency close. Disappearing (ephemeral) messages are never kept: a
 // reload must not bring them back or make them live longer.
 import type { HistoryEvent } from "./page/wire.mjs";
 
@@ -10,7 +10,7 @@ export const HISTORY_EVENTS: ReadonlySet<string> = new Set([
   "connected", "server_version", "waiting_for_peer", "key_exchange_started", "key_exchange_complete", "verified",
   "peer_verified", "message", "sent", "delivered", "nickname", "nickname_ignored", "ephemeral_mode", "file_complete",
   "file_received", "rekey_started", "rekey_done", "reset", "server_full", "server_disconnect", "server_error",
-  "disconnected", "error",
+  "error",
   // Not a core event: a message the local user sent ({ text, message_id }).
   "own_message",
 ]);

@@ -4,9 +4,10 @@
 // directly, so nothing is copied into WebAssembly memory. When the addon was
 // not built or the CPU lacks PCLMULQDQ, gcmsiv-wasm.ts's WebAssembly POLYVAL is
 // used instead (issue 5 §1).
-import { createCipheriv, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { createRequire } from "node:module";
 import { uninitialized } from "./bytes.js";
+import { checkArgs, deriveKeys, ecb } from "./gcmsiv-keys.js";
 
 interface ClmulAddon {
   available: boolean;
@@ -29,33 +30,6 @@ const addon = loadAddon();
 
 /** True when the PCLMULQDQ addon is built and this CPU can run it. */
 export const clmulGcmSivAvailable = addon !== null;
-
-function ecb(key: Uint8Array, blocks: Uint8Array): Buffer {
-  const c = createCipheriv("aes-256-ecb", key, null);
-  c.setAutoPadding(false);
-  return c.update(blocks);
-}
-
-/** RFC 8452 §4: per-nonce authentication and encryption keys. */
-function deriveKeys(key: Uint8Array, nonce: Uint8Array): { auth: Uint8Array; enc: Uint8Array } {
-  const input = new Uint8Array(6 * 16);
-  for (let i = 0; i < 6; i++) {
-    input[i * 16] = i;
-    input.set(nonce, i * 16 + 4);
-  }
-  const out = ecb(key, input);
-  const auth = new Uint8Array(16);
-  const enc = new Uint8Array(32);
-  for (let i = 0; i < 2; i++) auth.set(out.subarray(i * 16, i * 16 + 8), i * 8);
-  for (let i = 0; i < 4; i++) enc.set(out.subarray((i + 2) * 16, (i + 2) * 16 + 8), i * 8);
-  out.fill(0);
-  return { auth, enc };
-}
-
-function checkArgs(key: Uint8Array, nonce: Uint8Array): void {
-  if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
-  if (nonce.length !== 12) throw new RangeError("AES-GCM-SIV nonce must be 12 bytes");
-}
 
 /** RFC 8452 §4 steps 4–6: POLYVAL over aad, plaintext and the length block, then the tag. */
 function computeTag(a: ClmulAddon, auth: Uint8Array, enc: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array): Buffer {

@@ -2,9 +2,10 @@
 // node:crypto (OpenSSL, AES-NI) and POLYVAL in constant-time WebAssembly
 // (wasm/polyval.wat). Same interface and results as @noble/ciphers' gcmsiv,
 // which stays selectable with PQCHAT_AEAD=noble (issue 5 §1).
-import { createCipheriv, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { endianness } from "node:os";
+import { checkArgs, deriveKeys, ecb } from "./gcmsiv-keys.js";
 
 // Just the WebAssembly surface used here (@types/node 20 does not declare it).
 declare const WebAssembly: {
@@ -48,33 +49,6 @@ function ensure(bytes: number): void {
 export const wasmGcmSivAvailable = endianness() === "LE";
 
 const pad16 = (n: number) => (n + 15) & ~15;
-
-function ecb(key: Uint8Array, blocks: Uint8Array): Buffer {
-  const c = createCipheriv("aes-256-ecb", key, null);
-  c.setAutoPadding(false);
-  return c.update(blocks);
-}
-
-/** RFC 8452 §4: per-nonce authentication and encryption keys. */
-function deriveKeys(key: Uint8Array, nonce: Uint8Array): { auth: Uint8Array; enc: Uint8Array } {
-  const input = new Uint8Array(6 * 16);
-  for (let i = 0; i < 6; i++) {
-    input[i * 16] = i;
-    input.set(nonce, i * 16 + 4);
-  }
-  const out = ecb(key, input);
-  const auth = new Uint8Array(16);
-  const enc = new Uint8Array(32);
-  for (let i = 0; i < 2; i++) auth.set(out.subarray(i * 16, i * 16 + 8), i * 8);
-  for (let i = 0; i < 4; i++) enc.set(out.subarray((i + 2) * 16, (i + 2) * 16 + 8), i * 8);
-  out.fill(0);
-  return { auth, enc };
-}
-
-function checkArgs(key: Uint8Array, nonce: Uint8Array): void {
-  if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
-  if (nonce.length !== 12) throw new RangeError("AES-GCM-SIV nonce must be 12 bytes");
-}
 
 /**
  * POLYVAL over aad || pt (already in memory at DATA, padded) plus the length

@@ -4,8 +4,8 @@
 // there is no compiler, no headers or the build fails, this prints one line
 // and pqchat falls back to its WebAssembly code.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,23 +27,34 @@ const includeDir = [
 
 /** The first C compiler that answers: $CC, then the usual names. */
 const cc = [process.env.CC, "cc", "gcc", "clang"].find((c) => c && spawnSync(c, ["--version"], { stdio: "ignore" }).status === 0) ?? "cc";
-for (const src of cFiles(join(root, "src"))) {
-  const out = join(root, "dist", relative(root, src)).replace(/\.c$/, ".node");
-  const name = relative(root, src);
-  if (process.env.PQCHAT_NO_NATIVE) {
-    console.log(`pqchat: ${name} not built (PQCHAT_NO_NATIVE is set); the WebAssembly fallback is used`);
-    continue;
-  }
-  if (!includeDir) {
-    console.log(`pqchat: ${name} not built (Node's headers, node_api.h, were not found); the WebAssembly fallback is used`);
-    continue;
-  }
+
+/** What pqchat does without each addon. */
+const FALLBACK = {
+  "polyval.c": "AES-GCM-SIV uses the WebAssembly POLYVAL",
+  "allocator.c": "big buffers use the C library's default allocation",
+};
+
+function build(src, out) {
+  if (process.env.PQCHAT_NO_NATIVE) return "PQCHAT_NO_NATIVE is set";
+  if (!includeDir) return "Node's headers (node_api.h) were not found";
   mkdirSync(dirname(out), { recursive: true });
   const r = spawnSync(cc, ["-O2", "-std=c11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-DNAPI_VERSION=8", "-I", includeDir, src, "-o", out], {
     encoding: "utf8",
   });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : (r.stderr.split("\n").find((l) => l.includes("error")) ?? `exit ${r.status}`);
-    console.log(`pqchat: ${name} not built (${cc}: ${why.trim()}); the WebAssembly fallback is used`);
-  }
+  if (r.error) return `${cc}: ${r.error.message}`;
+  if (r.status !== 0) return `${cc}: ${(r.stderr.split("\n").find((l) => l.includes("error")) ?? `exit ${r.status}`).trim()}`;
+  return null;
 }
+
+// The report lets the tests tell "not built here, and why" from "built but broken".
+const report = {};
+for (const src of cFiles(join(root, "src"))) {
+  const out = join(root, "dist", relative(root, src)).replace(/\.c$/, ".node");
+  const file = basename(src);
+  const why = build(src, out);
+  report[file] = why === null ? { built: true } : { built: false, reason: why };
+  if (why !== null) console.log(`pqchat: ${relative(root, src)} not built (${why}); ${FALLBACK[file] ?? "pqchat works without it"}`);
+}
+const reportFile = join(root, "dist", "native-build.json");
+mkdirSync(dirname(reportFile), { recursive: true });
+writeFileSync(reportFile, JSON.stringify(report, null, 2) + "\n");

@@ -5,6 +5,7 @@
 // and pqchat falls back to its WebAssembly code.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,11 +19,13 @@ function* cFiles(dir) {
   }
 }
 
+/** Node's headers: npm's nodedir, next to this node binary, the usual prefixes, or node-gyp's download cache. */
 const includeDir = [
   process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, "include", "node"),
   join(dirname(process.execPath), "..", "include", "node"),
   "/usr/include/node",
   "/usr/local/include/node",
+  join(homedir(), ".cache", "node-gyp", process.versions.node, "include", "node"),
 ].find((d) => d && existsSync(join(d, "node_api.h")));
 
 /** The first C compiler that answers: $CC, then the usual names. */

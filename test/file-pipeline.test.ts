@@ -14,9 +14,9 @@ import {
   FileTransferError,
   IncomingTransfer,
   chunkCount,
+  describeFile,
   fileHashHex,
   prepareOutgoingFile,
-  transferId,
   type FileMetadata,
   type OutgoingFile,
 } from "../src/protocol/file/index.js";
@@ -156,15 +156,7 @@ test("streaming receive: compressed chunks out of order fall back to the finish-
   const data = logText(6 * CHUNK_SIZE);
   const stream = gzipSync(data, { level: 0 }); // stored: many chunks
   const hash = await fileHashHex(data);
-  const meta: FileMetadata = {
-    transfer_id: transferId("o.txt", data.length, hash),
-    filename: "o.txt",
-    file_size: data.length,
-    file_hash: hash,
-    total_chunks: chunkCount(stream.length),
-    compressed: true,
-    processed_size: stream.length,
-  };
+  const meta = describeFile({ filename: "o.txt", fileSize: data.length, fileHash: hash, processedSize: stream.length, compressed: true });
   const chunks: Buffer[] = [];
   for (let o = 0; o < stream.length; o += CHUNK_SIZE) chunks.push(Buffer.from(stream.subarray(o, o + CHUNK_SIZE)));
   const order = chunks.map((_, i) => i);
@@ -195,15 +187,7 @@ test("streaming receive: the bomb guard stops the in-order stream during the chu
   const stream = Buffer.concat([gzipSync(Buffer.alloc(64 * CHUNK_SIZE), { level: 9 }), gzipSync(randomBytes(3 * CHUNK_SIZE), { level: 0 })]);
   const claimed = randomBytes(3 * CHUNK_SIZE + 4096);
   const hash = await fileHashHex(claimed);
-  const meta: FileMetadata = {
-    transfer_id: transferId("b.txt", claimed.length, hash),
-    filename: "b.txt",
-    file_size: claimed.length,
-    file_hash: hash,
-    total_chunks: chunkCount(stream.length),
-    compressed: true,
-    processed_size: stream.length,
-  };
+  const meta = describeFile({ filename: "b.txt", fileSize: claimed.length, fileHash: hash, processedSize: stream.length, compressed: true });
   const dl = await dir("dl");
   const inc = new IncomingTransfer(meta, dl);
   await inc.accept();

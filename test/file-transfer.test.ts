@@ -14,6 +14,7 @@ import {
   FileTransferError,
   IncomingTransfer,
   chunkCount,
+  describeFile,
   fileHashHex,
   metadataInner,
   prepareOutgoingFile,
@@ -288,15 +289,7 @@ test("sender: errors leave no temp file; a file changed after the offer is refus
 // Receiver rules
 
 function uncompressedMeta(data: Uint8Array, hash: string, name = "x.bin"): FileMetadata {
-  return {
-    transfer_id: transferId(name, data.length, hash),
-    filename: name,
-    file_size: data.length,
-    file_hash: hash,
-    total_chunks: chunkCount(data.length),
-    compressed: false,
-    processed_size: data.length,
-  };
+  return describeFile({ filename: name, fileSize: data.length, fileHash: hash, processedSize: data.length, compressed: false });
 }
 
 function slices(b: Uint8Array): Buffer[] {
@@ -384,17 +377,8 @@ test("receiver: hash mismatch fails, removes temp files, saves nothing", async (
 });
 
 async function gzMeta(original: Uint8Array, stream: Uint8Array, over: Partial<FileMetadata> = {}): Promise<FileMetadata> {
-  const hash = await fileHashHex(original);
-  return {
-    transfer_id: transferId("g.txt", original.length, hash),
-    filename: "g.txt",
-    file_size: original.length,
-    file_hash: hash,
-    total_chunks: chunkCount(stream.length),
-    compressed: true,
-    processed_size: stream.length,
-    ...over,
-  };
+  const fileHash = await fileHashHex(original);
+  return { ...describeFile({ filename: "g.txt", fileSize: original.length, fileHash, processedSize: stream.length, compressed: true }), ...over };
 }
 
 test("receiver: gzip bomb fails fast with file_too_large and leaves nothing behind", async () => {

@@ -111,6 +111,24 @@ export function chunkCount(processedSize: number): number {
   return Math.ceil(processedSize / CHUNK_SIZE);
 }
 
+/**
+ * The FILE_METADATA record (§8.2) of a file whose content has `fileSize` bytes
+ * and BLAKE2b-256 `fileHash`, sent as a processed stream of `processedSize`
+ * bytes (gzip when `compressed`): the derived fields (transfer_id,
+ * total_chunks) computed the one way the reference does.
+ */
+export function describeFile(f: { filename: string; fileSize: number; fileHash: string; processedSize: number; compressed: boolean }): FileMetadata {
+  return {
+    transfer_id: transferId(f.filename, f.fileSize, f.fileHash),
+    filename: f.filename,
+    file_size: f.fileSize,
+    file_hash: f.fileHash,
+    total_chunks: chunkCount(f.processedSize),
+    compressed: f.compressed,
+    processed_size: f.processedSize,
+  };
+}
+
 /** A fresh BLAKE2b-256 hasher (digest length 32 — not a truncated BLAKE2b-512, WIRE-NOTES §1). */
 export function createFileHasher(): Promise<IHasher> {
   return createBLAKE2b(256);

@@ -19,10 +19,9 @@ import {
   CHUNK_SIZE,
   FileTransferError,
   asFileTransferError,
-  chunkCount,
   createFileHasher,
+  describeFile,
   hasIncompressibleExtension,
-  transferId,
   type FileMetadata,
 } from "./metadata.js";
 
@@ -316,17 +315,7 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
   }
 
   // What we hashed is what we announce (the file may have changed since stat()).
-  const fileSize = counter.bytes;
-  const fileHash = hasher.digest("hex");
-  const metadata: FileMetadata = {
-    transfer_id: transferId(filename, fileSize, fileHash),
-    filename,
-    file_size: fileSize,
-    file_hash: fileHash,
-    total_chunks: chunkCount(processedSize),
-    compressed,
-    processed_size: processedSize,
-  };
+  const metadata = describeFile({ filename, fileSize: counter.bytes, fileHash: hasher.digest("hex"), processedSize, compressed });
 
   // For the uncompressed case chunks() re-reads the original; detect edits in between.
   let sourceMtime = 0;

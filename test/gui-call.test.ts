@@ -10,43 +10,27 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { launchCallBrowser } from "./helpers/call-browser.js";
-import { connectPage, openGuiPage, screenshot } from "./helpers/gui-browser.js";
-import { startGui, type GuiHandle } from "./helpers/gui-proc.js";
-import { startServer, type ServerHandle } from "./helpers/server-process.js";
+import { connectPage, screenshot } from "./helpers/gui-browser.js";
+import { startGuiPair, type GuiPair } from "./helpers/gui-pair.js";
 
 // Callbacks passed to page.evaluate()/waitForFunction() run in the browser.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare const document: any, navigator: any, DOMException: any;
 
-let server: ServerHandle;
-let guiA: GuiHandle;
-let guiB: GuiHandle;
-let browser: Browser;
+let pair: GuiPair;
 let A: Page;
 let B: Page;
-const pageErrors: string[] = [];
 const work = mkdtempSync(join(tmpdir(), "pqchat-gui-call-"));
 
 before(async () => {
-  server = await startServer();
-  [guiA, guiB, browser] = await Promise.all([startGui({ args: ["--debug"] }), startGui({ args: ["--debug"] }), launchCallBrowser(join(work, "tone-440.wav"), 440)]);
-  const [a, b] = await Promise.all([openGuiPage(browser, guiA.url), openGuiPage(browser, guiB.url)]);
-  A = a.page;
-  B = b.page;
-  for (const p of [a, b]) {
-    pageErrors.push(...p.errors);
-    p.page.on("pageerror", (e) => pageErrors.push(e.message));
-  }
+  pair = await startGuiPair({ launch: () => launchCallBrowser(join(work, "tone-440.wav"), 440) });
+  ({ A, B } = pair);
 });
 
 after(async () => {
-  if (process.env["PQCHAT_GUI_TEST_DEBUG"]) console.error("GUI A stderr:", guiA?.stderr(), "\nGUI B stderr:", guiB?.stderr());
-  await browser?.close().catch(() => undefined);
-  await Promise.all([guiA?.stop(), guiB?.stop(), server?.stop()]);
-  guiA?.cleanup();
-  guiB?.cleanup();
+  await pair?.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -58,9 +42,9 @@ const logHas = (p: Page, re: RegExp): Promise<unknown> =>
 
 test("GUI voice call: ring, accept, audio both ways, mute, hang up; decline; refused microphone", async (t) => {
   await t.test("connect and verify both pages", async () => {
-    await connectPage(A, server.host, server.port, "gui-call", "Alice");
+    await connectPage(A, pair.server.host, pair.server.port, "gui-call", "Alice");
     await A.waitForSelector("#status[data-phase='waiting_for_peer']");
-    await connectPage(B, server.host, server.port, "gui-call", "Bob");
+    await connectPage(B, pair.server.host, pair.server.port, "gui-call", "Bob");
     await Promise.all([A.waitForSelector("#dlg-verify[open]"), B.waitForSelector("#dlg-verify[open]")]);
     await A.click("#btn-match");
     await B.click("#btn-match");
@@ -137,5 +121,5 @@ test("GUI voice call: ring, accept, audio both ways, mute, hang up; decline; ref
     assert.equal(await A.isVisible("#call-bar"), false);
   });
 
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(pair.pageErrors, []);
 });

@@ -12,10 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { connectPage, dialogWords, launchBrowser, messageTexts, openGuiPage, screenshot } from "./helpers/gui-browser.js";
-import { startGui, type GuiHandle } from "./helpers/gui-proc.js";
-import { startServer, type ServerHandle } from "./helpers/server-process.js";
+import type { Page } from "playwright-core";
+import { connectPage, dialogWords, launchBrowser, messageTexts, screenshot } from "./helpers/gui-browser.js";
+import { startGuiPair, type GuiPair } from "./helpers/gui-pair.js";
+import type { GuiHandle } from "./helpers/gui-proc.js";
+import type { ServerHandle } from "./helpers/server-process.js";
 
 // Callbacks passed to page.evaluate()/waitForFunction() run in the browser; this
 // program is compiled without the DOM library, so its globals are declared here.
@@ -28,13 +29,12 @@ type HTMLSelectElement = any;
 
 const EPHEMERAL_MS = 1500;
 
+let pair: GuiPair;
 let server: ServerHandle;
 let guiA: GuiHandle;
 let guiB: GuiHandle;
-let browser: Browser;
 let A: Page;
 let B: Page;
-const pageErrors: string[] = [];
 const work = mkdtempSync(join(tmpdir(), "pqchat-gui-e2e-"));
 const tmpA = mkdtempSync(join(tmpdir(), "pqchat-gui-e2e-tmpA-"));
 const tmpB = mkdtempSync(join(tmpdir(), "pqchat-gui-e2e-tmpB-"));
@@ -78,24 +78,14 @@ function gradientPng(): Buffer {
 }
 
 before(async () => {
-  server = await startServer();
   // A private TMPDIR per GUI: the upload copies must be gone after each transfer.
   const env = (tmp: string) => ({ PQCHAT_GUI_EPHEMERAL_MS: String(EPHEMERAL_MS), TMPDIR: tmp });
-  [guiA, guiB, browser] = await Promise.all([startGui({ env: env(tmpA), args: ["--debug"] }), startGui({ env: env(tmpB), args: ["--debug"] }), launchBrowser()]);
-  const [a, b] = await Promise.all([openGuiPage(browser, guiA.url), openGuiPage(browser, guiB.url)]);
-  A = a.page;
-  B = b.page;
-  pageErrors.push(...a.errors, ...b.errors);
-  a.page.on("pageerror", (e) => pageErrors.push(e.message));
-  b.page.on("pageerror", (e) => pageErrors.push(e.message));
+  pair = await startGuiPair({ launch: launchBrowser, env: { A: env(tmpA), B: env(tmpB) } });
+  ({ server, guiA, guiB, A, B } = pair);
 });
 
 after(async () => {
-  if (process.env["PQCHAT_GUI_TEST_DEBUG"]) console.error("GUI A stderr:", guiA?.stderr(), "\nGUI B stderr:", guiB?.stderr());
-  await browser?.close().catch(() => undefined);
-  await Promise.all([guiA?.stop(), guiB?.stop(), server?.stop()]);
-  guiA?.cleanup();
-  guiB?.cleanup();
+  await pair?.close();
   for (const d of [work, tmpA, tmpB]) rmSync(d, { recursive: true, force: true });
 });
 
@@ -382,7 +372,7 @@ test("two GUIs: connect, verify, chat, files, rekey, ephemeral, themes, emergenc
   });
 
   await t.test("no script errors; SIGINT and SIGTERM exit 0", async () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(pair.pageErrors, []);
     const [ea, eb] = await Promise.all([guiA.stop("SIGINT"), guiB.stop("SIGTERM")]);
     assert.deepEqual(ea, { code: 0, signal: null });
     assert.deepEqual(eb, { code: 0, signal: null });

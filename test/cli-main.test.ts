@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { MAIN_JS, runCli } from "./helpers/server-process.js";
 import { clmulGcmSivAvailable } from "../src/protocol/gcmsiv-clmul.js";
 
@@ -22,6 +22,13 @@ test("pqchat --help lists every command; no command prints it and exits 1", asyn
   const bare = await runCli([]);
   assert.equal(bare.code, 1);
   assert.equal(bare.stdout, r.stdout);
+});
+
+test("the build leaves the bin executable, so a checkout runs it directly", () => {
+  assert.equal(statSync(MAIN_JS).mode & 0o111, 0o111);
+  const r = spawnSync(MAIN_JS, ["--version"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `pqchat ${pkg.version} (protocol 6.0.1)\n`);
 });
 
 test("an unknown command is one line on stderr and exit code 2", async () => {

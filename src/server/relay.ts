@@ -36,6 +36,7 @@ import { payloadOf } from "./frame-reader.js";
 import type { Logger } from "./log.js";
 import type { ServerOptions } from "./options.js";
 import { LOBBY, Pair, parseJoin, WaitingRooms } from "./pairing.js";
+import { DisconnectReason, RefusalReason, RelayStats, type RelayGauges } from "./stats.js";
 
 /** Pause a sender while its partner has more than this many bytes queued for writing. */
 export const HIGH_WATER_BYTES = 1 << 20;
@@ -78,6 +79,17 @@ const F = {
   internal: frame(serverDisconnect(ServerText.defaultDisconnect)),
 };
 
+/** The stats reason of each SERVER_DISCONNECT notice the relay sends (by identity). */
+const NOTICE_REASON = new Map<Buffer, string>([
+  [F.shutdown, DisconnectReason.shutdown],
+  [F.keepaliveTimeout, DisconnectReason.keepaliveTimeout],
+  [F.exchangeTimeout, DisconnectReason.exchangeTimeout],
+  [F.frameTimeout, DisconnectReason.frameTimeout],
+  [F.invalidRoom, DisconnectReason.invalidJoin],
+  [F.lateJoin, DisconnectReason.lateJoin],
+  [F.internal, DisconnectReason.internalError],
+]);
+
 const tooMany = new Map<string, Buffer>();
 function tooManyFrame(suffix: string): Buffer {
   let f = tooMany.get(suffix);
@@ -85,6 +97,7 @@ function tooManyFrame(suffix: string): Buffer {
     // No separator, exactly like the reference (WIRE-NOTES §15.14).
     f = frame(serverDisconnect(ServerText.tooManyUnexpected + suffix));
     tooMany.set(suffix, f);
+    NOTICE_REASON.set(f, DisconnectReason.tooManyUnexpected);
   }
   return f;
 }
@@ -118,14 +131,35 @@ export class RelayServer {
   constructor(
     private readonly opts: ServerOptions,
     private readonly log: Logger,
+    /** Counters for operators; read by the metrics endpoint. */
+    readonly stats: RelayStats = new RelayStats(),
   ) {
     this.frameTooLarge = frame(serverDisconnect(Reason.frameTooLarge(opts.maxFrame)));
+    NOTICE_REASON.set(this.frameTooLarge, DisconnectReason.frameTooLarge);
     this.server = createServer((socket) => this.accept(socket));
   }
 
   /** Number of connections being served (pending or registered). */
   get connectionCount(): number {
     return this.live.size;
+  }
+
+  /** What is going on right now; computed on demand (one pass over the connections), never per frame. */
+  gauges(): RelayGauges {
+    let pending = 0;
+    let waiting = 0;
+    let paired = 0;
+    const rooms = new Set<string>();
+    for (const c of this.live) {
+      if (c.state === "pending") {
+        pending++;
+        continue;
+      }
+      rooms.add(c.room);
+      if (c.pair !== null) paired++;
+      else waiting++;
+    }
+    return { connections: this.live.size, pending, waiting, paired, rooms: rooms.size, draining: this.shuttingDown };
   }
 
   listen(): Promise<ListenAddress> {
@@ -169,14 +203,17 @@ export class RelayServer {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     if (this.shuttingDown) {
+      this.stats.refusals.add(RefusalReason.draining);
       socket.destroy();
       return;
     }
     socket.setNoDelay(true);
     if (this.live.size >= this.opts.maxClients) {
+      this.stats.refusals.add(RefusalReason.serverFull);
       this.reject(socket);
       return;
     }
+    this.stats.accepted++;
     const c: Connection = new Connection(this.nextId++, socket, this.opts.maxFrame, (wire) => this.onFrame(c, wire));
     this.live.add(c);
     this.log.debug(() => `connection #${c.id} from ${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`);
@@ -404,6 +441,7 @@ export class RelayServer {
     }
     const pair = mode === "survivor" ? new Pair(c, w) : new Pair(w, c);
     c.pair = w.pair = pair;
+    this.stats.pairsFormed++;
     // Reference order: INITIATE to the earlier client, then the newcomer's greeting.
     pair.initiator.send(F.initiate);
     pair.initiator.greetedOnly = false;
@@ -441,6 +479,9 @@ export class RelayServer {
   /** Forwards a frame verbatim (its original prefix and payload slices). */
   private relay(from: Connection, to: Connection, wire: Buffer[]): void {
     to.sendWire(wire);
+    const st = this.stats;
+    st.framesRelayed++;
+    for (let i = 0; i < wire.length; i++) st.bytesRelayed += wire[i]!.length;
     to.greetedOnly = false;
     if (!from.backpressured && to.socket.writableLength >= HIGH_WATER_BYTES) {
       // The receiver is not keeping up: stop reading from the sender until the
@@ -496,6 +537,7 @@ export class RelayServer {
     else if (wasRegistered) this.leaveRoom(c);
     this.log.debug(() => `connection #${c.id} closed: ${why}`);
     const s = c.socket;
+    if (notice !== null) this.stats.disconnects.add(NOTICE_REASON.get(notice) ?? "other");
     if (s.destroyed) return;
     if (notice !== null) s.write(notice);
     s.end();

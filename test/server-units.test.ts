@@ -36,11 +36,12 @@ describe("options", () => {
     const o = opts([
       "--host", "0.0.0.0", "--port=0", "--max-clients", "2000", "--keepalive-interval", "200ms",
       "--max-frame", "2MiB", "--log-level=debug", "--join-wait", "100ms", "--exchange-timeout", "5m",
-      "--frame-timeout", "1.5",
+      "--frame-timeout", "1.5", "--drain-timeout", "0", "--metrics", "[::1]:9464", "--log-format", "json",
     ]);
     assert.deepEqual(o, {
       host: "0.0.0.0", port: 0, maxClients: 2000, keepaliveIntervalMs: 200, maxFrame: 2 * 1048576,
       logLevel: "debug", joinWaitMs: 100, exchangeTimeoutMs: 300_000, frameTimeoutMs: 1500,
+      drainTimeoutMs: 0, metrics: { host: "::1", port: 9464 }, logFormat: "json",
     });
     assert.deepEqual(parseServerArgs(["--port", "1", "--help"]), { help: true });
     assert.deepEqual(parseServerArgs(["-h"]), { help: true });
@@ -51,6 +52,8 @@ describe("options", () => {
       ["--max-clients", "3"], ["--max-clients", "0"], ["--port", "70000"], ["--port"], ["--bogus"],
       ["--join-wait", "300ms"], ["--keepalive-interval", "soon"], ["--log-level", "chatty"],
       ["--max-frame", "100"], ["--frame-timeout", "0"], ["--host", " "], ["positional"],
+      ["--drain-timeout", "-1s"], ["--metrics", "host"], ["--metrics", "h:70000"], ["--log-format", "xml"],
+      ["--config"], ["--keepalive-interval", "600h"],
     ]) {
       assert.throws(() => parseServerArgs(argv), UsageError, argv.join(" "));
     }

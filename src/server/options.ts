@@ -1,6 +1,6 @@
 // Options of `pqchat server` and their parsing.
 import { DEFAULT_MAX_FRAME } from "../protocol/frame.js";
-import type { LogLevel } from "./log.js";
+import type { LogFormat, LogLevel } from "./log.js";
 
 export interface ServerOptions {
   host: string;
@@ -18,6 +18,11 @@ export interface ServerOptions {
   exchangeTimeoutMs: number;
   /** A frame must be complete this long after its first byte arrived. */
   frameTimeoutMs: number;
+  logFormat: LogFormat;
+  /** Where the Prometheus metrics and health endpoints listen; null: not served. */
+  metrics: { host: string; port: number } | null;
+  /** On SIGTERM, how long paired sessions may go on before they are closed (0: at once). */
+  drainTimeoutMs: number;
 }
 
 export const DEFAULT_PORT = 16384;
@@ -34,4 +39,7 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = {
   joinWaitMs: 150,
   exchangeTimeoutMs: 60_000,
   frameTimeoutMs: 30_000,
+  logFormat: "text",
+  metrics: null,
+  drainTimeoutMs: 30_000,
 };

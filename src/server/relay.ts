@@ -125,6 +125,12 @@ export class RelayServer {
   private readonly frameTooLarge: Buffer;
   private nextId = 1;
   private stopping: Promise<void> | null = null;
+  /** Resolves when the listener is closed and every connection has ended. */
+  private listenerClosed: Promise<void> | null = null;
+  /** Draining (see drain()): nobody new is served, paired sessions go on. */
+  private draining: Promise<void> | null = null;
+  /** Called when the last connection ends while draining. */
+  private onDrained: (() => void) | null = null;
   /** Set before anything is closed on shutdown: no RESETs, no re-pairing from then on. */
   private shuttingDown = false;
 
@@ -159,7 +165,7 @@ export class RelayServer {
       if (c.pair !== null) paired++;
       else waiting++;
     }
-    return { connections: this.live.size, pending, waiting, paired, rooms: rooms.size, draining: this.shuttingDown };
+    return { connections: this.live.size, pending, waiting, paired, rooms: rooms.size, draining: this.draining !== null || this.shuttingDown };
   }
 
   listen(): Promise<ListenAddress> {
@@ -183,13 +189,47 @@ export class RelayServer {
   shutdown(): Promise<void> {
     if (this.stopping !== null) return this.stopping;
     this.shuttingDown = true;
-    this.stopping = new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      for (const c of [...this.live]) this.close(c, F.shutdown, "server shutting down");
-      const t = setTimeout(() => this.destroyAll(), SHUTDOWN_GRACE_MS);
-      t.unref();
-    });
+    this.stopping = this.closeListener();
+    for (const c of [...this.live]) this.close(c, F.shutdown, "server shutting down");
+    const t = setTimeout(() => this.destroyAll(), SHUTDOWN_GRACE_MS);
+    t.unref();
     return this.stopping;
+  }
+
+  /**
+   * Graceful drain (what a supervisor's SIGTERM asks for): stop accepting;
+   * every client not in a session (waiting, or not yet registered) gets
+   * SERVER_DISCONNECT "Server shutting down" now; paired sessions go on
+   * until both leave or `timeoutMs` has passed, then shutdown() closes them
+   * with the same reason (the reference's, WIRE-NOTES §4.2, §11). A client
+   * whose partner leaves meanwhile is closed too (nobody new will come).
+   * Resolves when every socket is closed.
+   */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.stopping !== null) return this.stopping;
+    if (this.draining !== null) return this.draining;
+    void this.closeListener();
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<void>((resolve) => {
+      this.onDrained = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    this.draining = idle.then(() => {
+      clearTimeout(timer);
+      this.onDrained = null;
+      return this.shutdown();
+    });
+    for (const c of [...this.live]) if (c.pair === null) this.close(c, F.shutdown, "draining: not in a session");
+    if (this.live.size === 0) this.onDrained?.();
+    return this.draining;
+  }
+
+  /** Stops listening (once); resolves when the listener and all its connections are closed. */
+  private closeListener(): Promise<void> {
+    if (this.listenerClosed === null) {
+      this.listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
+    return this.listenerClosed;
   }
 
   /** Drops every socket at once (second signal, or the end of the shutdown grace period). */
@@ -202,7 +242,7 @@ export class RelayServer {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    if (this.shuttingDown) {
+    if (this.shuttingDown || this.draining !== null) {
       this.stats.refusals.add(RefusalReason.draining);
       socket.destroy();
       return;
@@ -534,6 +574,7 @@ export class RelayServer {
     c.clearTimers();
     this.live.delete(c);
     if (this.shuttingDown) c.pair?.stopTimer();
+    else if (this.draining !== null) this.leaveWhileDraining(c);
     else if (wasRegistered) this.leaveRoom(c);
     this.log.debug(() => `connection #${c.id} closed: ${why}`);
     const s = c.socket;
@@ -545,5 +586,20 @@ export class RelayServer {
     // than a reset that could destroy the notice in flight.
     s.resume();
     c.closeTimer = setTimeout(() => s.destroy(), CLOSE_GRACE_MS);
+  }
+
+  /** While draining nobody new arrives: a client whose partner leaves is closed instead of re-placed. */
+  private leaveWhileDraining(c: Connection): void {
+    const pair = c.pair;
+    if (pair === null) {
+      this.rooms.remove(c.room, c);
+    } else {
+      pair.stopTimer();
+      const s = pair.other(c);
+      c.pair = s.pair = null;
+      if (s.backpressured) this.resume(s);
+      this.close(s, F.shutdown, "partner left while draining");
+    }
+    if (this.live.size === 0) this.onDrained?.();
   }
 }

@@ -5,7 +5,9 @@
 //   ...
 //   await server.stop();                   // SIGTERM, waits for exit
 //
-// The server listens on 127.0.0.1 with a free port (--port 0); startServer()
+// The server listens on 127.0.0.1 with a free port (--port 0) and closes
+// sessions at once on SIGTERM (--drain-timeout 0; tests of the drain pass
+// their own --drain-timeout, which comes later and wins); startServer()
 // resolves once its `listening on HOST:PORT` line appeared on stdout. Its
 // stderr (the log) is collected for assertions. Servers that a test forgets to
 // stop are killed when the test process exits.
@@ -54,12 +56,12 @@ const WATCHDOG =
       "process.stdin.unref();",
   );
 
-/** Starts `node dist/src/cli/main.js server --host 127.0.0.1 --port 0 ...args`. */
+/** Starts `node dist/src/cli/main.js server --host 127.0.0.1 --port 0 --drain-timeout 0 ...args`. */
 export async function startServer(
   args: readonly string[] = [],
   opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
 ): Promise<ServerHandle> {
-  const t = spawnTracked(["--import", WATCHDOG, ...(opts.nodeArgs ?? []), MAIN_JS, "server", "--host", "127.0.0.1", "--port", "0", ...args], {
+  const t = spawnTracked(["--import", WATCHDOG, ...(opts.nodeArgs ?? []), MAIN_JS, "server", "--host", "127.0.0.1", "--port", "0", "--drain-timeout", "0", ...args], {
     env: opts.env ?? process.env,
   });
   const m = await waitForLine(t, /^listening on (\[[^\]]+\]|[^\s:]+):(\d+)$/m, "the server's listening line", opts.timeoutMs ?? 10000);
@@ -92,9 +94,10 @@ export function rssOf(pid: number): number {
 export function runCli(
   args: readonly string[],
   timeoutMs = 10000,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     proc.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

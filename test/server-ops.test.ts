@@ -3,7 +3,7 @@
 // (--drain-timeout) and --log-format json.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { startServer, type ServerHandle } from "./helpers/server-process.js";
+import { runCli, startServer, type ServerHandle } from "./helpers/server-process.js";
 import { completedPair, joinClient, S } from "./helpers/scenarios.js";
 
 /** The metrics address from the "metrics on HOST:PORT" line (printed before the listening line). */
@@ -97,11 +97,16 @@ describe("metrics and health endpoint", () => {
     }
   });
 
-  test("--metrics PORT alone listens on loopback", async () => {
+  test("--metrics PORT alone listens on loopback; a busy metrics port is one line and exit 1, not a half-started relay", async () => {
     const server = await startServer(["--metrics", "0"]);
     try {
       assert.match(server.stdout(), /^metrics on 127\.0\.0\.1:\d+$/m);
       assert.equal((await get(server, "/healthz")).status, 200);
+      const busy = /^metrics on 127\.0\.0\.1:(\d+)$/m.exec(server.stdout())![1]!;
+      const r = await runCli(["server", "--port", "0", "--metrics", busy], 20_000);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, new RegExp(`^pqchat: --metrics 127\\.0\\.0\\.1:${busy}: .*EADDRINUSE[^\n]*\n$`));
     } finally {
       await server.stop();
     }

@@ -33,7 +33,15 @@ export async function runServer(argv: string[]): Promise<number> {
       { started: () => true, draining: () => relay.gauges().draining },
       log,
     );
-    const m = await http.listen(opts.metrics.host, opts.metrics.port);
+    let m: ListenAddress;
+    try {
+      m = await http.listen(opts.metrics.host, opts.metrics.port);
+    } catch (err) {
+      // Without this the relay's listener would keep the process alive.
+      relay.destroyAll();
+      await relay.shutdown();
+      throw new Error(`--metrics ${formatAddress(opts.metrics)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     process.stdout.write(`metrics on ${formatAddress(m)}\n`);
   }
   // The last line on stdout; scripts and tests wait for it.

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse as parseToml } from "smol-toml";
 import { envNameOf, fileKeyOf, SERVER_OPTION_TABLE } from "../src/cli/server-config.js";
+import { DEFAULT_OPTIONS } from "../src/server/options.js";
 import { runCli, startServer } from "./helpers/server-process.js";
 import { joinClient, S } from "./helpers/scenarios.js";
 
@@ -49,6 +50,17 @@ describe("server configuration", () => {
       assert.match(envNameOf(r), /^PQCHAT_[A-Z_]+$/);
     }
     assert.equal(envNameOf(SERVER_OPTION_TABLE.find((r) => r.flag === "--max-clients")!), "PQCHAT_MAX_CLIENTS");
+  });
+
+  test("the table covers every server option exactly once, and each default survives format() then parse()", () => {
+    // A new option must be a row of SERVER_OPTION_TABLE: that is what gives it a flag, a file key,
+    // a variable, --help and --print-config.
+    assert.deepEqual(SERVER_OPTION_TABLE.map((r) => r.key).sort(), Object.keys(DEFAULT_OPTIONS).sort());
+    for (const r of SERVER_OPTION_TABLE) {
+      const printed = (r.format as (v: unknown) => string)(DEFAULT_OPTIONS[r.key]);
+      const value = parseToml(`v = ${printed}`)["v"];
+      assert.deepEqual(r.parse(String(value), r.flag), DEFAULT_OPTIONS[r.key], r.flag);
+    }
   });
 
   test("--print-config: flags > environment > file > defaults, each value's source named, output reads back as a config file", async () => {

@@ -7,6 +7,11 @@
 // by a peer the local user has not verified waits for answerRekey()
 // (rekey_prompt) without blocking anything else — unlike the reference's
 // console prompt on its receive thread (§15.10, §15.23).
+//
+// A rekey that does not complete is timed out (see onTimeout): without that, a
+// peer that never answers would hold our outgoing traffic (commit_sent) and
+// keep the rate/size limits lifted (§12.2: bypass while a rekey is in
+// progress) for as long as the session lasts.
 import { RekeyError, Rekeyer, pyjson, toBytes, type JsonObject, type Session } from "../protocol/index.js";
 import { CommandError } from "./api.js";
 import type { ClientEventMap, ClientEventName, ErrorKind } from "./events.js";
@@ -19,13 +24,30 @@ export interface RekeyHost {
   /** Keys switched: wake anything waiting on the hold (held chunk streams). */
   switched(): void;
   localVerified(): boolean;
+  /** The rekey cannot be abandoned safely: end the session (CLIENT_DISCONNECT and close), saying why. */
+  endSession(reason: string): void;
 }
+
+/**
+ * How long each phase may wait for the peer. Waiting for the response can
+ * involve a person (a reference peer asks its user first, WIRE-NOTES §9 step
+ * 2); commit and commit_ack are automatic, but may sit behind a few MiB of
+ * file chunks already in the socket.
+ */
+export const REKEY_RESPONSE_TIMEOUT_MS = 120_000;
+export const REKEY_COMMIT_TIMEOUT_MS = 60_000;
 
 export class RekeyFlow {
   private rekeyer: Rekeyer | null = null;
   private pendingInit: JsonObject | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerPhase: string | null = null;
 
-  constructor(private readonly host: RekeyHost) {}
+  /** `timeoutMs` replaces both default timeouts (tests). */
+  constructor(
+    private readonly host: RekeyHost,
+    private readonly timeoutMs?: number,
+  ) {}
 
   attach(session: Session): void {
     this.detach();
@@ -34,6 +56,7 @@ export class RekeyFlow {
 
   /** Abandons any rekey in progress (reset, disconnect). */
   detach(): void {
+    this.clearTimer();
     this.rekeyer?.reset();
     this.rekeyer = null;
     this.pendingInit = null;
@@ -64,6 +87,7 @@ export class RekeyFlow {
     const init = r.start();
     this.host.queueRekey(toBytes(pyjson(init)));
     this.host.emit("rekey_started", { role: "initiator" });
+    this.armTimer();
   }
 
   /** A decrypted REKEY message. */
@@ -103,6 +127,8 @@ export class RekeyFlow {
         return;
       }
       throw err;
+    } finally {
+      this.armTimer();
     }
     if (step.started) this.host.emit("rekey_started", { role: step.started });
     if (step.switched) {
@@ -115,9 +141,60 @@ export class RekeyFlow {
         if (!switchAfter || this.rekeyer !== r) return;
         // commit_ack is on the wire: activate the pending keys now, before anything else is encrypted.
         r.switchAfterCommitAck();
+        this.armTimer();
         this.host.switched();
         this.host.emit("rekey_done", { role: "responder" });
       });
     }
+  }
+
+  /** (Re)starts the timeout for the phase the rekey is in now; none when idle. */
+  private armTimer(): void {
+    const st = this.rekeyer?.state;
+    const phase = st && st.phase !== "idle" ? st.phase : null;
+    if (phase === this.timerPhase) return;
+    this.clearTimer();
+    if (!phase) return;
+    const ms = this.timeoutMs ?? (phase === "init_sent" ? REKEY_RESPONSE_TIMEOUT_MS : REKEY_COMMIT_TIMEOUT_MS);
+    this.timerPhase = phase;
+    this.timer = setTimeout(() => this.onTimeout(phase), ms);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerPhase = null;
+  }
+
+  /**
+   * The peer did not answer in time. WIRE-NOTES §9 (SPEC §13 only says both
+   * sides switch after commit/commit_ack) decides what is safe:
+   * - init_sent (we wait for "response") and response_sent (we wait for
+   *   "commit"): neither side has switched or can switch without a further
+   *   message from us (the responder switches only after sending commit_ack,
+   *   step 4; the initiator only on receiving it, step 5). Abandoning the rekey
+   *   keeps both on the current keys: the session goes on, the user is told.
+   * - commit_sent (we wait for "commit_ack"): the responder switches right
+   *   after *sending* commit_ack (step 4), so it may be on the new keys while
+   *   its ack is lost or withheld; we cannot tell. Staying on the old keys
+   *   could leave the two sides on different keys, and switching blindly could
+   *   too; the only safe fallback is to end the session (the user reconnects
+   *   and gets a fresh key exchange).
+   */
+  private onTimeout(phase: string): void {
+    this.timer = null;
+    this.timerPhase = null;
+    const r = this.rekeyer;
+    if (!r || r.state.phase !== phase) return;
+    const secs = Math.round((this.timeoutMs ?? (phase === "init_sent" ? REKEY_RESPONSE_TIMEOUT_MS : REKEY_COMMIT_TIMEOUT_MS)) / 1000);
+    if (phase === "commit_sent") {
+      this.host.error("rekey_timeout", `The peer did not confirm the new keys within ${secs} s; the session was ended because the two sides may no longer use the same keys. Reconnect to start a new session.`);
+      this.host.endSession("The rekey did not complete (no confirmation from the peer).");
+      return;
+    }
+    r.reset();
+    this.host.switched();
+    this.host.error("rekey_timeout", `The peer did not answer the rekey within ${secs} s; it was abandoned and the session continues with the current keys.`);
   }
 }

@@ -39,7 +39,7 @@ test("sanitizeInline: normal Unicode and emoji are kept exactly", () => {
     "Grüße, ça va? Ελληνικά 日本語 한국어 עברית العربية",
     "👋🏽 👨‍👩‍👧‍👦 🏳️‍🌈 ❤️ 1️⃣",
     "plain ASCII with punctuation !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
-    "zero\u200dwidth joiner and \u200b space",
+    "zero\u200dwidth joiner (emoji sequences need it)",
   ];
   for (const s of samples) assert.equal(sanitizeInline(s), s);
 });

@@ -64,7 +64,21 @@ describe("terminal client", { concurrency: true }, () => {
       tui.writeLine("yes");
       assert.equal((await peer.next("peer_verified")).verified, true);
       await tui.line(/you verified the peer/);
-      await tui.line(/the peer verified you/);
+      // The peer's KEY_VERIFICATION is plaintext and forgeable (WIRE-NOTES §10): shown as a claim, never as proof.
+      await tui.line(/the peer says they verified you \(not proof: only your own comparison protects you\)/);
+      assert.ok(!tui.items.some((l) => /the peer verified you|peer confirmed/.test(l)), "the peer's claim must not read as verification");
+
+      // /verify full: the whole SHA-256 in groups, 2 lines of 8 groups of 4 hex digits.
+      const hex = kx.fingerprint_sha256 as string;
+      assert.match(hex, /^[0-9a-f]{64}$/);
+      const fullFrom = tui.mark();
+      tui.writeLine("/verify full");
+      const l1 = await tui.line(/^\s+([0-9a-f]{4} ){7}[0-9a-f]{4}$/, { from: fullFrom });
+      const l2 = await tui.line(/^\s+([0-9a-f]{4} ){7}[0-9a-f]{4}$/, { from: tui.items.indexOf(l1) + 1 });
+      assert.equal((l1.trim() + l2.trim()).replace(/ /g, ""), hex);
+      await tui.line(/Does every group match exactly\? \(yes\/no\)/, { from: fullFrom });
+      tui.writeLine("yes");
+      await tui.line(/you verified the peer/, { from: fullFrom });
 
       // Our messages reach the peer exactly.
       const mine = "hello 🌍 ünïcödé — 日本語";

@@ -118,7 +118,10 @@ test("two GUIs: connect, verify, chat, files, rekey, ephemeral, themes, emergenc
     await A.click("#btn-match");
     await A.waitForSelector("#verify-pill[data-state='verified']");
     assert.equal(await A.isVisible("#verify-banner"), false);
-    await B.waitForFunction(() => document.querySelector("#peer-verdict")?.textContent === "Peer verified you");
+    await B.waitForFunction(() => document.querySelector("#peer-verdict")?.textContent === "Peer says they verified you (not proof)");
+    // The peer's claim does not verify anything for B: badge and banner follow B's own decision only.
+    assert.equal(await B.getAttribute("#verify-pill", "data-state"), "unverified");
+    assert.equal(await B.isVisible("#verify-banner"), true);
     // B writes before verifying; A (verified) sees it as trusted.
     await B.fill("#input", "hi Alice, I have not checked the words yet");
     await B.press("#input", "Enter");
@@ -133,11 +136,12 @@ test("two GUIs: connect, verify, chat, files, rekey, ephemeral, themes, emergenc
     // B reopens the dialog from the banner, any time, and answers.
     await B.click("#banner-verify");
     await B.waitForSelector("#dlg-verify[open]");
-    assert.match((await B.textContent("#verify-peer"))!, /confirmed/);
+    assert.match((await B.textContent("#verify-peer"))!, /says they verified you\. This is not proof/);
+    assert.doesNotMatch((await B.getAttribute("#verify-peer", "class"))!, /good/);
     await B.click("#btn-match");
     await B.waitForSelector("#verify-pill[data-state='verified']");
     assert.equal(await B.isVisible("#verify-banner"), false);
-    await A.waitForFunction(() => document.querySelector("#peer-verdict")?.textContent === "Peer verified you");
+    await A.waitForFunction(() => document.querySelector("#peer-verdict")?.textContent === "Peer says they verified you (not proof)");
     // Re-openable after verifying too.
     await A.click("#btn-verify");
     await A.waitForSelector("#dlg-verify[open]");

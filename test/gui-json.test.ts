@@ -56,13 +56,31 @@ test("GUI and terminal client (chat --json) through one server", async (t) => {
     const words = await dialogWords(page);
     assert.deepEqual(words.flat(), ke["words"]);
     assert.deepEqual(words, [(ke["words"] as string[]).slice(0, 4), (ke["words"] as string[]).slice(4)]);
+    // "Compare the full fingerprint": the whole SHA-256, 2 lines of 8 groups, the same as the terminal client's.
+    assert.equal(await page.isVisible("#verify-hex"), false);
+    await page.click("#verify-full summary");
+    await page.waitForSelector("#verify-hex p", { state: "visible" });
+    const lines = await page.locator("#verify-hex p").allTextContents();
+    assert.equal(lines.length, 2);
+    for (const l of lines) assert.match(l, /^([0-9a-f]{4} ){7}[0-9a-f]{4}$/);
+    assert.equal(lines.join("").replace(/ /g, ""), ke["fingerprint_sha256"]);
   });
 
-  await t.test("verification both ways", async () => {
+  await t.test("verification both ways; the peer's answer is shown as a claim, not as proof", async () => {
+    // Before the user answers, the peer's (forgeable, WIRE-NOTES §10) "verified" changes nothing but a muted note.
+    await term.ok("verify", { answer: true });
+    await page.waitForFunction(() => document.querySelector("#peer-verdict")?.textContent === "Peer says they verified you (not proof)");
+    assert.equal(await page.getAttribute("#verify-pill", "data-state"), "unverified");
+    assert.equal(await page.isVisible("#verify-banner"), true);
+    assert.match((await page.textContent("#verify-peer"))!, /not proof.*Only your own comparison protects you/);
+    assert.equal(await page.getAttribute("#verify-peer", "class"), "peer-claim");
+    const claims = await page.locator("#log .sys").allTextContents();
+    assert.ok(claims.some((c) => /Your peer says they verified you\. That is their claim, not proof/.test(c)), claims.join(" | "));
+    assert.ok(!claims.some((c) => /Your peer verified you/.test(c)));
+    // Only the local decision turns the badge green; the answer names the words the dialog shows.
     await page.click("#btn-match");
     assert.equal((await term.next("peer_verified"))["verified"], true);
-    await term.ok("verify", { answer: true });
-    await page.waitForFunction(() => document.querySelector("#peer-verdict")?.textContent === "Peer verified you");
+    await page.waitForSelector("#verify-pill[data-state='verified']");
     await page.waitForFunction(() => document.querySelector("#peer-name")?.textContent === "Terry");
     assert.equal(await page.isVisible("#verify-banner"), false);
   });
@@ -75,6 +93,10 @@ test("GUI and terminal client (chat --json) through one server", async (t) => {
     await page.waitForSelector("#log .msg.own .ticks[data-state='delivered']");
     await term.ok("send", { text: "hello browser\nsecond line" });
     await peerSaid(page, "hello browser\nsecond line");
+ 
+    // The shared display policy (src/client/display-text.ts): invisible and direction characters are shown, inert.
+    await term.ok("send", { text: "zero\u200bwidth \u200emark \u061c\ufeff \u202eevil \x1b[31mred" });
+    await peerSaid(page, "zero<U+200B>width <U+200E>mark <U+061C><U+FEFF> <U+202E>evil ^[[31mred");
   });
 
   await t.test("files both ways", async () => {
@@ -88,6 +110,19 @@ test("GUI and terminal client (chat --json) through one server", async (t) => {
     await page.click("#btn-offer-accept");
     await page.waitForFunction(() => /Received ✓/.test(document.querySelector("#transfers .xfer[data-dir='in']")?.textContent ?? ""), undefined, { timeout: 60000 });
     await term.next("file_complete");
+
+    // A name padded so its real extension falls off the end: the page shows the end ("…[240 spaces] .exe").
+    const padded = join(work, "invoice.pdf" + " ".repeat(240) + ".exe");
+    writeFileSync(padded, "MZ not really");
+    await term.ok("file", { path: padded });
+    await page.waitForSelector("#dlg-offer[open]");
+    const shownName = (await page.textContent("#offer-name"))!;
+    assert.match(shownName, /^invoice\.pdf.*\.exe$/);
+    assert.match(shownName, /\[240 spaces\]/);
+    const rowName = (await page.locator("#transfers .xfer[data-dir='in'] .file-name").first().textContent())!;
+    assert.match(rowName, /\.exe$/);
+    await page.click("#btn-offer-reject");
+    await term.next("file_rejected");
     const got = readFileSync(join(gui.downloadDir, "from-terminal.bin"));
     assert.equal(createHash("sha256").update(got).digest("hex"), createHash("sha256").update(data).digest("hex"));
 

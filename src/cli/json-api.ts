@@ -293,7 +293,11 @@ export async function runJsonApi(opts: JsonApiOptions): Promise<number> {
       return { host, port, room };
     },
     verify: (c) => {
-      core.verify(bool(c, "answer")!);
+      // With "fingerprint", the answer counts only for those words (refused, kind "stale_verification", otherwise).
+      const fp = str(c, "fingerprint", { optional: true });
+      if (fp !== undefined && fp.length > 1024) throw new BadCommand('"fingerprint" is too long');
+      if (fp === undefined) core.verify(bool(c, "answer")!);
+      else core.verify(bool(c, "answer")!, fp);
     },
     auto_verify: (c) => {
       core.setAutoVerify(policy(c, "value"));

@@ -1,7 +1,7 @@
 // Pure formatting for the terminal client: colours, sizes, rates, progress
 // bars and the status line. No I/O here, so it is easy to test.
 import type { ConnectionPhase } from "../client/api.js";
-import { sanitizeInline } from "./sanitize.js";
+import { sanitizeInline, sanitizeName } from "./sanitize.js";
 
 export interface Palette {
   enabled: boolean;
@@ -85,7 +85,8 @@ export interface TransferView {
 /** "↑ report.pdf [#####---------------] 25% 3.20 MB/s ETA 12s" */
 export function formatTransfer(t: TransferView, barWidth = 20): string {
   const arrow = t.direction === "out" ? "↑" : "↓";
-  const name = truncateVisible(sanitizeInline(t.filename), 24);
+  // Cut in the middle first, so the extension stays visible; then to columns (wide characters).
+  const name = truncateVisible(sanitizeName(t.filename, 24), 24);
   return `${arrow} ${name} ${progressBar(t.bytes, t.total, barWidth)} ${percent(t.bytes, t.total)}% ${formatRate(t.rate)} ${formatEta(t.eta)}`;
 }
 
@@ -182,8 +183,9 @@ export function formatStatus(v: StatusView, p: Palette, columns: number): string
     if (v.verified === true) parts.push(p.green("verified"));
     else if (v.verified === false) parts.push(p.alarm(" NOT VERIFIED "));
     else parts.push(p.alarm(" UNVERIFIED "));
-    if (v.peerVerified === true) parts.push(p.dim("peer verified you"));
-    else if (v.peerVerified === false) parts.push(p.red("peer: words did not match"));
+    // The peer's answer is an unauthenticated claim (WIRE-NOTES §10): shown dim, never as "verified".
+    if (v.peerVerified === true) parts.push(p.dim("peer says they verified you (not proof)"));
+    else if (v.peerVerified === false) parts.push(p.red("peer says: words differ"));
   }
   let line = parts.join("  ");
   for (const t of v.transfers) {

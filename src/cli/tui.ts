@@ -11,7 +11,8 @@ import { createInterface, type Interface } from "node:readline";
 import type { ClientApi, ClientOptions, ConnectOptions } from "../client/api.js";
 import type { ClientEventMap, FileInfo } from "../client/events.js";
 import { PROTOCOL_VERSION } from "../protocol/constants.js";
-import { formatMessage, sanitizeInline } from "./sanitize.js";
+import { groupHex } from "../client/display-text.js";
+import { formatMessage, sanitizeInline, sanitizeName } from "./sanitize.js";
 import {
   colourWanted,
   DROP_KINDS,
@@ -40,6 +41,7 @@ const HELP_LINES = [
   "Commands:",
   "  /help              this list",
   "  /verify            show the session's eight words again and answer whether they match",
+  "  /verify full       the same, with the whole fingerprint (64 hex digits) to compare for more certainty",
   "  /file PATH         offer a file to the peer",
   "  /accept [ID]       accept an incoming file (ID only needed when several are pending)",
   "  /reject [ID]       reject an incoming file",
@@ -209,7 +211,7 @@ class Tui {
     if (this.questions.length === 0) this.rl.setPrompt(PROMPT);
   }
 
-  private askVerify(): void {
+  private askVerify(full = false): void {
     let st;
     try {
       st = this.core.state();
@@ -222,22 +224,37 @@ class Tui {
       return;
     }
     const w = st.words.map(sanitizeInline);
+    // The answer is bound to the words shown here: if the session changes before it is given, the core refuses it.
+    const shown = st.words.join(" ");
+    const hex = st.fingerprint_sha256 ?? null;
     this.dropQuestions("verify");
+    const lines = full && hex
+      ? [
+          "Compare the whole fingerprint with your peer over another channel (in person, by voice):",
+          "",
+          ...groupHex(sanitizeInline(hex)).map((l) => "    " + this.p.bold(l)),
+          "",
+          this.p.dim("(the eight words: " + w.join(" ") + ")"),
+          "",
+          this.p.bold("Does every group match exactly? (yes/no)"),
+        ]
+      : [
+          "Compare these eight words with your peer over another channel (in person, by voice):",
+          "",
+          "    " + this.p.bold(w.slice(0, 4).join(" ")),
+          "    " + this.p.bold(w.slice(4).join(" ")),
+          "",
+          this.p.dim("The words carry about 72 bits of the fingerprint; /verify full shows all 256."),
+          this.p.bold("Do they match exactly? (yes/no)"),
+        ];
     this.ask(
       {
         kind: "verify",
         answer: (yes) => {
-          this.core.verify(yes);
+          this.core.verify(yes, shown);
         },
       },
-      [
-        "Compare these eight words with your peer over another channel (in person, by voice):",
-        "",
-        "    " + this.p.bold(w.slice(0, 4).join(" ")),
-        "    " + this.p.bold(w.slice(4).join(" ")),
-        "",
-        this.p.bold("Do they match exactly? (yes/no)"),
-      ],
+      lines,
     );
   }
 
@@ -256,7 +273,7 @@ class Tui {
 
   private fileName(id: string): string {
     const t = this.transfers.get(id) ?? this.offers.get(id);
-    return t ? `"${sanitizeInline(t.filename)}"` : `transfer ${id.slice(0, 8)}`;
+    return t ? `"${sanitizeName(t.filename, 120)}"` : `transfer ${id.slice(0, 8)}`;
   }
 
   private endTransfer(id: string): void {
@@ -286,9 +303,11 @@ class Tui {
       if (e.verified) this.info(p.green("you verified the peer: the words match"));
       else this.warn("you said the words do NOT match: treat this peer as untrusted (/verify to answer again)");
     });
+    // KEY_VERIFICATION travels in plaintext (WIRE-NOTES §10): anyone relaying can forge it.
+    // Only the local user's own comparison protects them; the peer's answer is shown as a claim.
     this.on("peer_verified", (e) => {
-      if (e.verified) this.info("the peer verified you");
-      else this.warn("the peer says the words do NOT match");
+      if (e.verified) this.info(p.dim("the peer says they verified you (not proof: only your own comparison protects you)"));
+      else this.warn("the peer says the words do NOT match: compare them again (/verify)");
     });
     this.on("message", (e) => {
       const who = e.nickname === null ? "peer" : sanitizeInline(e.nickname);
@@ -311,7 +330,7 @@ class Tui {
       this.offers.set(e.transfer_id, e);
       this.transfers.set(e.transfer_id, { ...e, direction: "in", bytes: 0, total: e.file_size, rate: 0, eta: null, status: "offered" });
       const policy = this.safeState()?.settings.accept_files ?? "ask";
-      const desc = `"${sanitizeInline(e.filename)}" (${formatBytes(e.file_size)})`;
+      const desc = `"${sanitizeName(e.filename, 120)}" (${formatBytes(e.file_size)})`;
       if (policy === "ask") {
         this.print([
           p.bold(`* the peer offers the file ${desc}`),
@@ -324,7 +343,7 @@ class Tui {
     this.on("file_offered", (e) => {
       this.transfers.set(e.transfer_id, { ...e, direction: "out", bytes: 0, total: e.file_size, rate: 0, eta: null, status: "offered" });
       const gz = e.compressed ? `, ${formatBytes(e.processed_size)} compressed` : "";
-      this.info(`offering "${sanitizeInline(e.filename)}" (${formatBytes(e.file_size)}${gz}); waiting for the peer to accept…`);
+      this.info(`offering "${sanitizeName(e.filename, 120)}" (${formatBytes(e.file_size)}${gz}); waiting for the peer to accept…`);
     });
     this.on("file_accepted", (e) => {
       const t = this.transfers.get(e.transfer_id);
@@ -439,9 +458,12 @@ class Tui {
       case "?":
         this.print(HELP_LINES.map((l) => p.dim(l)));
         return;
-      case "verify":
-        this.askVerify();
+      case "verify": {
+        const how = arg.trim().toLowerCase();
+        if (how !== "" && how !== "full") throw new Error("usage: /verify [full]");
+        this.askVerify(how === "full");
         return;
+      }
       case "file": {
         let path = arg.trim();
         if (/^(["']).*\1$/.test(path)) path = path.slice(1, -1);

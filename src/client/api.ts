@@ -36,6 +36,8 @@ export interface ClientOptions {
   voiceCalls?: boolean;
   /** An unanswered outgoing call ends (VOICE_CALL_END) after this long. Default 30 s. */
   callRingTimeoutMs?: number;
+  /** A rekey step the peer does not answer times out after this long (rekey-flow.ts). Default 120 s for the response, 60 s for commit/commit_ack. */
+  rekeyTimeoutMs?: number;
 }
 
 export type CallPhase = "idle" | "ringing_out" | "ringing_in" | "active";
@@ -81,6 +83,8 @@ export interface ClientState {
   role: "initiator" | "responder" | null;
   fingerprint: string | null;
   words: string[] | null;
+  /** The whole SHA-256 behind the words (WIRE-NOTES §10), lowercase hex; the words carry only about 72 bits of it. */
+  fingerprint_sha256?: string | null;
   verified: boolean | null; // our answer, null = not answered
   peer_verified: boolean | null;
   nickname: string | null;
@@ -113,8 +117,15 @@ export interface ClientApi {
 
   /** Resolves once the TCP connection is up (and JOIN sent). Throws CommandError. */
   connect(opts: ConnectOptions): Promise<void>;
-  /** Answers the current fingerprint, or holds the answer for the next one. Re-verification sends a new KEY_VERIFICATION. */
-  verify(answer: boolean): void;
+  /**
+   * Answers the current fingerprint. `fingerprint` names the words (or the full
+   * hex) the answer is for: refused (CommandError, kind "stale_verification")
+   * unless they are the current session's. Without it, an answer before the
+   * first fingerprint of the connection is held for it; after one was shown,
+   * an answer with no session to apply to is refused. Re-verification sends a
+   * new KEY_VERIFICATION.
+   */
+  verify(answer: boolean, fingerprint?: string): void;
   setAutoVerify(value: Policy): void;
   /** Queues a text; throws CommandError before the exchange completes or when too long for one frame. */
   sendText(text: string): { message_id: string };

@@ -44,6 +44,7 @@ import { RateLimiter, checkInner, classifyFrame, classifySmall, isServerControl,
 import { RekeyFlow } from "./rekey-flow.js";
 import { OrderedOutput, Sender } from "./sender.js";
 import { Transfers } from "./transfers.js";
+import { fingerprintHex, judgeAnswer } from "./verification.js";
 
 /** §13: a reference peer's limiter window right after the handshake is full; send nothing to the peer for this long after COMPLETE. */
 export const POST_COMPLETE_QUIET_MS = 1000;
@@ -128,6 +129,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   private completeAt = 0;
   private verified: boolean | null = null;
   private heldAnswer: boolean | null = null;
+  /** A fingerprint was shown on this connection: unnamed answers are no longer held (verification.ts). */
+  private fingerprintShown = false;
   private verifyTimer: NodeJS.Timeout | null = null;
   private peerVerified: boolean | null = null;
   private peerNickname: string | null = null;
@@ -188,7 +191,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       queueRekey: (inner, onSent) => this.sender.push({ inner, rekey: true, onSent: onSent ? () => onSent() : undefined }),
       switched: () => this.wakeAll(),
       localVerified: () => this.verified === true,
-    });
+      endSession: (reason) => this.leave(reason),
+    }, opts.rekeyTimeoutMs);
     const settings = { downloadDir: this.downloadDir, maxFileSize: this.maxFileSize, gzipLevel: this.gzipLevel };
     this.transfers = new Transfers({
       emit: (n, p) => this.emitEvent(n, p),
@@ -280,6 +284,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.room = room;
     this.serverVersion = null;
     this.emergency = false;
+    this.fingerprintShown = false;
     this.limiter.reset();
     let conn: Connection | null = null;
     try {
@@ -310,10 +315,15 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.emit("waiting_for_peer", {});
   }
 
-  verify(answer: boolean): void {
+  verify(answer: boolean, fingerprint?: string): void {
     if (typeof answer !== "boolean") throw new CommandError("The answer must be true or false.");
-    if (this.phase !== "secure" || !this.fingerprint) {
-      // Held for the next fingerprint (§10, issue 4).
+    if (fingerprint !== undefined && typeof fingerprint !== "string") {
+      throw new CommandError("The fingerprint must be a string: the eight words, or the full SHA-256 in hex.");
+    }
+    const verdict = judgeAnswer(this.phase === "secure" ? this.fingerprint : null, fingerprint, this.fingerprintShown);
+    if ("refuse" in verdict) throw new CommandError(verdict.refuse, "stale_verification");
+    if ("hold" in verdict) {
+      // Given in advance: held for the first fingerprint of this connection (§10).
       this.heldAnswer = answer;
       return;
     }
@@ -481,14 +491,19 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   async disconnect(): Promise<void> {
     const conn = this.conn;
     if (!conn || conn.closed) return;
-    if (this.phase !== "closing") {
-      // A call ends with END at once (the queue will not run again), then CLIENT_DISCONNECT.
-      if (this.phase === "secure") this.calls.hangUpNow("disconnected");
-      conn.write(clientDisconnect());
-      this.phase = "closing";
-      conn.close("Disconnected.");
-    }
+    this.leave("Disconnected.");
     await conn.closedPromise;
+  }
+
+  /** CLIENT_DISCONNECT and close, with `reason` in the disconnected event. */
+  private leave(reason: string): void {
+    const conn = this.conn;
+    if (!conn || conn.closed || this.phase === "closing") return;
+    // A call ends with END at once (the queue will not run again), then CLIENT_DISCONNECT.
+    if (this.phase === "secure") this.calls.hangUpNow("disconnected");
+    conn.write(clientDisconnect());
+    this.phase = "closing";
+    conn.close(reason);
   }
 
   state(): ClientState {
@@ -503,6 +518,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       role: this.role,
       fingerprint: this.fingerprint ? this.fingerprint.words.join(" ") : null,
       words: this.fingerprint ? [...this.fingerprint.words] : null,
+      fingerprint_sha256: this.fingerprint ? fingerprintHex(this.fingerprint) : null,
       verified: this.verified,
       peer_verified: this.peerVerified,
       nickname: this.nickname,
@@ -1043,9 +1059,14 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.phase = "secure";
     this.completeAt = now();
     this.fingerprint = this.session.fingerprint;
+    this.fingerprintShown = true;
     this.sender.start(POST_COMPLETE_QUIET_MS);
     // One line of eight words (docs/JSON-API.md); views group them as they like.
-    this.emit("key_exchange_complete", { fingerprint: this.fingerprint.words.join(" "), words: [...this.fingerprint.words] });
+    this.emit("key_exchange_complete", {
+      fingerprint: this.fingerprint.words.join(" "),
+      words: [...this.fingerprint.words],
+      fingerprint_sha256: fingerprintHex(this.fingerprint),
+    });
     if (this.nickname) this.queueNickname();
     const answer = this.heldAnswer ?? (this.autoVerify === "ask" ? null : this.autoVerify);
     this.heldAnswer = null;

@@ -30,7 +30,9 @@ export type ErrorKind =
   | "connection_error"
   | "io_error"
   | "not_allowed"
-  | "text_too_long";
+  | "text_too_long"
+  | "stale_verification"
+  | "rekey_timeout";
 
 /** What views see of a file transfer: the FILE_METADATA fields (WIRE-NOTES §4.6). */
 export type FileInfo = FileMetadata;
@@ -40,7 +42,7 @@ export interface ClientEventMap {
   server_version: { version: string; local_version: string; match: boolean; compatibility: Compatibility };
   waiting_for_peer: Record<string, never>;
   key_exchange_started: { role: "initiator" | "responder" };
-  key_exchange_complete: { fingerprint: string; words: string[] };
+  key_exchange_complete: { fingerprint: string; words: string[]; fingerprint_sha256: string };
   /** Our KEY_VERIFICATION was sent with this answer. */
   verified: { verified: boolean };
   peer_verified: { verified: boolean };

@@ -113,6 +113,7 @@ function pageState(s: ClientState): PageState {
     room: s.room,
     role: s.role,
     words: s.words,
+    fingerprint_sha256: s.fingerprint_sha256 ?? null,
     verified: s.verified,
     peer_verified: s.peer_verified,
     nickname: s.nickname,
@@ -428,7 +429,9 @@ export class Bridge {
         await core.disconnect();
         return null;
       case "verify":
-        core.verify(bool(m, "answer"));
+        // The page names the words it showed: an answer for words no longer current is refused.
+        if (m["fingerprint"] === undefined) core.verify(bool(m, "answer"));
+        else core.verify(bool(m, "answer"), str(m, "fingerprint", 1024));
         return null;
       case "send": {
         const text = str(m, "text", 1 << 20);

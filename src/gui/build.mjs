@@ -2,7 +2,7 @@
 // src/gui/page/*.mts into dist/src/gui/static/): copies the static files next
 // to the compiled modules and writes manifest.json, the only files the bridge
 // will ever serve.
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const src = fileURLToPath(new URL("./static/", import.meta.url));
@@ -14,6 +14,10 @@ for (const f of readdirSync(src)) {
   copyFileSync(src + f, out + f);
   names.push(f);
 }
+// The display policy shared with the terminal client (src/client/display-text.ts,
+// compiled by the main tsc run; it has no imports), served as one of the page's modules.
+const shared = readFileSync(fileURLToPath(new URL("../../dist/src/client/display-text.js", import.meta.url)), "utf8");
+writeFileSync(out + "display-text.mjs", shared.replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n"));
 for (const f of readdirSync(out)) {
   // wire.mjs holds only types (erased): nothing imports it at run time.
   if (/^[a-z0-9-]+\.mjs$/.test(f) && f !== "wire.mjs") names.push(f);

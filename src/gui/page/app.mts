@@ -6,6 +6,7 @@
 import { askNotificationPermission, chime, inBackground, notify, primeAudio } from "./alerts.mjs";
 import { CallUi } from "./call.mjs";
 import { closeDialog, openDialog, setupDialog } from "./dialogs.mjs";
+import { groupHex } from "./display-text.mjs";
 import { $, $as, clean, el, fmtSize } from "./dom.mjs";
 import { ChatLog } from "./log.mjs";
 import { TransferPanel } from "./transfers.mjs";
@@ -62,6 +63,8 @@ const ui = {
   words2: $("words-2"),
   verifyOwn: $("verify-own"),
   verifyPeer: $("verify-peer"),
+  verifyFull: $as("verify-full", HTMLDetailsElement),
+  verifyHex: $("verify-hex"),
   btnMatch: $as("btn-match", HTMLButtonElement),
   btnNoMatch: $as("btn-nomatch", HTMLButtonElement),
   dlgOffer: $as("dlg-offer", HTMLDialogElement),
@@ -95,6 +98,7 @@ let st: PageState = {
   room: null,
   role: null,
   words: null,
+  fingerprint_sha256: null,
   verified: null,
   peer_verified: null,
   nickname: null,
@@ -369,7 +373,9 @@ function render(): void {
   ui.verifyPill.setAttribute("data-state", vs);
   ui.verifyPill.textContent = vs === "verified" ? "Verified" : vs === "mismatch" ? "Not trusted" : "Not verified";
   ui.verifyPill.setAttribute("aria-label", `${ui.verifyPill.textContent}: open the fingerprint check`);
-  ui.peerVerdict.textContent = st.peer_verified === true ? "Peer verified you" : st.peer_verified === false ? "Peer: words differ!" : "Peer: no answer yet";
+  // KEY_VERIFICATION travels in plaintext (WIRE-NOTES §10) and can be forged by a relay: the
+  // peer's answer is a claim, worded as one; the pill above reflects only the user's own comparison.
+  ui.peerVerdict.textContent = st.peer_verified === true ? "Peer says they verified you (not proof)" : st.peer_verified === false ? "Peer says the words differ!" : "";
   ui.peerVerdict.className = st.peer_verified === false ? "peer-verdict bad" : "peer-verdict";
 
   const inChat = view === "chat";
@@ -422,15 +428,27 @@ function ephemeralSeconds(): number {
   return ephemeralMsValue / 1000;
 }
 
+/** The words the verify dialog shows: the answer is bound to them (the bridge refuses it once they are stale). */
+let shownFingerprint: string | null = null;
+
 function renderVerifyDialog(): void {
   const w = st.words ?? [];
   const line = (ws: string[]): Node[] => ws.map((x) => el("span", null, clean(x, 40)));
   ui.words1.replaceChildren(...line(w.slice(0, 4)));
   ui.words2.replaceChildren(...line(w.slice(4, 8)));
+  shownFingerprint = st.words ? st.words.join(" ") : null;
+  const hex = st.fingerprint_sha256;
+  ui.verifyFull.hidden = !hex;
+  ui.verifyHex.replaceChildren(...(hex ? groupHex(clean(hex, 64)).map((l) => el("p", null, l)) : []));
   ui.verifyOwn.className = st.verified === true ? "good" : st.verified === false ? "bad" : "";
   ui.verifyOwn.textContent = st.verified === true ? "You confirmed that the words match." : st.verified === false ? "You said the words do not match." : "You have not answered yet.";
-  ui.verifyPeer.className = st.peer_verified === true ? "good" : st.peer_verified === false ? "bad" : "";
-  ui.verifyPeer.textContent = st.peer_verified === true ? "Your peer confirmed that the words match." : st.peer_verified === false ? "Your peer said the words do NOT match." : "Your peer has not answered yet.";
+  ui.verifyPeer.className = st.peer_verified === false ? "peer-claim bad" : "peer-claim";
+  ui.verifyPeer.textContent =
+    st.peer_verified === true
+      ? "Your peer's app says they verified you. This is not proof: the message is not authenticated and anyone relaying the chat could fake it. Only your own comparison protects you."
+      : st.peer_verified === false
+        ? "Your peer's app says the words do NOT match for them. Compare again, carefully."
+        : "";
   ui.btnMatch.disabled = st.phase !== "secure";
   ui.btnNoMatch.disabled = st.phase !== "secure";
 }
@@ -524,6 +542,7 @@ function onEvent(n: string, d: Record<string, unknown>): void {
     case "key_exchange_complete":
       st.phase = "secure";
       st.words = Array.isArray(d["words"]) ? (d["words"] as unknown[]).filter((w): w is string => typeof w === "string") : null;
+      st.fingerprint_sha256 = typeof d["fingerprint_sha256"] === "string" ? (d["fingerprint_sha256"] as string) : null;
       st.verified = null;
       st.peer_verified = null;
       sys("The session is end-to-end encrypted. Compare the eight words with your peer to make sure nobody is in the middle.", "plain", { label: "Compare words", run: () => openVerify() });
@@ -537,7 +556,12 @@ function onEvent(n: string, d: Record<string, unknown>): void {
       break;
     case "peer_verified":
       st.peer_verified = d["verified"] === true;
-      sys(st.peer_verified ? "Your peer verified you: the words match for them too." : "Your peer says the words do NOT match.", st.peer_verified ? "good" : "bad");
+      sys(
+        st.peer_verified
+          ? "Your peer says they verified you. That is their claim, not proof: only your own comparison of the words protects you."
+          : "Your peer says the words do NOT match. Compare them again.",
+        st.peer_verified ? "plain" : "bad",
+      );
       break;
     case "message": {
       const nick = typeof d["nickname"] === "string" && d["nickname"] ? (d["nickname"] as string) : "Peer";
@@ -632,6 +656,7 @@ function onEvent(n: string, d: Record<string, unknown>): void {
       return;
     case "reset":
       st.words = null;
+      st.fingerprint_sha256 = null;
       st.verified = null;
       st.peer_verified = null;
       st.peer_nickname = null;
@@ -653,6 +678,7 @@ function onEvent(n: string, d: Record<string, unknown>): void {
     case "disconnected": {
       st.phase = "disconnected";
       st.words = null;
+      st.fingerprint_sha256 = null;
       st.verified = null;
       st.peer_verified = null;
       st.peer_nickname = null;
@@ -692,7 +718,7 @@ function openVerify(): void {
 
 async function answerVerify(answer: boolean): Promise<void> {
   try {
-    await cmd({ cmd: "verify", answer });
+    await cmd(shownFingerprint === null ? { cmd: "verify", answer } : { cmd: "verify", answer, fingerprint: shownFingerprint });
     closeDialog(ui.dlgVerify);
   } catch (err) {
     toast(errText(err), true);
@@ -824,7 +850,7 @@ function wipe(): void {
   offers = [];
   calls.reset();
   ui.input.value = "";
-  st = { ...st, phase: "disconnected", words: null, verified: null, peer_verified: null, peer_nickname: null, ephemeral_mode: "OFF", transfers: [] };
+  st = { ...st, phase: "disconnected", words: null, fingerprint_sha256: null, verified: null, peer_verified: null, peer_nickname: null, ephemeral_mode: "OFF", transfers: [] };
   ephemeralOwner = null;
   for (const d of [ui.dlgVerify, ui.dlgOffer, ui.dlgRekey, ui.dlgSettings]) closeDialog(d);
 }

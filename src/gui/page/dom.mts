@@ -1,5 +1,6 @@
 // DOM helpers. Everything that came from the peer (text, nicknames, file
 // names) enters the page as text nodes only — never through innerHTML.
+import { displayMultiline, displayName } from "./display-text.mjs";
 
 export function $(id: string): HTMLElement {
   const e = document.getElementById(id);
@@ -36,27 +37,20 @@ export function icon(name: string): SVGSVGElement {
   return svg;
 }
 
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;
-
 /**
- * One line of peer-controlled text (a nickname, a file name) for display:
- * controls, bidi overrides and invisible direction marks shown as <U+XXXX>,
- * so a name cannot hide its real extension or break the layout.
+ * One line of peer-controlled text (a nickname, a file name, a reason) for
+ * display: the shared policy (display-text.mjs, also used by the terminal
+ * client) makes controls, bidi overrides and invisible characters visible,
+ * collapses long whitespace runs and cuts in the middle, so a name cannot hide
+ * its real extension or break the layout.
  */
 export function clean(s: string, max = 200): string {
-  const t = s.replace(UNSAFE, (ch) => "<U+" + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0") + ">");
-  const cps = [...t];
-  return cps.length > max ? cps.slice(0, max - 1).join("") + "…" : t;
+  return displayName(s, max);
 }
 
-/**
- * A chat message's text: line breaks kept, other controls and bidi
- * overrides made visible (the element isolates its direction as well).
- */
+/** A chat message's text: line breaks kept, everything else the shared policy neutralises made visible. */
 export function cleanText(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (ch) => "<U+" + ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0") + ">");
+  return displayMultiline(s);
 }
 
 export function fmtSize(n: number): string {

@@ -37,7 +37,7 @@ export interface GuiConfig {
 export type Command =
   | { cmd: "connect"; host: string; port: number; room: string; nickname: string }
   | { cmd: "disconnect" }
-  | { cmd: "verify"; answer: boolean }
+  | { cmd: "verify"; answer: boolean; /** the eight words the page showed, space-separated */ fingerprint?: string }
   | { cmd: "send"; text: string }
   | { cmd: "accept"; transfer_id: string }
   | { cmd: "reject"; transfer_id: string }
@@ -65,6 +65,8 @@ export interface PageState {
   room: string | null;
   role: "initiator" | "responder" | null;
   words: string[] | null;
+  /** The full SHA-256 behind the words, lowercase hex (the "compare the full fingerprint" view). */
+  fingerprint_sha256: string | null;
   verified: boolean | null;
   peer_verified: boolean | null;
   nickname: string | null;

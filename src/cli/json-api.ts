@@ -37,6 +37,7 @@ export const FORWARDED_EVENTS = [
   "file_received",
   "file_receive_failed",
   "file_send_failed",
+  "file_expired",
   "rekey_started",
   "rekey_done",
   "rekey_prompt",

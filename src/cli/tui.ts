@@ -399,6 +399,10 @@ class Tui {
       this.warn(`sending ${this.fileName(e.transfer_id)} failed: ${sanitizeInline(e.error)}`);
       this.endTransfer(e.transfer_id);
     });
+    this.on("file_expired", (e) => {
+      this.warn(`${this.fileName(e.transfer_id)}: ${sanitizeInline(e.text)}`);
+      this.endTransfer(e.transfer_id);
+    });
     this.on("rekey_started", (e) => this.info(`replacing the session keys (${e.role})…`));
     this.on("rekey_done", () => this.info("new session keys in use"));
     this.on("rekey_prompt", () => {

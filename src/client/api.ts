@@ -38,6 +38,10 @@ export interface ClientOptions {
   callRingTimeoutMs?: number;
   /** A rekey step the peer does not answer times out after this long (rekey-flow.ts). Default 120 s for the response, 60 s for commit/commit_ack. */
   rekeyTimeoutMs?: number;
+  /** An unanswered file offer (either direction) expires after this long. Default 10 minutes (flood-limits.ts). */
+  offerTimeoutMs?: number;
+  /** An accepted transfer whose data stops for this long ends on both sides. Default 60 s (flood-limits.ts). */
+  transferStallMs?: number;
 }
 
 export type CallPhase = "idle" | "ringing_out" | "ringing_in" | "active";

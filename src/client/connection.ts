@@ -95,6 +95,11 @@ export class Connection {
     return this.socket.localPort;
   }
 
+  /** Bytes received so far into binary frames that arrived in pieces (FrameDecoder.binaryBytes). */
+  get binaryBytesRead(): number {
+    return this.decoder.binaryBytes;
+  }
+
   /** Writes one frame; false when the connection is gone. Never copies the payload. */
   write(payload: Uint8Array): boolean {
     if (this.closed || this.socket.writableEnded) return false;

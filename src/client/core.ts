@@ -40,6 +40,7 @@ import { CommandError, type CallApi, type ClientApi, type ClientOptions, type Cl
 import { CallError, CallManager } from "./calls.js";
 import { Connection } from "./connection.js";
 import type { AnyEventMap, AnyEventName, CallEndReason, CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
+import { OFFER_TIMEOUT_MS, STALL_TIMEOUT_MS, limitsLifted } from "./flood-limits.js";
 import { RateLimiter, checkInner, classifyFrame, classifySmall, isServerControl, oversizeUnbypassed, type Classified } from "./inbound.js";
 import { RekeyFlow } from "./rekey-flow.js";
 import { OrderedOutput, Sender } from "./sender.js";
@@ -193,7 +194,13 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       localVerified: () => this.verified === true,
       endSession: (reason) => this.leave(reason),
     }, opts.rekeyTimeoutMs);
-    const settings = { downloadDir: this.downloadDir, maxFileSize: this.maxFileSize, gzipLevel: this.gzipLevel };
+    const settings = {
+      downloadDir: this.downloadDir,
+      maxFileSize: this.maxFileSize,
+      gzipLevel: this.gzipLevel,
+      offerTimeoutMs: opts.offerTimeoutMs ?? OFFER_TIMEOUT_MS,
+      stallTimeoutMs: opts.transferStallMs ?? STALL_TIMEOUT_MS,
+    };
     this.transfers = new Transfers({
       emit: (n, p) => this.emitEvent(n, p),
       error: (k, t) => this.reportError(k, t),
@@ -203,6 +210,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       workerPool: () => this.workerPool() ?? undefined,
       pauseReading: (r) => this.conn?.pauseReading(r),
       resumeReading: (r) => this.conn?.resumeReading(r),
+      binaryBytesRead: () => this.conn?.binaryBytesRead ?? 0,
       ...settings,
     });
     this.calls = new CallManager(
@@ -688,8 +696,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   // ================================================================ inbound pipeline (§12.1)
 
   private get bypass(): boolean {
-    // §12.2: file offer pending / transfer announced or active, rekey in progress, a voice call.
-    return this.transfers.bypass || this.rekeyFlow.inProgress || this.calls.bypass;
+    // SPEC §11.1 "in progress", narrower than the reference's WIRE-NOTES §12.2 (flood-limits.ts).
+    return limitsLifted({ transferInProgress: this.transfers.inProgress, rekeyInProgress: this.rekeyFlow.inProgress, callActive: this.calls.bypass });
   }
 
   private onFrame(payload: Uint8Array): void {

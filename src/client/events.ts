@@ -62,6 +62,12 @@ export interface ClientEventMap {
   file_received: { transfer_id: string; direction: "in"; path: string; size: number; blake2b: string; hash_ok: boolean };
   file_receive_failed: { transfer_id: string; direction: "in"; error: string; kind: ErrorKind };
   file_send_failed: { transfer_id: string; direction: "out"; error: string };
+  /**
+   * We gave up waiting (flood-limits.ts), and told the peer with FILE_REJECT:
+   * "offer" = an offer not answered in time (either direction), "stalled" = an
+   * accepted transfer whose data stopped (temp file removed). Ends the transfer.
+   */
+  file_expired: { transfer_id: string; direction: Direction; reason: "offer" | "stalled"; text: string };
   rekey_started: { role: "initiator" | "responder" };
   rekey_done: { role: "initiator" | "responder" };
   /** An unverified peer asks to rekey; answer with core.answerRekey(). */

@@ -23,6 +23,7 @@ import type { JsonObject } from "../protocol/index.js";
 import type { WorkerPool } from "../protocol/workers/pool.js";
 import type { TransferState } from "./api.js";
 import type { ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
+import { Deadlines, EXPIRED_REASONS } from "./flood-limits.js";
 
 /** At most this many incoming transfers (offered or active) at once; further offers are auto-rejected (§15.6). */
 export const MAX_INCOMING = 8;
@@ -51,9 +52,15 @@ export interface TransferHost {
   workerPool(): WorkerPool | undefined;
   pauseReading(reason: string): void;
   resumeReading(reason: string): void;
+  /** Bytes received so far into binary frames arriving in pieces (a chunk on its way: not a stall). */
+  binaryBytesRead(): number;
   readonly downloadDir: string;
   readonly maxFileSize: number;
   readonly gzipLevel: number;
+  /** An unanswered offer expires after this long (flood-limits.ts). */
+  readonly offerTimeoutMs: number;
+  /** An accepted transfer without a chunk for this long has stalled (flood-limits.ts). */
+  readonly stallTimeoutMs: number;
 }
 
 /** A copy for events, so views never share the record the transfer keeps. */
@@ -97,6 +104,13 @@ function rate(bytes: number, startedAt: number): number {
   return s > 0 ? Math.round(bytes / s) : 0;
 }
 
+/** "10 minutes", "1.5 seconds": a timeout in words for the user. */
+function minutes(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return ms === 60_000 ? "1 minute" : `${ms / 60_000} minutes`;
+  const s = Math.round(ms / 100) / 10;
+  return s === 1 ? "1 second" : `${s} seconds`;
+}
+
 function errorKind(err: unknown): ErrorKind {
   if (err instanceof FileTransferError) return err.kind;
   return "io_error";
@@ -111,15 +125,22 @@ export class Transfers {
   private readonly inc = new Map<string, Incoming>();
   private streamChain: Promise<void> = Promise.resolve();
   private pendingWriteBytes = 0;
+  /** Offer and stall timers, keyed "in:<id>" / "out:<id>". */
+  private readonly deadlines = new Deadlines();
 
   constructor(private readonly host: TransferHost) {}
 
   // ------------------------------------------------------------------ state
 
-  /** Bypass of the rate/size limits (§12.2): an outgoing offer pending or active, an incoming one announced or active. */
-  get bypass(): boolean {
-    for (const o of this.out.values()) if (o.status === "offered" || o.status === "accepted" || o.status === "transferring" || o.status === "verifying") return true;
-    for (const i of this.inc.values()) if (!i.ended) return true;
+  /**
+   * A transfer in progress (SPEC §11.1), which lifts the rate and size limits
+   * (flood-limits.ts): ours accepted and streaming, or the peer's with our
+   * FILE_ACCEPT on the wire and chunks still due. Offers lift nothing; a
+   * stalled transfer ends (stall timer), so this cannot stay true for good.
+   */
+  get inProgress(): boolean {
+    for (const o of this.out.values()) if (o.status === "accepted" || o.status === "transferring") return true;
+    for (const i of this.inc.values()) if (!i.ended && i.acceptSent && i.status === "accepted") return true;
     return false;
   }
 
@@ -172,6 +193,7 @@ export class Transfers {
     }
     const o: Outgoing = { file, meta, path: abs, status: "offered", bytes: 0, chunks: 0, startedAt: 0, lastProgress: 0, cancelled: false };
     this.out.set(meta.transfer_id, o);
+    this.deadlines.arm(`out:${meta.transfer_id}`, this.host.offerTimeoutMs, () => this.expireOut(o, "offer"));
     this.host.queue(metadataInner(meta));
     this.host.emit("file_offered", { ...info(meta), direction: "out", path: abs });
     return info(meta);
@@ -184,6 +206,7 @@ export class Transfers {
       return;
     }
     o.status = "accepted";
+    this.armOutStall(o);
     this.host.emit("file_accepted", { transfer_id: id, direction: "out" });
     // One stream at a time: the chunks of one transfer go out back to back.
     this.streamChain = this.streamChain.then(() => this.stream(o));
@@ -223,6 +246,7 @@ export class Transfers {
             }
             o.bytes += len;
             o.chunks++;
+            if (!o.cancelled) this.armOutStall(o);
             // The final figure is reported once, after the loop.
             if (o.bytes < o.meta.processed_size) this.progressOut(o, false);
           },
@@ -237,6 +261,8 @@ export class Transfers {
       if (failure !== null) throw failure;
       if (o.cancelled || ended) return;
       this.progressOut(o, true);
+      // Every chunk is out: the receiver hashes (minutes for a big file) and confirms; nothing to time out.
+      this.deadlines.clear(`out:${id}`);
       o.status = "verifying";
       this.host.emit("file_sent", { transfer_id: id, direction: "out" });
       await o.file.cleanup();
@@ -269,14 +295,31 @@ export class Transfers {
     });
   }
 
-  private failOut(o: Outgoing, error: string, tellPeer: boolean): void {
+  private failOut(o: Outgoing, error: string, tellPeer: boolean, expired?: "offer" | "stalled"): void {
     if (o.status === "done" || o.status === "failed" || o.status === "rejected") return;
     o.cancelled = true;
     o.status = "failed";
-    this.out.delete(o.meta.transfer_id);
+    const id = o.meta.transfer_id;
+    this.out.delete(id);
+    this.deadlines.clear(`out:${id}`);
     void o.file.cleanup().catch(() => undefined);
-    if (tellPeer) this.host.queue(fileReject(o.meta.transfer_id, REJECT_REASONS.canceled), { auto: true });
-    this.host.emit("file_send_failed", { transfer_id: o.meta.transfer_id, direction: "out", error });
+    if (tellPeer) this.host.queue(fileReject(id, expired ? EXPIRED_REASONS[expired] : REJECT_REASONS.canceled), { auto: true });
+    if (expired) this.host.emit("file_expired", { transfer_id: id, direction: "out", reason: expired, text: error });
+    else this.host.emit("file_send_failed", { transfer_id: id, direction: "out", error });
+  }
+
+  /** Chunks go out while the peer reads; a peer that stops reading stalls the stream. */
+  private armOutStall(o: Outgoing): void {
+    this.deadlines.arm(`out:${o.meta.transfer_id}`, this.host.stallTimeoutMs, () => this.expireOut(o, "stalled"));
+  }
+
+  private expireOut(o: Outgoing, why: "offer" | "stalled"): void {
+    const mins = minutes(why === "offer" ? this.host.offerTimeoutMs : this.host.stallTimeoutMs);
+    const text =
+      why === "offer"
+        ? `Your offer of a file was not answered within ${mins}; it was withdrawn.`
+        : `Sending a file stalled (the peer took nothing for ${mins}); it was canceled.`;
+    this.failOut(o, text, true, why);
   }
 
   onComplete(id: string): void {
@@ -291,6 +334,7 @@ export class Transfers {
     }
     o.status = "done";
     this.out.delete(id);
+    this.deadlines.clear(`out:${id}`);
     void o.file.cleanup().catch(() => undefined);
     this.host.emit("file_complete", { transfer_id: id, direction: "out" });
   }
@@ -302,13 +346,15 @@ export class Transfers {
       o.cancelled = true;
       o.status = "rejected";
       this.out.delete(id);
+      this.deadlines.clear(`out:${id}`);
       void o.file.cleanup().catch(() => undefined);
       this.host.emit("file_rejected", { transfer_id: id, direction: "out", reason });
       return;
     }
     const i = this.inc.get(id);
     if (i) {
-      void this.failIn(i, new FileTransferError("io_error", "The sender canceled the transfer."), false, "connection_error");
+      const text = i.status === "offered" ? "The sender withdrew the offer." : "The sender canceled the transfer.";
+      void this.failIn(i, new FileTransferError("io_error", text), false, "connection_error");
       return;
     }
     this.host.error("protocol_violation", "Ignored a file rejection for an unknown transfer.");
@@ -360,6 +406,7 @@ export class Transfers {
       path: null,
     };
     this.inc.set(id, rec);
+    this.deadlines.arm(`in:${id}`, this.host.offerTimeoutMs, () => this.expireIn(rec, "offer"));
     this.host.emit("file_offer", { ...info(meta), direction: "in" });
     if (policy === true) void this.accept(id);
     else if (policy === false) this.reject(id, REJECT_REASONS.disabled);
@@ -375,6 +422,7 @@ export class Transfers {
     const i = this.inc.get(id);
     if (!i || i.status !== "offered") return;
     i.status = "accepting";
+    this.deadlines.clear(`in:${id}`);
     try {
       await i.t.accept();
     } catch (err) {
@@ -388,6 +436,7 @@ export class Transfers {
         i.acceptSent = true;
         i.status = "accepted";
         i.startedAt = now();
+        this.armInStall(i);
         this.host.emit("file_accepted", { transfer_id: id, direction: "in" });
         // An empty uncompressed file (0 chunks) is complete right away (§15.7).
         if (i.t.isComplete) i.chain = i.chain.then(() => this.finishIn(i));
@@ -402,6 +451,7 @@ export class Transfers {
     i.ended = true;
     i.status = "rejected";
     this.inc.delete(id);
+    this.deadlines.clear(`in:${id}`);
     this.host.queue(fileReject(id, reason), { auto: true });
     void i.t.abort().then(
       () => this.host.emit("file_rejected", { transfer_id: id, direction: "in", reason }),
@@ -442,6 +492,8 @@ export class Transfers {
     }
     i.seen[index] = 1;
     i.queuedChunks++;
+    if (i.queuedChunks < m.total_chunks) this.armInStall(i);
+    else this.deadlines.clear(`in:${id}`); // every chunk is here: the rest is local work
     this.addPending(data.length);
     const last = i.queuedChunks === m.total_chunks;
     i.chain = i.chain
@@ -450,6 +502,8 @@ export class Transfers {
         await i.t.writeChunk(index, data);
         i.bytes += data.length;
         i.chunks++;
+        // A slow disk pauses our reading, so chunks stop arriving: a finished write is progress too.
+        if (!last && !i.ended) this.armInStall(i);
         this.progressIn(i, last);
         if (last && i.t.isComplete) await this.finishIn(i);
       })
@@ -497,22 +551,47 @@ export class Transfers {
     });
   }
 
-  /** Ends an incoming transfer: temp files removed first, then file_receive_failed. */
-  private async failIn(i: Incoming, err: unknown, tellPeer: boolean, kind?: ErrorKind): Promise<void> {
+  /** Ends an incoming transfer: temp files removed first, then file_receive_failed (file_expired when we gave up waiting). */
+  private async failIn(i: Incoming, err: unknown, tellPeer: boolean, kind?: ErrorKind, expired?: "offer" | "stalled"): Promise<void> {
     if (i.ended) return;
     i.ended = true;
     i.status = "failed";
-    this.inc.delete(i.meta.transfer_id);
+    const id = i.meta.transfer_id;
+    this.inc.delete(id);
+    this.deadlines.clear(`in:${id}`);
     // Tell a pqchat sender to stop streaming (the reference sends nothing on failure, §8.1; a reject is harmless).
-    if (tellPeer) this.host.queue(fileReject(i.meta.transfer_id, REJECT_REASONS.canceled), { auto: true });
+    if (tellPeer) this.host.queue(fileReject(id, expired ? EXPIRED_REASONS[expired] : REJECT_REASONS.canceled), { auto: true });
     await i.t.abort().catch(() => undefined);
-    this.host.emit("file_receive_failed", { transfer_id: i.meta.transfer_id, direction: "in", error: errorText(err), kind: kind ?? errorKind(err) });
+    if (expired) this.host.emit("file_expired", { transfer_id: id, direction: "in", reason: expired, text: errorText(err) });
+    else this.host.emit("file_receive_failed", { transfer_id: id, direction: "in", error: errorText(err), kind: kind ?? errorKind(err) });
+  }
+
+  /** Chunks must keep coming; one still arriving piece by piece (a slow link) is not a stall. */
+  private armInStall(i: Incoming): void {
+    let seen = this.host.binaryBytesRead();
+    const arriving = (): boolean => {
+      const n = this.host.binaryBytesRead();
+      const moved = n !== seen;
+      seen = n;
+      return moved && !i.ended;
+    };
+    this.deadlines.arm(`in:${i.meta.transfer_id}`, this.host.stallTimeoutMs, () => this.expireIn(i, "stalled"), arriving);
+  }
+
+  private expireIn(i: Incoming, why: "offer" | "stalled"): void {
+    const mins = minutes(why === "offer" ? this.host.offerTimeoutMs : this.host.stallTimeoutMs);
+    const text =
+      why === "offer"
+        ? `The peer's file offer was not answered within ${mins}; it was declined.`
+        : `Receiving a file stalled (no data for ${mins}); it was canceled and the partial file removed.`;
+    void this.failIn(i, new FileTransferError("io_error", text), true, "connection_error", why);
   }
 
   // ------------------------------------------------------------------ teardown
 
   /** Reset, disconnect or emergency close: every transfer fails and its temp files go. */
   async failAll(reason: string): Promise<void> {
+    this.deadlines.clearAll();
     const jobs: Promise<void>[] = [];
     for (const o of [...this.out.values()]) this.failOut(o, reason, false);
     for (const i of [...this.inc.values()]) jobs.push(this.failIn(i, new FileTransferError("io_error", reason), false, "connection_error"));

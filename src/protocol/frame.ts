@@ -49,6 +49,12 @@ export class FrameDecoder {
     this.copy = opts.copy ?? false;
   }
 
+  /**
+   * Bytes taken so far into binary (non-JSON) frames that arrived in more than
+   * one piece: lets a stall check see a file chunk still arriving on a slow link.
+   */
+  binaryBytes = 0;
+
   /** Bytes of the frame in progress (header or body) still awaited; 0 between frames. */
   get pending(): boolean {
     return this.headerFill > 0 || this.body !== null;
@@ -93,6 +99,7 @@ export class FrameDecoder {
       const take = Math.min(this.body.length - this.bodyFill, chunk.length - i);
       this.body.set(chunk.subarray(i, i + take), this.bodyFill);
       this.bodyFill += take;
+      if (this.body[0] !== 0x7b) this.binaryBytes += take;
       i += take;
       if (this.bodyFill === this.body.length) {
         out.push(this.body);

@@ -639,6 +639,11 @@ function onEvent(n: string, d: Record<string, unknown>): void {
       transfers.setStatus(id, "failed", `Failed: ${clean(s("error"), 160)}`);
       dropOffer(id);
       return;
+    case "file_expired":
+      transfers.setStatus(id, "failed", d["reason"] === "offer" ? "Expired: not answered in time" : "Stalled: canceled");
+      sys(clean(s("text"), 200), "warn");
+      dropOffer(id);
+      return;
     case "rekey_started":
       sys(d["role"] === "initiator" ? "Agreeing on new keys…" : "Your peer asked for new keys; agreeing on them…");
       return;

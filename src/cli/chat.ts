@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { ClientApi, ClientOptions, ConnectOptions } from "../client/api.js";
 import { ClientCore } from "../client/core.js";
-import type { Policy } from "../client/events.js";
+import type { AcceptFilesPolicy } from "../client/events.js";
 import { NICKNAME_MAX, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { parseHostPort, parseIntFlag, UsageError } from "./args.js";
 
@@ -23,7 +23,9 @@ Options:
   --room CODE              join a room on the server (pqchat servers only)
   --nick NAME              your nickname, up to ${NICKNAME_MAX} characters
   --download-dir DIR       where received files go (default: the current directory)
-  --accept-files MODE      incoming files: ask (default), yes (accept all), no (reject all)
+  --accept-files MODE      incoming files: ask (default), yes (accept from a peer you verified,
+                           ask otherwise), no (reject all), yes-unverified (accept from anyone,
+                           even a peer nobody verified)
   --gzip-level N           gzip level 0-9 for files you send (default 6)
   --no-dummy               do not send dummy traffic while idle
   --json                   JSON-lines interface on stdin/stdout for scripts (docs/JSON-API.md);
@@ -42,11 +44,12 @@ export interface ChatArgs {
   options: ClientOptions & { downloadDir: string };
 }
 
-function policyFlag(text: string, flag: string): Policy {
+function acceptFilesFlag(text: string): AcceptFilesPolicy {
   if (text === "yes") return true;
   if (text === "no") return false;
   if (text === "ask") return "ask";
-  throw new UsageError(`${flag}: expected yes, no or ask, got "${text}"`);
+  if (text === "yes-unverified") return "yes-unverified";
+  throw new UsageError(`--accept-files: expected yes, no, ask or yes-unverified, got "${text}"`);
 }
 
 /** Parses the argv of `pqchat chat`; null means --help was shown. */
@@ -104,7 +107,7 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
     downloadDir,
     nickname: v.nick ?? null,
     dummyTraffic: v["no-dummy"] !== true,
-    acceptFiles: v["accept-files"] === undefined ? "ask" : policyFlag(v["accept-files"], "--accept-files"),
+    acceptFiles: v["accept-files"] === undefined ? "ask" : acceptFilesFlag(v["accept-files"]),
   };
   if (v["gzip-level"] !== undefined) options.gzipLevel = parseIntFlag(v["gzip-level"], "--gzip-level", 0, 9);
   return { connect, room: v.room ?? null, json, options };

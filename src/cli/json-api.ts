@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { ClientApi, ClientOptions, ConnectOptions } from "../client/api.js";
-import type { ClientEventMap, ClientEventName, Policy } from "../client/events.js";
+import type { AcceptFilesPolicy, ClientEventMap, ClientEventName, Policy } from "../client/events.js";
 import { PROTOCOL_VERSION } from "../protocol/constants.js";
 import { packageVersion } from "./version.js";
 
@@ -181,6 +181,12 @@ function policy(cmd: Fields, key: string): Policy {
   throw new BadCommand(`"${key}" must be true, false or "ask"`);
 }
 
+function acceptFilesPolicy(cmd: Fields, key: string): AcceptFilesPolicy {
+  const v = cmd[key];
+  if (v === true || v === false || v === "ask" || v === "yes-unverified") return v;
+  throw new BadCommand(`"${key}" must be true (from a verified peer), false, "ask" or "yes-unverified"`);
+}
+
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
@@ -228,7 +234,7 @@ export async function runJsonApi(opts: JsonApiOptions): Promise<number> {
     core = opts.createCore(opts.options);
   } catch (err) {
     diag(`cannot start the client: ${errorText(err)}`);
-    emit("error", { kind: "io_error", text: `cannot start the client: ${errorText(err)}` });
+    emit("error", { kind: "io_error", text: `cannot start the client: ${errorText(err)}`, count: 1 });
     emit("exit", { code: 1 });
     await writer.flush();
     return 1;
@@ -332,7 +338,7 @@ export async function runJsonApi(opts: JsonApiOptions): Promise<number> {
       else core.rejectFile(id, reason);
     },
     accept_files: (c) => {
-      core.setAcceptFiles(policy(c, "value"));
+      core.setAcceptFiles(acceptFilesPolicy(c, "value"));
     },
     rekey: () => {
       core.rekey();
@@ -416,7 +422,7 @@ export async function runJsonApi(opts: JsonApiOptions): Promise<number> {
   // as an error event (details on stderr) and end cleanly with exit {code: 1}.
   const onCrash = (err: unknown): void => {
     diag(`internal error: ${err instanceof Error && err.stack ? err.stack : String(err)}`);
-    emit("error", { kind: "io_error", text: `internal error: ${errorText(err)}` });
+    emit("error", { kind: "io_error", text: `internal error: ${errorText(err)}`, count: 1 });
     void shutdown(1);
   };
 
@@ -470,7 +476,7 @@ export async function runJsonApi(opts: JsonApiOptions): Promise<number> {
   if (opts.connect) {
     const target = opts.connect;
     doConnect(target).catch((err: unknown) => {
-      emit("error", { kind: "connection_error", text: `cannot connect to ${target.host}:${target.port}: ${errorText(err)}` });
+      emit("error", { kind: "connection_error", text: `cannot connect to ${target.host}:${target.port}: ${errorText(err)}`, count: 1 });
     });
   }
 

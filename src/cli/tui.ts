@@ -331,13 +331,14 @@ class Tui {
       this.transfers.set(e.transfer_id, { ...e, direction: "in", bytes: 0, total: e.file_size, rate: 0, eta: null, status: "offered" });
       const policy = this.safeState()?.settings.accept_files ?? "ask";
       const desc = `"${sanitizeName(e.filename, 120)}" (${formatBytes(e.file_size)})`;
-      if (policy === "ask") {
+      if (e.auto === null) {
         this.print([
           p.bold(`* the peer offers the file ${desc}`),
+          ...(policy === true && !e.peer_key_verified ? ["  not accepted automatically: you have not verified this peer (--accept-files yes means verified peers only)"] : []),
           `  /accept ${e.transfer_id.slice(0, 8)} to receive it into ${this.opts.options.downloadDir}, /reject ${e.transfer_id.slice(0, 8)} to refuse`,
         ]);
       } else {
-        this.info(`the peer offers the file ${desc}; ${policy ? "accepting" : "rejecting"} it (--accept-files)`);
+        this.info(`the peer offers the file ${desc}; ${e.auto === "accept" ? "accepting" : "rejecting"} it (--accept-files)`);
       }
     });
     this.on("file_offered", (e) => {
@@ -422,8 +423,10 @@ class Tui {
     this.on("server_disconnect", (e) => this.warn(`the server closed the connection: ${sanitizeInline(e.reason)}`));
     this.on("server_error", (e) => this.warn(`server error: ${sanitizeInline(e.error)}`));
     this.on("error", (e) => {
-      if (DROP_KINDS.has(e.kind)) this.print([p.dim(`! dropped a frame: ${ERROR_WORDS[e.kind] ?? e.kind}`)]);
-      else this.print([p.dim(`! ${sanitizeInline(e.text)}`)]);
+      // Coalesced by the core: one line stands for `count` occurrences.
+      const n = e.count > 1 ? ` (${e.count} times)` : "";
+      if (DROP_KINDS.has(e.kind)) this.print([p.dim(e.count > 1 ? `! dropped ${e.count} frames: ${ERROR_WORDS[e.kind] ?? e.kind}` : `! dropped a frame: ${ERROR_WORDS[e.kind] ?? e.kind}`)]);
+      else this.print([p.dim(`! ${sanitizeInline(e.text)}${n}`)]);
     });
     this.on("disconnected", (e) => {
       if (this.quitting) return;

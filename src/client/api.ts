@@ -1,7 +1,7 @@
 // The contract between the client core and its views. ClientCore (core.ts)
 // implements it; the terminal UI, the JSON-lines interface and the GUI bridge
 // use only this.
-import type { CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
+import type { AcceptFilesPolicy, CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
 
 export interface ConnectOptions {
   host: string;
@@ -20,7 +20,8 @@ export interface ClientOptions {
   deliveryReceipts?: boolean;
   /** Honour the verified peer's NICKNAME_CHANGE. Default true. */
   allowNicknameChange?: boolean;
-  acceptFiles?: Policy; // default "ask"
+  /** Default "ask"; `true` only for a verified peer (events.ts AcceptFilesPolicy). */
+  acceptFiles?: AcceptFilesPolicy;
   autoVerify?: Policy; // default "ask"
   /** gzip level for outgoing files. Default 6. */
   gzipLevel?: number;
@@ -38,6 +39,8 @@ export interface ClientOptions {
   callRingTimeoutMs?: number;
   /** A rekey step the peer does not answer times out after this long (rekey-flow.ts). Default 120 s for the response, 60 s for commit/commit_ack. */
   rekeyTimeoutMs?: number;
+  /** Coalesced error events: at most one per kind of peer misbehaviour this often. Default 3 s (notice-coalescer.ts). */
+  noticeIntervalMs?: number;
   /** An unanswered file offer (either direction) expires after this long. Default 10 minutes (flood-limits.ts). */
   offerTimeoutMs?: number;
   /** An accepted transfer whose data stops for this long ends on both sides. Default 60 s (flood-limits.ts). */
@@ -98,7 +101,7 @@ export interface ClientState {
   rekey: { phase: string; role: string | null };
   transfers: TransferState[];
   ephemeral_mode: "OFF" | "GLOBAL" | "LOCAL";
-  settings: { dummy_traffic: boolean; delivery_receipts: boolean; allow_nickname_change: boolean; accept_files: Policy; auto_verify: Policy };
+  settings: { dummy_traffic: boolean; delivery_receipts: boolean; allow_nickname_change: boolean; accept_files: AcceptFilesPolicy; auto_verify: Policy };
   download_dir: string;
   /** Voice call state (issue 7); absent from stand-in cores. */
   call?: CallState;
@@ -137,7 +140,7 @@ export interface ClientApi {
   sendFile(path: string, opts?: { compress?: boolean }): Promise<FileInfo>;
   acceptFile(transferId: string): void;
   rejectFile(transferId: string, reason?: string): void;
-  setAcceptFiles(value: Policy): void;
+  setAcceptFiles(value: AcceptFilesPolicy): void;
   rekey(): void;
   /** Answer to a rekey_prompt (unverified peer started a rekey). */
   answerRekey(accept: boolean): void;

@@ -39,8 +39,9 @@ import { PoolClosedError, WorkerPool, owned, transferable } from "../protocol/wo
 import { CommandError, type CallApi, type ClientApi, type ClientOptions, type ClientState, type ConnectOptions, type ConnectionPhase } from "./api.js";
 import { CallError, CallManager } from "./calls.js";
 import { Connection } from "./connection.js";
-import type { AnyEventMap, AnyEventName, CallEndReason, CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
+import type { AcceptFilesPolicy, AnyEventMap, AnyEventName, CallEndReason, CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
 import { OFFER_TIMEOUT_MS, STALL_TIMEOUT_MS, limitsLifted } from "./flood-limits.js";
+import { NoticeCoalescer } from "./notice-coalescer.js";
 import { RateLimiter, checkInner, classifyFrame, classifySmall, isServerControl, oversizeUnbypassed, type Classified } from "./inbound.js";
 import { RekeyFlow } from "./rekey-flow.js";
 import { OrderedOutput, Sender } from "./sender.js";
@@ -104,7 +105,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   private dummyTraffic: boolean;
   private deliveryReceipts: boolean;
   private allowNicknameChange: boolean;
-  private acceptFiles: Policy;
+  private acceptFiles: AcceptFilesPolicy;
   private autoVerify: Policy;
   private readonly gzipLevel: number;
   private readonly maxFileSize: number;
@@ -121,6 +122,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   private serverVersion: string | null = null;
   private emergency = false;
   private readonly limiter = new RateLimiter();
+  /** Error events: one per kind of peer misbehaviour every few seconds, with a count. */
+  private readonly notices: NoticeCoalescer;
 
   // ---- session (wiped on reset / disconnect)
   private role: "initiator" | "responder" | null = null;
@@ -175,6 +178,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.gzipLevel = opts.gzipLevel ?? 6;
     this.maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     this.tickMs = opts.tickMs ?? SEND_INTERVAL_MS;
+    this.notices = new NoticeCoalescer((n) => this.emit("error", n), opts.noticeIntervalMs);
 
     this.sender = new Sender(
       {
@@ -269,9 +273,9 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     super.emit(event, payload);
   }
 
-  /** Every drop is reported (never silent); texts never contain message content. */
+  /** Every drop is reported (never silent, but coalesced per kind: notice-coalescer.ts); texts never contain message content. */
   private reportError(kind: ErrorKind, text: string): void {
-    this.emit("error", { kind, text });
+    this.notices.report(kind, text);
   }
 
   // ================================================================ commands
@@ -389,8 +393,10 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     if (!this.transfers.reject(transferId, reason)) throw new CommandError("No incoming file transfer with that id.");
   }
 
-  setAcceptFiles(value: Policy): void {
-    if (value !== true && value !== false && value !== "ask") throw new CommandError('accept_files must be true, false or "ask".');
+  setAcceptFiles(value: AcceptFilesPolicy): void {
+    if (value !== true && value !== false && value !== "ask" && value !== "yes-unverified") {
+      throw new CommandError('accept_files must be true (from a verified peer), false, "ask" or "yes-unverified".');
+    }
     this.acceptFiles = value;
   }
 
@@ -1183,7 +1189,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       case MessageType.REKEY:
         return this.rekeyFlow.onMessage(obj);
       case MessageType.FILE_METADATA:
-        return this.transfers.onMetadata(obj, this.acceptFiles);
+        return this.transfers.onMetadata(obj, this.acceptFiles, this.verified === true);
       case MessageType.FILE_ACCEPT:
       case MessageType.FILE_REJECT:
       case MessageType.FILE_COMPLETE: {
@@ -1276,6 +1282,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     const emergency = this.emergency;
     this.endCall(emergency ? "emergency_close" : "disconnected");
     this.wipeSession();
+    this.notices.flush();
     this.phase = "disconnected";
     void this.transfers.failAll(emergency ? "Emergency close." : "Disconnected.");
     this.emit("disconnected", emergency ? { emergency: true, reason } : { reason });

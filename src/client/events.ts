@@ -7,6 +7,12 @@ import type { FileMetadata } from "../protocol/file/metadata.js";
 
 export type Direction = "out" | "in";
 export type Policy = true | false | "ask";
+/**
+ * Incoming files: `true` accepts automatically only from a peer the local user
+ * verified (an unverified one — a stranger in the lobby, a relay in the
+ * middle — is asked about); "yes-unverified" accepts from anyone.
+ */
+export type AcceptFilesPolicy = Policy | "yes-unverified";
 
 /** Fixed list of error kinds (docs/JSON-API.md). Add new kinds there too. */
 export type ErrorKind =
@@ -52,7 +58,8 @@ export interface ClientEventMap {
   nickname: { nickname: string; previous: string | null };
   nickname_ignored: { requested: string; reason: string };
   ephemeral_mode: { mode: "OFF" | "GLOBAL" | "LOCAL"; owner_id: string | null; by_peer: boolean };
-  file_offer: FileInfo & { direction: "in" };
+  /** `auto`: what the standing policy did ("accept"/"reject"), or null: waiting for acceptFile/rejectFile. */
+  file_offer: FileInfo & { direction: "in"; auto: "accept" | "reject" | null; peer_key_verified: boolean };
   file_offered: FileInfo & { direction: "out"; path: string };
   file_accepted: { transfer_id: string; direction: Direction };
   file_rejected: { transfer_id: string; direction: Direction; reason: string };
@@ -79,7 +86,12 @@ export interface ClientEventMap {
   server_disconnect: { reason: string };
   server_error: { error: string };
   disconnected: { emergency?: boolean; reason: string };
-  error: { kind: ErrorKind; text: string };
+  /**
+   * A problem, never silent. Peer misbehaviour (notice-coalescer.ts) is
+   * coalesced: the first of a kind at once, then at most one per kind every
+   * few seconds; `count` is how many occurrences this event stands for.
+   */
+  error: { kind: ErrorKind; text: string; count: number };
 }
 
 export type ClientEventName = keyof ClientEventMap;

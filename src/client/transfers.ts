@@ -22,7 +22,7 @@ import {
 import type { JsonObject } from "../protocol/index.js";
 import type { WorkerPool } from "../protocol/workers/pool.js";
 import type { TransferState } from "./api.js";
-import type { ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
+import type { AcceptFilesPolicy, ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
 import { Deadlines, EXPIRED_REASONS } from "./flood-limits.js";
 
 /** At most this many incoming transfers (offered or active) at once; further offers are auto-rejected (§15.6). */
@@ -109,6 +109,17 @@ function minutes(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return ms === 60_000 ? "1 minute" : `${ms / 60_000} minutes`;
   const s = Math.round(ms / 100) / 10;
   return s === 1 ? "1 second" : `${s} seconds`;
+}
+
+/**
+ * What the standing policy does with an offer: `true` means "from a peer I
+ * verified" — anyone else (a stranger paired in the lobby, a relay in the
+ * middle) is asked about; only "yes-unverified" takes files from anyone.
+ */
+export function autoAnswer(policy: AcceptFilesPolicy, peerVerified: boolean): "accept" | "reject" | null {
+  if (policy === false) return "reject";
+  if (policy === "yes-unverified" || (policy === true && peerVerified)) return "accept";
+  return null;
 }
 
 function errorKind(err: unknown): ErrorKind {
@@ -362,7 +373,7 @@ export class Transfers {
 
   // ------------------------------------------------------------------ receiving
 
-  onMetadata(obj: JsonObject, policy: true | false | "ask"): void {
+  onMetadata(obj: JsonObject, policy: AcceptFilesPolicy, peerVerified: boolean): void {
     let meta: FileMetadata;
     try {
       meta = validateMetadata(obj, { maxFileSize: this.host.maxFileSize });
@@ -407,9 +418,10 @@ export class Transfers {
     };
     this.inc.set(id, rec);
     this.deadlines.arm(`in:${id}`, this.host.offerTimeoutMs, () => this.expireIn(rec, "offer"));
-    this.host.emit("file_offer", { ...info(meta), direction: "in" });
-    if (policy === true) void this.accept(id);
-    else if (policy === false) this.reject(id, REJECT_REASONS.disabled);
+    const auto = autoAnswer(policy, peerVerified);
+    this.host.emit("file_offer", { ...info(meta), direction: "in", auto, peer_key_verified: peerVerified });
+    if (auto === "accept") void this.accept(id);
+    else if (auto === "reject") this.reject(id, REJECT_REASONS.disabled);
   }
 
   hasOffer(id: string): boolean {

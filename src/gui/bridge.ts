@@ -515,7 +515,10 @@ export class Bridge {
     if (s.dummy_traffic !== undefined) core.setOption("dummy_traffic", s.dummy_traffic);
     if (s.delivery_receipts !== undefined) core.setOption("delivery_receipts", s.delivery_receipts);
     if (s.allow_nickname_change !== undefined) core.setOption("allow_nickname_change", s.allow_nickname_change);
-    if (s.accept_files !== undefined) core.setAcceptFiles(s.accept_files === "ask" ? "ask" : s.accept_files === "yes");
+    if (s.accept_files !== undefined) {
+      const a = s.accept_files;
+      core.setAcceptFiles(a === "ask" || a === "yes-unverified" ? a : a === "yes");
+    }
   }
 
   /** Resolves once the file is written (a failure is only logged: the GUI works without it). */

@@ -43,7 +43,7 @@ export function configPath(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
   return path.join(base, "pqchat", "gui.json");
 }
 
-const ACCEPT: readonly AcceptFiles[] = ["ask", "yes", "no"];
+const ACCEPT: readonly AcceptFiles[] = ["ask", "yes", "no", "yes-unverified"];
 const THEMES: readonly Theme[] = ["auto", "light", "dark", "contrast"];
 
 /** Keeps only well-typed known settings from `raw` (an untrusted object). */

@@ -91,6 +91,19 @@ export class TestClient {
       .filter((e) => kind === undefined || e.kind === kind);
   }
 
+  /** Occurrences of an error kind so far: error events are coalesced, each carries a count. */
+  occurrences(kind: string): number {
+    return this.log
+      .filter((e) => e.name === "error" && (e.payload as { kind: string }).kind === kind)
+      .reduce((n, e) => n + (e.payload as { count: number }).count, 0);
+  }
+
+  /** Waits (event-driven) until at least `n` occurrences of an error kind were reported; resolves with the total. */
+  async occurrencesReach(kind: string, n: number, timeoutMs = EVENT_TIMEOUT_MS): Promise<number> {
+    while (this.occurrences(kind) < n) await this.next("error", (e) => e.kind === kind, timeoutMs);
+    return this.occurrences(kind);
+  }
+
   count(name: ClientEventName): number {
     return this.log.filter((e) => e.name === name).length;
   }

@@ -597,6 +597,9 @@ function onEvent(n: string, d: Record<string, unknown>): void {
     case "file_offer":
       transfers.upsert(id, "in", s("filename"), num("file_size"), num("processed_size"));
       transfers.setStatus(id, "offered", "Waiting for your answer");
+      if (d["auto"] === null && d["peer_key_verified"] !== true && cfg?.settings.accept_files === "yes") {
+        sys("This file was not accepted automatically: you have not verified your peer. Automatic acceptance is for verified peers only.", "warn");
+      }
       queueOffer(id);
       alertUser("offer", "Your peer wants to send you a file");
       return;
@@ -700,7 +703,9 @@ function onEvent(n: string, d: Record<string, unknown>): void {
       break;
     }
     case "error": {
-      const text = clean(s("text"), 200);
+      // Coalesced by the core: one event stands for `count` occurrences.
+      const count = typeof d["count"] === "number" && d["count"] > 1 ? d["count"] : 1;
+      const text = clean(s("text"), 200) + (count > 1 ? ` (${count} times)` : "");
       const now = replaying ? replayAt : Date.now();
       if (text === lastError && now - lastErrorAt < 5000) return;
       lastError = text;

@@ -11,7 +11,8 @@
 // During a voice call, audio also travels as binary messages (raw PCM, see PageCall).
 
 export type Mode = "OFF" | "LOCAL" | "GLOBAL";
-export type AcceptFiles = "ask" | "yes" | "no";
+/** "yes": from a peer you verified (asked otherwise); "yes-unverified": from anyone. */
+export type AcceptFiles = "ask" | "yes" | "no" | "yes-unverified";
 export type Theme = "auto" | "light" | "dark" | "contrast";
 
 /** Settings the user can change in the page (saved in gui.json). */

@@ -38,7 +38,8 @@ export type ErrorKind =
   | "not_allowed"
   | "text_too_long"
   | "stale_verification"
-  | "rekey_timeout";
+  | "rekey_timeout"
+  | "insufficient_space";
 
 /** What views see of a file transfer: the FILE_METADATA fields (WIRE-NOTES §4.6). */
 export type FileInfo = FileMetadata;

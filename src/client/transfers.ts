@@ -23,6 +23,7 @@ import type { JsonObject } from "../protocol/index.js";
 import type { WorkerPool } from "../protocol/workers/pool.js";
 import type { TransferState } from "./api.js";
 import type { AcceptFilesPolicy, ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
+import { DiskReservations, InsufficientSpaceError } from "./disk-reservations.js";
 import { Deadlines, EXPIRED_REASONS } from "./flood-limits.js";
 
 /** At most this many incoming transfers (offered or active) at once; further offers are auto-rejected (§15.6). */
@@ -138,8 +139,12 @@ export class Transfers {
   private pendingWriteBytes = 0;
   /** Offer and stall timers, keyed "in:<id>" / "out:<id>". */
   private readonly deadlines = new Deadlines();
+  /** Free space promised to accepted incoming transfers (disk-reservations.ts). */
+  private readonly disk: DiskReservations;
 
-  constructor(private readonly host: TransferHost) {}
+  constructor(private readonly host: TransferHost) {
+    this.disk = new DiskReservations(host.downloadDir);
+  }
 
   // ------------------------------------------------------------------ state
 
@@ -435,10 +440,14 @@ export class Transfers {
     if (!i || i.status !== "offered") return;
     i.status = "accepting";
     this.deadlines.clear(`in:${id}`);
+    const m = i.meta;
     try {
+      // The .part file and (if compressed) the decompressed file coexist at the end.
+      await this.disk.reserve(id, m.processed_size + (m.compressed ? m.file_size : 0), () => i.bytes);
+      if (i.ended) return this.disk.release(id);
       await i.t.accept();
     } catch (err) {
-      await this.failIn(i, err, true);
+      await this.failIn(i, err, true, err instanceof InsufficientSpaceError ? "insufficient_space" : undefined);
       return;
     }
     if (i.ended) return;
@@ -464,6 +473,7 @@ export class Transfers {
     i.status = "rejected";
     this.inc.delete(id);
     this.deadlines.clear(`in:${id}`);
+    this.disk.release(id);
     this.host.queue(fileReject(id, reason), { auto: true });
     void i.t.abort().then(
       () => this.host.emit("file_rejected", { transfer_id: id, direction: "in", reason }),
@@ -552,6 +562,7 @@ export class Transfers {
     i.status = "done";
     i.path = res.path;
     this.inc.delete(i.meta.transfer_id);
+    this.disk.release(i.meta.transfer_id);
     this.host.queue(fileComplete(i.meta.transfer_id));
     this.host.emit("file_received", {
       transfer_id: i.meta.transfer_id,
@@ -571,6 +582,7 @@ export class Transfers {
     const id = i.meta.transfer_id;
     this.inc.delete(id);
     this.deadlines.clear(`in:${id}`);
+    this.disk.release(id);
     // Tell a pqchat sender to stop streaming (the reference sends nothing on failure, §8.1; a reject is harmless).
     if (tellPeer) this.host.queue(fileReject(id, expired ? EXPIRED_REASONS[expired] : REJECT_REASONS.canceled), { auto: true });
     await i.t.abort().catch(() => undefined);
@@ -604,6 +616,7 @@ export class Transfers {
   /** Reset, disconnect or emergency close: every transfer fails and its temp files go. */
   async failAll(reason: string): Promise<void> {
     this.deadlines.clearAll();
+    this.disk.releaseAll();
     const jobs: Promise<void>[] = [];
     for (const o of [...this.out.values()]) this.failOut(o, reason, false);
     for (const i of [...this.inc.values()]) jobs.push(this.failIn(i, new FileTransferError("io_error", reason), false, "connection_error"));

@@ -77,6 +77,8 @@ interface Outgoing {
   chunks: number;
   startedAt: number;
   lastProgress: number;
+  /** When the last chunk went out (bounds the exemption while FILE_COMPLETE is awaited). */
+  lastSentAt: number;
   cancelled: boolean;
 }
 
@@ -150,13 +152,20 @@ export class Transfers {
 
   /**
    * A transfer in progress (SPEC §11.1), which lifts the rate and size limits
-   * (flood-limits.ts): ours accepted and streaming, or the peer's with our
-   * FILE_ACCEPT on the wire and chunks still due. Offers lift nothing; a
-   * stalled transfer ends (stall timer), so this cannot stay true for good.
+   * (flood-limits.ts): ours from FILE_ACCEPT until FILE_COMPLETE — but, once
+   * every chunk is out, for at most one stall period, since the peer alone
+   * decides when (or whether) FILE_COMPLETE comes; the peer's from our
+   * FILE_ACCEPT on the wire until it is saved (its hash check is our own
+   * work). Offers lift nothing; a stalled transfer ends (stall timer), so this
+   * cannot stay true for good.
    */
   get inProgress(): boolean {
-    for (const o of this.out.values()) if (o.status === "accepted" || o.status === "transferring") return true;
-    for (const i of this.inc.values()) if (!i.ended && i.acceptSent && i.status === "accepted") return true;
+    const t = now();
+    for (const o of this.out.values()) {
+      if (o.status === "accepted" || o.status === "transferring") return true;
+      if (o.status === "verifying" && t - o.lastSentAt < this.host.stallTimeoutMs) return true;
+    }
+    for (const i of this.inc.values()) if (!i.ended && i.acceptSent && (i.status === "accepted" || i.status === "verifying")) return true;
     return false;
   }
 
@@ -207,7 +216,7 @@ export class Transfers {
       await file.cleanup();
       throw new FileTransferError("io_error", "This file is already being offered or sent.");
     }
-    const o: Outgoing = { file, meta, path: abs, status: "offered", bytes: 0, chunks: 0, startedAt: 0, lastProgress: 0, cancelled: false };
+    const o: Outgoing = { file, meta, path: abs, status: "offered", bytes: 0, chunks: 0, startedAt: 0, lastProgress: 0, lastSentAt: 0, cancelled: false };
     this.out.set(meta.transfer_id, o);
     this.deadlines.arm(`out:${meta.transfer_id}`, this.host.offerTimeoutMs, () => this.expireOut(o, "offer"));
     this.host.queue(metadataInner(meta));
@@ -279,6 +288,7 @@ export class Transfers {
       this.progressOut(o, true);
       // Every chunk is out: the receiver hashes (minutes for a big file) and confirms; nothing to time out.
       this.deadlines.clear(`out:${id}`);
+      o.lastSentAt = now();
       o.status = "verifying";
       this.host.emit("file_sent", { transfer_id: id, direction: "out" });
       await o.file.cleanup();

@@ -91,12 +91,24 @@ class BadCommand extends Error {}
 
 type Fields = Record<string, unknown>;
 
+/** Past this many bytes of events waiting for stdout, the client stops reading from the relay. */
+export const OUTPUT_HIGH_WATER = 2 * 1024 * 1024;
+/** ... and reads again once the backlog is below this. */
+export const OUTPUT_LOW_WATER = 512 * 1024;
+
 /**
  * Writes one line per event, in order, respecting backpressure: when the
- * stream asks us to wait, later lines queue up in memory until 'drain'.
+ * stream asks us to wait, later lines queue up in memory until 'drain'. The
+ * queue is bounded without dropping anything: past OUTPUT_HIGH_WATER,
+ * `onPressure(true)` stops the client reading from the relay (so the peer's
+ * messages wait in TCP buffers, then at the peer), and `onPressure(false)`
+ * resumes once the reader caught up below OUTPUT_LOW_WATER.
  */
 class LineWriter {
   private queue: string[] = [];
+  private queuedBytes = 0;
+  private pressured = false;
+  onPressure: (on: boolean) => void = () => undefined;
   private waiting = false;
   private broken = false;
   private idle: Array<() => void> = [];
@@ -110,6 +122,7 @@ class LineWriter {
       if (this.broken) return;
       this.broken = true;
       this.queue = [];
+      this.queuedBytes = 0;
       this.settle();
       this.onBroken(err);
     });
@@ -119,6 +132,11 @@ class LineWriter {
     if (this.broken) return;
     if (this.waiting) {
       this.queue.push(line);
+      this.queuedBytes += line.length;
+      if (!this.pressured && this.queuedBytes > OUTPUT_HIGH_WATER) {
+        this.pressured = true;
+        this.onPressure(true);
+      }
       return;
     }
     this.push(line);
@@ -134,7 +152,15 @@ class LineWriter {
       this.waiting = true;
       this.out.once("drain", () => {
         this.waiting = false;
-        while (!this.waiting && this.queue.length > 0 && !this.broken) this.push(this.queue.shift()!);
+        while (!this.waiting && this.queue.length > 0 && !this.broken) {
+          const line = this.queue.shift()!;
+          this.queuedBytes -= line.length;
+          this.push(line);
+        }
+        if (this.pressured && this.queuedBytes < OUTPUT_LOW_WATER) {
+          this.pressured = false;
+          this.onPressure(false);
+        }
         this.settle();
       });
     }
@@ -239,6 +265,8 @@ export async function runJsonApi(opts: JsonApiOptions): Promise<number> {
     await writer.flush();
     return 1;
   }
+
+  writer.onPressure = (on) => (on ? core.pauseInbound("json-output") : core.resumeInbound("json-output"));
 
   for (const name of FORWARDED_EVENTS) {
     core.on(name, (payload: ClientEventMap[typeof name]) => {

@@ -147,6 +147,14 @@ export interface ClientApi {
   setNickname(name: string): void;
   setEphemeralMode(mode: "OFF" | "LOCAL" | "GLOBAL"): void;
   setOption(name: "dummy_traffic" | "delivery_receipts" | "allow_nickname_change", value: boolean): void;
+  /**
+   * A view cannot keep up with the events (its output is backed up): stop
+   * reading from the relay until resumeInbound with the same reason. TCP
+   * backpressure then slows the relay and the peer; no event is dropped.
+   * Holds across reconnects until resumed.
+   */
+  pauseInbound(reason: string): void;
+  resumeInbound(reason: string): void;
   /** Sends EMERGENCY_CLOSE at once, wipes the session, closes the connection. */
   emergencyClose(): void;
   /** Sends CLIENT_DISCONNECT and closes; resolves when the socket is closed. */

@@ -116,6 +116,11 @@ export class Connection {
     this.socket.pause();
   }
 
+  /** Reading is paused for at least one local reason. */
+  get readingPaused(): boolean {
+    return this.pauseReasons.size > 0;
+  }
+
   resumeReading(reason: string): void {
     this.pauseReasons.delete(reason);
     if (this.pauseReasons.size === 0 && !this.closed) this.socket.resume();

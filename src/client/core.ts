@@ -122,6 +122,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   private serverVersion: string | null = null;
   private emergency = false;
   private readonly limiter = new RateLimiter();
+  /** Views whose output is backed up (pauseInbound): reading from the relay waits for them. */
+  private readonly viewPauses = new Set<string>();
   /** Error events: one per kind of peer misbehaviour every few seconds, with a count. */
   private readonly notices: NoticeCoalescer;
 
@@ -215,6 +217,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       pauseReading: (r) => this.conn?.pauseReading(r),
       resumeReading: (r) => this.conn?.resumeReading(r),
       binaryBytesRead: () => this.conn?.binaryBytesRead ?? 0,
+      readingPaused: () => this.conn?.readingPaused ?? false,
       ...settings,
     });
     this.calls = new CallManager(
@@ -320,6 +323,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       throw new CommandError(`Cannot connect to ${host}:${port} (${code}).`);
     }
     this.conn = conn;
+    for (const r of this.viewPauses) conn.pauseReading(`view:${r}`);
     // JOIN first, before reading anything (docs/PROTOCOL-EXTENSIONS.md).
     if (room !== null) conn.write(join(room));
     this.phase = "waiting_for_peer";
@@ -482,6 +486,16 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   /** The session is going away: the call ends now (no message can follow). */
   private endCall(reason: CallEndReason): void {
     this.calls.reset(reason);
+  }
+
+  pauseInbound(reason: string): void {
+    this.viewPauses.add(reason);
+    this.conn?.pauseReading(`view:${reason}`);
+  }
+
+  resumeInbound(reason: string): void {
+    this.viewPauses.delete(reason);
+    this.conn?.resumeReading(`view:${reason}`);
   }
 
   emergencyClose(): void {

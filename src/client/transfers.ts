@@ -55,6 +55,8 @@ export interface TransferHost {
   resumeReading(reason: string): void;
   /** Bytes received so far into binary frames arriving in pieces (a chunk on its way: not a stall). */
   binaryBytesRead(): number;
+  /** We stopped reading ourselves (disk, decryption or a view lagging): no chunk can arrive, not the peer's fault. */
+  readingPaused(): boolean;
   readonly downloadDir: string;
   readonly maxFileSize: number;
   readonly gzipLevel: number;
@@ -607,7 +609,7 @@ export class Transfers {
       const n = this.host.binaryBytesRead();
       const moved = n !== seen;
       seen = n;
-      return moved && !i.ended;
+      return (moved || this.host.readingPaused()) && !i.ended;
     };
     this.deadlines.arm(`in:${i.meta.transfer_id}`, this.host.stallTimeoutMs, () => this.expireIn(i, "stalled"), arriving);
   }

@@ -65,6 +65,17 @@ function pcmToBytes(p: Int16Array): Buffer {
   return b;
 }
 
+/**
+ * Past this much unsent on any page's WebSocket, the core stops reading from
+ * the relay (TCP backpressure to the relay and the peer) instead of queueing
+ * events without bound or dropping them; it reads again once every page is
+ * below PAGE_LOW_WATER. Checked after each broadcast and, while paused, on a
+ * short timer (ws has no drain event).
+ */
+export const PAGE_HIGH_WATER = 2 * 1024 * 1024;
+export const PAGE_LOW_WATER = 512 * 1024;
+const PAGE_DRAIN_POLL_MS = 50;
+
 /** Largest received image previewed inline. */
 export const PREVIEW_MAX = 32 * 1024 * 1024;
 /** Ephemeral mode: messages disappear after this long (reference GUI: 30 s). */
@@ -167,6 +178,8 @@ export class Bridge {
   private saving: Promise<unknown> = Promise.resolve();
   private readonly history = new SessionHistory();
   private closed = false;
+  /** Reading from the relay is paused because a page is backed up. */
+  private pagesBacklogged: NodeJS.Timeout | null = null;
   readonly ephemeralMs: number;
 
   constructor(private readonly opts: BridgeOptions) {
@@ -253,6 +266,28 @@ export class Bridge {
   private broadcast(msg: ServerMessage): void {
     const text = JSON.stringify(msg);
     for (const ws of this.pages) if (ws.readyState === ws.OPEN) ws.send(text);
+    if (this.pagesBacklogged === null && this.maxBacklog() > PAGE_HIGH_WATER) {
+      this.core.pauseInbound("gui-pages");
+      this.pagesBacklogged = setInterval(() => {
+        if (this.maxBacklog() >= PAGE_LOW_WATER && !this.closed) return;
+        this.resumeFromBacklog();
+      }, PAGE_DRAIN_POLL_MS);
+      this.pagesBacklogged.unref();
+    }
+  }
+
+  /** The most any open page has waiting to be sent (a closed page no longer counts). */
+  private maxBacklog(): number {
+    let max = 0;
+    for (const ws of this.pages) if (ws.readyState === ws.OPEN) max = Math.max(max, ws.bufferedAmount);
+    return max;
+  }
+
+  private resumeFromBacklog(): void {
+    if (this.pagesBacklogged === null) return;
+    clearInterval(this.pagesBacklogged);
+    this.pagesBacklogged = null;
+    this.core.resumeInbound("gui-pages");
   }
 
   // ------------------------------------------------------------------ core events
@@ -544,6 +579,7 @@ export class Bridge {
   async shutdown(timeoutMs = 2000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.resumeFromBacklog();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.core.disconnect().catch(() => undefined),

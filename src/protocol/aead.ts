@@ -3,7 +3,7 @@
 // message key. Ciphertext length is 64*floor(len(P)/64) + 96.
 import { createCipheriv } from "node:crypto";
 import { toBytes, uninitialized, wipe } from "./bytes.js";
-import { AuthenticationError, chachaOpen, chachaSeal, gcmsivOpen, gcmsivSeal, hash, hkdfExpandOneBlock } from "./primitives.js";
+import { AuthenticationError, chachaOpen, chachaSeal, gcmsivOpen, gcmsivSeal, hashPrefix, hkdfExpandOneBlock } from "./primitives.js";
 
 const AES_OTHERINFO = toBytes("AES_key_kdf");
 const CHACHA_INFO = toBytes("ChaCha_key_hkdf");
@@ -22,7 +22,7 @@ export function deriveAeadKeys(messageKey: Uint8Array, nonce: Uint8Array): Deriv
   if (messageKey.length !== 32) throw new RangeError("message key must be 32 bytes");
   if (nonce.length !== 12) throw new RangeError("nonce must be 12 bytes");
   // One-block Concat KDF (SP 800-56) with SHA-512 over the second half of k.
-  const aesKey = hash("sha512", COUNTER_ONE, messageKey.subarray(16, 32), AES_OTHERINFO).subarray(0, 32);
+  const aesKey = hashPrefix("sha512", 32, COUNTER_ONE, messageKey.subarray(16, 32), AES_OTHERINFO);
   // HKDF-Expand(SHA3-512) over the first half of k, a 16-byte PRK.
   const chachaKey = hkdfExpandOneBlock("sha3-512", messageKey.subarray(0, 16), CHACHA_INFO, 32);
   const aesNonce = new Uint8Array(12);

@@ -29,16 +29,34 @@ export function randomBytes(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/**
+ * A Uint8Array over the same memory as a Buffer OpenSSL just filled. Digests,
+ * HMACs and DH outputs are returned as views, never copies: the caller's
+ * wipe() must reach the only copy there is (SPEC §17: keys overwritten after
+ * use), and no stray original is left behind for the garbage collector.
+ */
+function view(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 export function hash(name: HashName, ...parts: Uint8Array[]): Uint8Array {
   const h = createHash(name);
   for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+  return view(h.digest());
+}
+
+/** The first `length` bytes of a digest; the rest of it is zeroed, so wiping the result wipes everything. */
+export function hashPrefix(name: HashName, length: number, ...parts: Uint8Array[]): Uint8Array {
+  const d = hash(name, ...parts);
+  if (length > d.length) throw new RangeError("hashPrefix: length exceeds the digest");
+  d.fill(0, length);
+  return d.subarray(0, length);
 }
 
 export function hmac(name: HashName, key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
   const h = createHmac(name, key);
   for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+  return view(h.digest());
 }
 
 const HASH_LEN: Record<HashName, number> = { sha256: 32, sha512: 64, "sha3-512": 64 };
@@ -54,9 +72,9 @@ export function hkdf(name: HashName, salt: Uint8Array, ikm: Uint8Array, info: Ui
   const okm = hmac(name, prk, info, Uint8Array.of(1));
   prk.fill(0);
   if (length === okm.length) return okm;
-  const out = okm.slice(0, length);
-  okm.fill(0);
-  return out;
+  // A view of the first `length` bytes (no copy left behind); the unused tail is zeroed now.
+  okm.fill(0, length);
+  return okm.subarray(0, length);
 }
 
 /**
@@ -66,6 +84,7 @@ export function hkdf(name: HashName, salt: Uint8Array, ikm: Uint8Array, info: Ui
 export function hkdfExpandOneBlock(name: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   const block = hmac(name, prk, info, Uint8Array.of(1));
   if (length > block.length) throw new RangeError("hkdfExpandOneBlock: length exceeds one block");
+  block.fill(0, length);
   return block.subarray(0, length);
 }
 
@@ -121,7 +140,7 @@ export function x25519PublicFromPrivate(priv: Uint8Array): Uint8Array {
 export function x25519(priv: Uint8Array | KeyObject, pub: Uint8Array | KeyObject): Uint8Array {
   const privateKey = priv instanceof Uint8Array ? x25519PrivateKeyObject(priv) : priv;
   const publicKey = pub instanceof Uint8Array ? x25519PublicKeyObject(pub) : pub;
-  return new Uint8Array(diffieHellman({ privateKey, publicKey }));
+  return view(diffieHellman({ privateKey, publicKey }));
 }
 
 // ---------------------------------------------------------------- ML-KEM-1024 (FIPS 203)

@@ -253,7 +253,7 @@ test("sender: temp gzip lives in tmpDir as .pqchat-*, cleanup() is idempotent, p
   } });
   const files = await readdir(td);
   assert.equal(files.length, 1);
-  assert.match(files[0] ?? "", /^\.pqchat-[0-9a-f]{16}\.gz\.tmp$/u);
+  assert.match(files[0] ?? "", new RegExp(`^\\.pqchat-${process.pid}-[0-9a-f]{16}\\.gz\\.tmp$`, "u")); // our pid: a later start can tell it is live
   assert.equal(out.processedPath, path.join(td, files[0] ?? ""));
   assert.equal(seen.at(-1), data.length);
   assert.ok(seen.every((v, i) => i === 0 || v > (seen[i - 1] ?? 0)));
@@ -310,7 +310,7 @@ test("receiver: nothing touches the disk before accept(); chunks before accept a
   await inc.accept();
   const entries = await readdir(dl);
   assert.equal(entries.length, 1);
-  assert.match(entries[0] ?? "", /^\.pqchat-[0-9a-f]{16}\.part$/u);
+  assert.match(entries[0] ?? "", new RegExp(`^\\.pqchat-${process.pid}-[0-9a-f]{16}\\.part$`, "u"));
   await inc.abort();
   assert.deepEqual(await readdir(dl), []);
 });

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { ClientCore } from "../client/core.js";
+import { removeStaleTemps, tempDirPrefix } from "../protocol/file/index.js";
 import { Bridge, openWithDesktop } from "../gui/bridge.js";
 import { configPath, loadConfig } from "../gui/config.js";
 import { startGuiServer } from "../gui/server.js";
@@ -101,7 +102,7 @@ async function resolveDownloadDir(arg: string | null): Promise<string> {
  * see: a 0600 redirect file in a private temp dir (removed at exit).
  */
 async function openBrowser(url: string): Promise<string | null> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "pqchat-open-"));
+  const dir = await mkdtemp(tempDirPrefix(os.tmpdir(), "open"));
   const file = path.join(dir, "open.html");
   const html = `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${url}"><title>pqchat</title><p><a href="${url}">Open pqchat</a></p>\n`;
   await writeFile(file, html, { mode: 0o600 });
@@ -120,6 +121,9 @@ export async function runGui(argv: string[]): Promise<number> {
   const downloadDir = await resolveDownloadDir(args.downloadDir);
   const cfgFile = configPath();
   const config = await loadConfig(cfgFile);
+  // What a crashed earlier run left (temp-files.ts): upload copies and the opener's dir, gzip
+  // temp files, partial downloads. Done before the address is printed, i.e. before anything starts.
+  await Promise.all([removeStaleTemps(os.tmpdir(), "dirs"), removeStaleTemps(os.tmpdir(), "files"), removeStaleTemps(downloadDir, "files")]);
   const core = new ClientCore({ downloadDir, nickname: config.nickname || null, ...(args.gzipLevel === null ? {} : { gzipLevel: args.gzipLevel }) });
   const envMs = Number(process.env["PQCHAT_GUI_EPHEMERAL_MS"]);
   const bridge = new Bridge({

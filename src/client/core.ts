@@ -7,6 +7,7 @@
 // nonces, others' counters in error texts, or message content in error texts.
 import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import * as os from "node:os";
 import * as path from "node:path";
 import { tuneAllocatorForBulkCrypto } from "../protocol/allocator.js";
 import {
@@ -33,7 +34,7 @@ import {
   type JsonObject,
   type Session,
 } from "../protocol/index.js";
-import { DEFAULT_MAX_FILE_SIZE } from "../protocol/file/index.js";
+import { DEFAULT_MAX_FILE_SIZE, removeStaleTemps } from "../protocol/file/index.js";
 import { chunkFramePrefix, chunkHeader, type ChunkOpenJob } from "../protocol/session.js";
 import { PoolClosedError, WorkerPool, owned, transferable } from "../protocol/workers/pool.js";
 import { CommandError, type CallApi, type ClientApi, type ClientOptions, type ClientState, type ConnectOptions, type ConnectionPhase } from "./api.js";
@@ -161,6 +162,10 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   private readonly calls: CallManager;
   /** A call is active: no dummies (§12.5, set/cleared by the call manager). */
   private callPausesDummies = false;
+  /** Removal of temp files a crashed pqchat left behind (temp-files.ts); connect() waits for it. */
+  private readonly startupSweep: Promise<void>;
+  /** Removal of this connection's transfers' temp files; disconnect() resolves only after it. */
+  private closingCleanup: Promise<void> = Promise.resolve();
 
   constructor(opts: ClientOptions = {}) {
     super();
@@ -181,6 +186,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     this.tickMs = opts.tickMs ?? SEND_INTERVAL_MS;
     this.notices = new NoticeCoalescer((n) => this.emit("error", n), opts.noticeIntervalMs);
+    // Partial downloads (plaintext) in the download dir, gzip temp files in the temp dir.
+    this.startupSweep = Promise.all([removeStaleTemps(this.downloadDir, "files"), removeStaleTemps(os.tmpdir(), "files")]).then(() => undefined);
 
     this.sender = new Sender(
       {
@@ -284,6 +291,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
   // ================================================================ commands
 
   async connect(opts: ConnectOptions): Promise<void> {
+    await this.startupSweep;
     if (this.conn && !this.conn.closed) throw new CommandError("Already connected; disconnect first.");
     const host = opts.host;
     const port = opts.port;
@@ -518,9 +526,10 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
 
   async disconnect(): Promise<void> {
     const conn = this.conn;
-    if (!conn || conn.closed) return;
+    if (!conn || conn.closed) return this.closingCleanup;
     this.leave("Disconnected.");
     await conn.closedPromise;
+    await this.closingCleanup;
   }
 
   /** CLIENT_DISCONNECT and close, with `reason` in the disconnected event. */
@@ -1298,7 +1307,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.wipeSession();
     this.notices.flush();
     this.phase = "disconnected";
-    void this.transfers.failAll(emergency ? "Emergency close." : "Disconnected.");
+    this.closingCleanup = this.transfers.failAll(emergency ? "Emergency close." : "Disconnected.");
     this.emit("disconnected", emergency ? { emergency: true, reason } : { reason });
   }
 }

@@ -19,6 +19,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
 import { CommandError } from "../client/api.js";
+import { tempDirPrefix } from "../protocol/file/index.js";
 import { PREVIEW_MAX, type Bridge } from "./bridge.js";
 import { isInside, previewType, safeUploadName } from "./files.js";
 import { allowedHost, allowedOrigin, newToken, securityHeaders, stripToken } from "./security.js";
@@ -159,7 +160,7 @@ export async function startGuiServer(opts: GuiServerOptions): Promise<GuiServer>
     if (!bridge.canSendFiles) return json(res, host, 409, { error: "Not connected to a peer yet: wait for the key exchange to complete." });
     let dir: string | null = null;
     try {
-      dir = await mkdtemp(path.join(os.tmpdir(), "pqchat-upload-"));
+      dir = await mkdtemp(tempDirPrefix(os.tmpdir(), "upload"));
       const file = path.join(dir, safeUploadName(name));
       let seen = 0;
       req.on("data", (c: Buffer) => {

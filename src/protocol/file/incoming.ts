@@ -4,7 +4,6 @@
 // decompression stops as soon as it exceeds the announced size (gzip bomb,
 // §15.6), and the file lands under a sanitised, never-overwriting name inside
 // the download directory (§15.5).
-import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { link, open, rename, rm, stat, statfs, type FileHandle } from "node:fs/promises";
@@ -24,6 +23,7 @@ import {
   type FileMetadata,
 } from "./metadata.js";
 import { safeFileName, uniqueDestination } from "./names.js";
+import { tempFileName, type TempFileSuffix } from "./temp-files.js";
 
 export type IncomingState = "offered" | "accepted" | "finishing" | "done" | "failed" | "aborted";
 
@@ -107,9 +107,10 @@ function isZlibError(err: unknown): boolean {
   return typeof code === "string" && code.startsWith("Z_");
 }
 
-function tempPath(dir: string, suffix: string): string {
-  // A leading dot: safeFileName() strips leading dots, so a peer can never name or clash with it.
-  return path.join(dir, `.pqchat-${randomBytes(8).toString("hex")}${suffix}`);
+function tempPath(dir: string, suffix: TempFileSuffix): string {
+  // A leading dot: safeFileName() strips leading dots, so a peer can never name or clash with it;
+  // our pid in the name lets a later start remove it if we crash (temp-files.ts).
+  return path.join(dir, tempFileName(suffix));
 }
 
 /**

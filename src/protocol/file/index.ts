@@ -4,3 +4,4 @@ export * from "./metadata.js";
 export * from "./names.js";
 export * from "./outgoing.js";
 export * from "./incoming.js";
+export * from "./temp-files.js";

@@ -6,7 +6,6 @@
 // the reference's reader and ours read it whole). Compression is skipped when a
 // few spread-out samples of the file shrink by less than 10 %. The processed
 // stream is then served as exact 1 MiB chunks (§8.3) straight from disk.
-import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
 import * as os from "node:os";
@@ -15,6 +14,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { gzip } from "node:zlib";
 import { WorkerPool, owned } from "../workers/pool.js";
+import { tempFileName } from "./temp-files.js";
 import {
   CHUNK_SIZE,
   FileTransferError,
@@ -235,7 +235,7 @@ async function worthCompressing(filePath: string, size: number, level: number, c
 
 /** A sink that only counts (the uncompressed case needs no copy of the file). */
 function tempName(): string {
-  return `.pqchat-${randomBytes(8).toString("hex")}.gz.tmp`;
+  return tempFileName(".gz.tmp");
 }
 
 /**

@@ -101,6 +101,10 @@ test("status line: UNVERIFIED prominent, colours only when enabled, width respec
   assert.match(coloured, /\x1b\[1;97;41m UNVERIFIED \x1b\[0m/);
   assert.equal(coloured.replace(/\x1b\[[0-9;]*m/g, ""), plain);
   /* eslint-enable no-control-regex */
+  // The peer's (plaintext, forgeable: WIRE-NOTES §10) "verified" is a claim beside our own UNVERIFIED, never a verification.
+  const claimed = formatStatus({ ...view, peerVerified: true, transfers: [] }, palette(false), 200);
+  assert.equal(claimed, "[secure]  peer: bob^[[2J   UNVERIFIED   peer says they verified you (not proof)");
+  assert.doesNotMatch(claimed, /peer verified you/);
   const narrow = formatStatus(view, palette(true), 40);
   assert.ok(visibleLength(narrow) <= 39, narrow);
   assert.equal(formatStatus({ ...view, verified: true }, palette(false), 200).includes("UNVERIFIED"), false);

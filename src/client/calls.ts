@@ -17,13 +17,37 @@
 // reference callee may send DATA before its queued ACCEPT, so while our call
 // rings at the peer the rate-limit bypass is on and such early packets are
 // dropped quietly.
-import { MessageType, b64decodeStrict, b64encode, pyjson, toBytes, type JsonObject } from "../protocol/index.js";
+//
+// Phantom calls (WIRE-NOTES §4.6, §15 item 24): the reference's END handler
+// does not close its ringing dialog, so after we cancel a call its user can
+// still press Accept and stream ~100 packets a second to us. A stray ACCEPT or
+// DATA while we have no call is answered with END (at most one every
+// STRAY_END_INTERVAL_MS, not one per packet), and the packets are dropped
+// without an event each: quietly when they follow a call of ours (the phantom
+// window), otherwise with at most one coalesced notice carrying a count.
+// While such a phantom stream runs shortly after our call, the limiter is
+// bypassed for a bounded time so the stream cannot starve the peer's texts.
+//
+// Peer settings (WIRE-NOTES §4.6): the reference sends at its own rate (any the
+// sound card takes), chunk_size = rate / send frequency (1–1000 per second)
+// and any of its formats; a format outside the PortAudio map counts as 16-bit,
+// as the reference counts it. We always send 44,100 Hz, 441 frames; received
+// audio is handed on at the peer's rate (call_started.peer_rate) and the page
+// resamples it.
+import { DEFAULT_MAX_FRAME, MessageType, b64decodeStrict, b64encode, pyjson, toBytes, type JsonObject } from "../protocol/index.js";
 import type { CallPhase, CallState } from "./api.js";
 import type { AnyEventMap, AnyEventName, CallEndReason, ErrorKind } from "./events.js";
 
-/** §4.6: the only rate and packet size the reference uses. */
+/** WIRE-NOTES §4.6: the reference's default rate and packet size; what we send. */
 export const CALL_RATE = 44100;
 export const CALL_CHUNK = 441;
+/**
+ * Peer rates we accept: the reference takes any rate its sound card offers
+ * (WIRE-NOTES §4.6); below 1,000 Hz its chunk_size at 1,000 packets/s would be
+ * 0, and 384 kHz is the highest rate sound cards offer.
+ */
+export const MIN_PEER_RATE = 1000;
+export const MAX_PEER_RATE = 384_000;
 
 /** PortAudio sample-format constants (§4.6). */
 export const PA_INT32 = 2;
@@ -47,18 +71,44 @@ export const INCOMING_EXTRA_MS = 5_000;
  * dropped quietly instead of being reported.
  */
 export const CALL_GRACE_MS = 3_000;
-/** Largest accepted chunk_size / packet: 100 ms of audio. */
-export const MAX_CHUNK_FRAMES = 4410;
+/**
+ * Largest packet of audio bytes a frame can carry: the PCM is base64 in the
+ * inner JSON (4/3), padded and encrypted, then base64 again in the outer
+ * ENCRYPTED_MESSAGE (4/3), which must fit DEFAULT_MAX_FRAME; 16 KiB of margin
+ * for the JSON around it, the padding and the tags (a unit test encrypts a
+ * packet of exactly this size and checks the frame fits).
+ */
+export const MAX_PACKET_BYTES = Math.floor(((DEFAULT_MAX_FRAME - 16 * 1024) * 9) / 16);
+
+/**
+ * After a call of ours ended, the peer's ringing dialog may still be open
+ * (WIRE-NOTES §4.6: the reference's END does not close it; its dialog rings
+ * ~30 s and our ring timeout is 30 s): a late ACCEPT and its audio within this
+ * window are expected and handled without a word to the user.
+ */
+export const PHANTOM_WINDOW_MS = 45_000;
+/** A phantom stream inside the window lifts the limiter for at most this long (our END reaches the peer well before). */
+export const PHANTOM_BYPASS_MS = 10_000;
+/** Stray packets this close together belong to one stream (one END, one notice). */
+export const STRAY_GAP_MS = 2_000;
+/** At most one END in answer to stray audio per this interval. */
+export const STRAY_END_INTERVAL_MS = 2_000;
+/** At most one notice about unexpected stray call messages per this interval, with a count. */
+export const STRAY_NOTICE_INTERVAL_MS = 10_000;
 
 export function isAudioFormat(x: unknown): x is number {
   return typeof x === "number" && (QUALITY_ORDER as readonly number[]).includes(x);
 }
 
-/** §4.6: both sides use the lower-quality of the two announced formats. */
+/** WIRE-NOTES §4.6: a format outside the PortAudio map (float32 = 1 included) counts as 16-bit, as the reference counts it. */
+export function effectiveFormat(f: number): number {
+  return isAudioFormat(f) ? f : PA_INT16;
+}
+
+/** §4.6: both sides use the lower-quality of the two announced formats (unknown ones count as 16-bit). */
 export function negotiateFormat(a: number, b: number): number {
-  const ia = QUALITY_ORDER.indexOf(a as (typeof QUALITY_ORDER)[number]);
-  const ib = QUALITY_ORDER.indexOf(b as (typeof QUALITY_ORDER)[number]);
-  if (ia < 0 || ib < 0) throw new RangeError("unknown audio format");
+  const ia = QUALITY_ORDER.indexOf(effectiveFormat(a) as (typeof QUALITY_ORDER)[number]);
+  const ib = QUALITY_ORDER.indexOf(effectiveFormat(b) as (typeof QUALITY_ORDER)[number]);
   return QUALITY_ORDER[Math.min(ia, ib)]!;
 }
 
@@ -235,7 +285,29 @@ const END_TEXT: Record<CallEndReason, string> = {
 interface PeerParams {
   rate: number;
   chunkSize: number;
+  /** As announced (may be outside the PortAudio map). */
   format: number;
+}
+
+/**
+ * The peer's INIT / ACCEPT settings (WIRE-NOTES §4.6), or why they cannot be
+ * used: every setting the reference GUI can be configured with is accepted;
+ * packets must fit a frame once encoded in the format we would negotiate.
+ */
+export function checkPeerParams(obj: JsonObject): PeerParams | string {
+  const rate = obj["rate"];
+  const chunk = obj["chunk_size"];
+  const format = obj["audio_format"];
+  if (typeof rate !== "number" || !Number.isInteger(rate) || rate < MIN_PEER_RATE || rate > MAX_PEER_RATE) {
+    const shown = typeof rate === "number" && Number.isFinite(rate) ? `${rate} Hz` : "a rate that is not a number";
+    return `a sample rate of ${shown} (supported: ${MIN_PEER_RATE.toLocaleString("en-US")} to ${MAX_PEER_RATE.toLocaleString("en-US")} Hz)`;
+  }
+  if (typeof format !== "number" || !Number.isSafeInteger(format)) return "a sample format that is not a number";
+  if (typeof chunk !== "number" || !Number.isInteger(chunk) || chunk < 1) return "a packet size that is not a positive whole number of frames";
+  if (chunk > rate) return `packets of ${chunk} frames, more than one second of audio at ${rate} Hz`;
+  const bytes = chunk * bytesPerSample(negotiateFormat(OUR_FORMAT, format));
+  if (bytes > MAX_PACKET_BYTES) return `packets of ${chunk} frames (${bytes} bytes), larger than a message can carry (${MAX_PACKET_BYTES} bytes)`;
+  return { rate, chunkSize: chunk, format };
 }
 
 export class CallError extends Error {}
@@ -258,6 +330,16 @@ export class CallManager {
   private dropped = 0;
   /** Bumped on every end: an ACCEPT's onSent from an earlier call is ignored. */
   private generation = 0;
+  /** Until then, stray ACCEPT / DATA / REJECT are the echo of a call of ours (see the header). */
+  private phantomUntil = -Infinity;
+  /** The current run of stray call messages: its start, its last message, whether it lifts the limiter. */
+  private strayStart = -Infinity;
+  private lastStray = -Infinity;
+  private strayBypass = false;
+  private lastEndReply = -Infinity;
+  private lastStrayNotice = -Infinity;
+  /** Stray messages not yet mentioned in a notice. */
+  private strayUnreported = 0;
   private readonly packetizer = new Packetizer(CALL_CHUNK);
   private readonly ringTimeoutMs: number;
   private readonly incomingTimeoutMs: number;
@@ -302,7 +384,14 @@ export class CallManager {
    * peer's packets still in flight).
    */
   get bypass(): boolean {
-    return this.phase === "active" || this.phase === "ringing_out" || this.inGrace();
+    return this.phase === "active" || this.phase === "ringing_out" || this.inGrace() || this.phantomBypass();
+  }
+
+  /** A phantom stream after a call of ours: bounded in time, and only while its packets keep coming. */
+  private phantomBypass(): boolean {
+    if (!this.strayBypass) return false;
+    const t = this.now();
+    return t - this.lastStray < STRAY_GAP_MS && t - this.strayStart < PHANTOM_BYPASS_MS;
   }
 
   private inGrace(): boolean {
@@ -403,7 +492,8 @@ export class CallManager {
         return this.onAccept(obj);
       case MessageType.VOICE_CALL_REJECT:
         if (this.phase === "ringing_out") return this.end("rejected");
-        return this.stray("call rejection");
+        // The reference's dialog declines by itself ~30 s after a call we cancelled: expected.
+        return this.stray("call rejection", false);
       case MessageType.VOICE_CALL_END:
         if (this.phase === "ringing_in") return this.end("canceled");
         if (this.phase === "ringing_out") return this.end("rejected");
@@ -414,16 +504,6 @@ export class CallManager {
     }
   }
 
-  private params(obj: JsonObject): PeerParams | string {
-    const rate = obj["rate"];
-    const chunk = obj["chunk_size"];
-    const format = obj["audio_format"];
-    if (rate !== CALL_RATE) return `a sample rate of ${typeof rate === "number" ? rate : "?"} Hz (only ${CALL_RATE} Hz is supported)`;
-    if (typeof chunk !== "number" || !Number.isInteger(chunk) || chunk < 1 || chunk > MAX_CHUNK_FRAMES) return "an invalid packet size";
-    if (!isAudioFormat(format)) return "an unknown sample format";
-    return { rate, chunkSize: chunk, format };
-  }
-
   private onInit(obj: JsonObject): void {
     if (!this.enabled) {
       // The terminal client's answer (§4.6): reject politely.
@@ -431,7 +511,7 @@ export class CallManager {
       this.host.emit("voice_call_rejected", { reason: "Voice calls are not supported by this client." });
       return;
     }
-    const p = this.params(obj);
+    const p = checkPeerParams(obj);
     if (typeof p === "string") {
       this.reply(MessageType.VOICE_CALL_REJECT);
       this.host.emit("voice_call_rejected", { reason: `The peer's call uses ${p}.` });
@@ -453,8 +533,9 @@ export class CallManager {
   }
 
   private onAccept(obj: JsonObject): void {
-    if (this.phase !== "ringing_out") return this.stray("call acceptance");
-    const p = this.params(obj);
+    if (this.phase === "active") return; // a repeated ACCEPT: the call already runs
+    if (this.phase !== "ringing_out") return this.stray("call acceptance", this.phase === "idle");
+    const p = checkPeerParams(obj);
     if (typeof p === "string") {
       this.reply(MessageType.VOICE_CALL_END);
       this.host.error("malformed", `Ended the call: the peer's audio uses ${p}.`);
@@ -470,18 +551,16 @@ export class CallManager {
 
   private onData(obj: JsonObject): void {
     if (this.phase !== "active" || this.format === null) {
-      // Early packets of a reference callee (before its queued ACCEPT), or late ones after an end: expected, quiet.
-      if (this.phase === "ringing_out" || this.inGrace()) return;
-      this.dropped++;
-      this.host.error("not_allowed", "Dropped voice data that arrived outside a call.");
-      return;
+      // Early packets of a reference callee (before its queued ACCEPT): expected, quiet.
+      if (this.phase === "ringing_out") return;
+      return this.stray("voice packet", this.phase === "idle");
     }
     const a = obj["audio_data"];
     let bytes: Uint8Array;
     try {
       if (typeof a !== "string") throw new TypeError("not a string");
-      // Size first: at most 100 ms of 32-bit audio (4/3 base64 expansion).
-      if (a.length === 0 || a.length > Math.ceil((MAX_CHUNK_FRAMES * 4) / 3) * 4 + 4) throw new RangeError("size");
+      // Size first: at most what a frame can carry (4/3 base64 expansion).
+      if (a.length === 0 || a.length > Math.ceil(MAX_PACKET_BYTES / 3) * 4) throw new RangeError("size");
       bytes = b64decodeStrict(a);
     } catch {
       this.dropped++;
@@ -489,7 +568,7 @@ export class CallManager {
       return;
     }
     const pcm = decodePcm(bytes, this.format);
-    if (pcm === null || pcm.length === 0 || pcm.length > MAX_CHUNK_FRAMES) {
+    if (pcm === null || pcm.length === 0) {
       this.dropped++;
       this.host.error("malformed", `Dropped a voice packet of ${bytes.length} bytes, which is not whole ${formatName(this.format)} samples of a sane size.`);
       return;
@@ -503,17 +582,45 @@ export class CallManager {
     if (!this.host.queue(toBytes(pyjson({ type })), { auto: true })) this.host.error("rate_limited", "Too many automatic replies are waiting; a call answer was not sent.");
   }
 
-  private stray(what: string): void {
-    if (this.inGrace()) return;
-    this.host.error("protocol_violation", `Ignored a ${what} without a matching call.`);
+  /**
+   * A call message that belongs to no call of ours (see the header): `answer`
+   * (we are idle) tells the peer the call is over with END, at most once per
+   * STRAY_END_INTERVAL_MS. Never one event per message: quiet after a call of
+   * ours, else one notice per STRAY_NOTICE_INTERVAL_MS with a count.
+   */
+  private stray(what: string, answer: boolean): void {
+    const t = this.now();
+    const expected = this.inGrace() || t < this.phantomUntil;
+    if (t - this.lastStray >= STRAY_GAP_MS) {
+      this.strayStart = t;
+      this.strayBypass = expected && !this.inGrace();
+    }
+    this.lastStray = t;
+    this.dropped++;
+    if (answer && this.host.secure() && t - this.lastEndReply >= STRAY_END_INTERVAL_MS) {
+      this.lastEndReply = t;
+      this.reply(MessageType.VOICE_CALL_END);
+    }
+    if (expected) return;
+    this.strayUnreported++;
+    if (t - this.lastStrayNotice < STRAY_NOTICE_INTERVAL_MS) return;
+    const n = this.strayUnreported;
+    this.strayUnreported = 0;
+    this.lastStrayNotice = t;
+    const tail = answer ? " Told the peer there is no call." : "";
+    this.host.error("not_allowed", n === 1 ? `Ignored a ${what} that belongs to no call.${tail}` : `Ignored ${n} call messages that belong to no call (the last a ${what}).${tail}`);
   }
 
   // ------------------------------------------------------------------ teardown
 
   /** The session ended (peer reset, disconnect, emergency close): no message can be sent any more. */
   reset(reason: CallEndReason): void {
-    if (this.phase === "idle") return;
-    this.end(reason);
+    if (this.phase !== "idle") this.end(reason);
+    // A new session is a new peer: nothing it sends is the echo of our call.
+    this.phantomUntil = -Infinity;
+    this.strayBypass = false;
+    this.lastStray = -Infinity;
+    this.lastEndReply = -Infinity;
   }
 
   // ------------------------------------------------------------------ internals
@@ -542,7 +649,16 @@ export class CallManager {
     this.startedAt = Date.now();
     this.startedMono = this.now();
     const format = this.format ?? OUR_FORMAT;
-    this.host.emit("call_started", { direction, format, format_name: formatName(format), rate: CALL_RATE, chunk_size: CALL_CHUNK });
+    const peer = this.peer ?? { rate: CALL_RATE, chunkSize: CALL_CHUNK };
+    this.host.emit("call_started", {
+      direction,
+      format,
+      format_name: formatName(format),
+      rate: CALL_RATE,
+      chunk_size: CALL_CHUNK,
+      peer_rate: peer.rate,
+      peer_chunk_size: peer.chunkSize,
+    });
   }
 
   private end(reason: CallEndReason): void {
@@ -554,6 +670,7 @@ export class CallManager {
     this.live = false;
     this.format = null;
     this.peer = null;
+    this.phantomUntil = this.now() + PHANTOM_WINDOW_MS;
     this.muted = false;
     this.startedAt = null;
     this.endedAt = this.now();

@@ -121,9 +121,14 @@ export interface CallEventMap {
   call_ringing: { direction: "out" };
   /** The peer calls us; answer with answerCall(). Fields as announced by the peer. */
   call_incoming: { rate: number; chunk_size: number; audio_format: number };
-  /** Audio may flow: `format` is the negotiated PortAudio constant used on the wire (8 = 16-bit). */
-  call_started: { direction: "in" | "out"; format: number; format_name: string; rate: number; chunk_size: number };
-  /** One received packet, decoded to 16-bit signed mono PCM at 44,100 Hz (platform byte order). */
+  /**
+   * Audio may flow: `format` is the negotiated PortAudio constant used on the
+   * wire both ways (8 = 16-bit); `rate` / `chunk_size` are what we send
+   * (44,100 Hz, 441 frames), `peer_rate` / `peer_chunk_size` what the peer
+   * announced and sends (WIRE-NOTES §4.6: each side sends at its own rate).
+   */
+  call_started: { direction: "in" | "out"; format: number; format_name: string; rate: number; chunk_size: number; peer_rate: number; peer_chunk_size: number };
+  /** One received packet, decoded to 16-bit signed mono PCM at the peer's rate (call_started.peer_rate; platform byte order). */
   call_audio: { pcm: Int16Array; seq: number };
   call_muted: { muted: boolean };
   call_ended: { reason: CallEndReason; text: string; duration_ms: number | null };

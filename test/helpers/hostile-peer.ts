@@ -12,6 +12,7 @@ import {
   b64decodeStrict,
   b64encode,
   encodeFrame,
+  join,
   parseJsonObject,
   pyjson,
   respond,
@@ -47,9 +48,14 @@ export class HostilePeer {
     socket.on("error", () => undefined);
   }
 
-  static connect(port: number, host = "127.0.0.1"): Promise<HostilePeer> {
+  /** With `room`, joins that room first (as `pqchat chat --room` does). */
+  static connect(port: number, host = "127.0.0.1", room?: string): Promise<HostilePeer> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host }, () => resolve(new HostilePeer(s)));
+      const s = net.connect({ port, host }, () => {
+        const h = new HostilePeer(s);
+        if (room !== undefined) h.writeNow(join(room));
+        resolve(h);
+      });
       s.once("error", reject);
     });
   }

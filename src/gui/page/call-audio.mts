@@ -1,10 +1,16 @@
 // The page's audio for voice calls (issue 7): the microphone through the
 // pq-capture worklet into 441-frame 16-bit packets at 44.1 kHz, the peer's
-// packets through the pq-playback jitter buffer, and the ring tones, all
+// packets (at the peer's own rate and packet size, which the reference lets
+// its users choose) through the pq-playback jitter buffer, which resamples them
+// to the context's rate, and the ring tones, all
 // generated with WebAudio (no audio files). Keys never come here: only PCM
 // passes between this page and the pqchat process.
 
 export interface PlaybackStats {
+  /** The peer's rate the playback runs at (resampled to the context's). */
+  rate: number;
+  /** Frequency of what was played in the last quarter second (zero crossings). */
+  out_hz: number;
   buffered_ms: number;
   playing: boolean;
   received: number;
@@ -97,8 +103,8 @@ export class CallAudio {
     }
   }
 
-  /** Audio flows: microphone → packets, packets → speaker. */
-  async start(): Promise<void> {
+  /** Audio flows: microphone → packets, packets (at the peer's rate and packet size) → speaker. */
+  async start(peer: { rate: number; chunk: number }): Promise<void> {
     if (this.capture) return;
     await this.prepare();
     const ctx = this.context();
@@ -108,7 +114,7 @@ export class CallAudio {
     this.capture.port.onmessage = (ev: MessageEvent) => {
       if (ev.data instanceof ArrayBuffer) this.onPacket(ev.data);
     };
-    this.playback = new AudioWorkletNode(ctx, "pq-playback", { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1] });
+    this.playback = new AudioWorkletNode(ctx, "pq-playback", { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1], processorOptions: peer });
     this.playback.port.onmessage = (ev: MessageEvent) => {
       this.stats = ev.data as PlaybackStats;
       this.onStats(this.stats);
@@ -119,7 +125,7 @@ export class CallAudio {
     this.playback.connect(ctx.destination);
   }
 
-  /** A received packet (16-bit LE mono at 44.1 kHz); handed over to the worklet. */
+  /** A received packet (16-bit LE mono at the peer's rate); handed over to the worklet. */
   play(pcm: ArrayBuffer): void {
     this.playback?.port.postMessage(pcm, [pcm]);
   }

@@ -6,20 +6,29 @@
 //   the context runs at another rate) → 16-bit packets of 441 frames, posted
 //   to the page as transferable ArrayBuffers (little-endian, the platform
 //   order of every browser pqchat runs on).
-// pq-playback: received 441-frame 16-bit packets → a jitter buffer that starts
-//   playing once it holds the target delay (80 ms), conceals an underrun by
+// pq-playback: received 16-bit packets at the PEER's rate and packet size
+//   (processorOptions {rate, chunk}: a reference peer sends at its own rate,
+//   1,000–384,000 Hz, and 1–1,000 packets per second, WIRE-NOTES §4.6) →
+//   a jitter buffer that starts playing once it holds the target delay (80 ms,
+//   or one packet plus 20 ms when packets are longer), conceals an underrun by
 //   repeating the last packet while fading it out (20 ms), then plays silence
 //   and refills to the target instead of stalling; a buffer grown past the
-//   maximum (late bursts) is trimmed back to the target. Stats go to the page
-//   four times a second.
+//   maximum (late bursts) is trimmed back to the target. Linear interpolation
+//   from the peer's rate to the context's. Stats go to the page four times a
+//   second, with the frequency of what was played (zero crossings), so a
+//   wrong playback rate shows as a wrong pitch.
 
 // The AudioWorkletGlobalScope (not in TypeScript's DOM library).
 declare const sampleRate: number;
 declare abstract class AudioWorkletProcessor {
   readonly port: MessagePort;
-  constructor();
+  constructor(options?: PlaybackOptions);
 }
-declare function registerProcessor(name: string, ctor: new () => AudioWorkletProcessor): void;
+declare function registerProcessor(name: string, ctor: new (options?: PlaybackOptions) => AudioWorkletProcessor): void;
+
+interface PlaybackOptions {
+  processorOptions?: { rate?: number; chunk?: number };
+}
 
 const WIRE_RATE = 44100;
 const PACKET = 441;
@@ -66,12 +75,13 @@ class CaptureProcessor extends AudioWorkletProcessor {
   }
 }
 
-/** Jitter buffer settings (in wire frames at 44.1 kHz). */
-const TARGET = Math.round(0.08 * WIRE_RATE); // 80 ms
-const MAX = Math.round(0.2 * WIRE_RATE); // trimmed back to TARGET beyond 200 ms
-const CONCEAL = 2 * PACKET; // 20 ms of faded repetition
-
 class PlaybackProcessor extends AudioWorkletProcessor {
+  /** The peer's rate and packet size; jitter buffer settings in the peer's frames. */
+  private readonly rate: number;
+  private readonly target: number;
+  private readonly max: number;
+  private readonly conceal: number;
+  private readonly chunk: number;
   private queue: Int16Array[] = [];
   private head = 0; // read index in queue[0]
   private buffered = 0; // frames in the queue
@@ -79,8 +89,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   private last: Int16Array | null = null;
   private concealLeft = 0;
   private concealIdx = 0;
-  // resampling state (wire → context rate)
-  private readonly step = WIRE_RATE / sampleRate;
+  // resampling state (peer's rate → context rate)
+  private readonly step: number;
   private t = 0;
   private a = 0;
   private b = 0;
@@ -90,9 +100,22 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   private concealed = 0;
   private trimmed = 0;
   private quanta = 0;
+  // what was played since the last stats message: frames and zero crossings
+  private outFrames = 0;
+  private crossings = 0;
+  private sign = 0;
 
-  constructor() {
-    super();
+  constructor(options?: PlaybackOptions) {
+    super(options);
+    const o = options?.processorOptions ?? {};
+    const ok = (x: unknown, lo: number, hi: number): x is number => typeof x === "number" && Number.isInteger(x) && x >= lo && x <= hi;
+    this.rate = ok(o.rate, 1000, 384_000) ? o.rate : WIRE_RATE;
+    this.chunk = ok(o.chunk, 1, this.rate) ? o.chunk : PACKET;
+    this.step = this.rate / sampleRate;
+    // 80 ms, or a whole packet and 20 ms when packets are longer (1 packet/s at the slowest).
+    this.target = Math.max(Math.round(0.08 * this.rate), this.chunk + Math.round(0.02 * this.rate));
+    this.max = Math.max(Math.round(0.2 * this.rate), this.target + 2 * this.chunk);
+    this.conceal = Math.round(0.02 * this.rate);
     this.port.onmessage = (ev: MessageEvent) => {
       if (ev.data === "reset") return this.reset();
       if (!(ev.data instanceof ArrayBuffer)) return;
@@ -101,9 +124,9 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       this.queue.push(p);
       this.buffered += p.length;
       this.received++;
-      if (this.buffered > MAX) {
-        // A burst after a stall: play the newest TARGET, not a growing delay.
-        while (this.buffered > TARGET && this.queue.length > 1) {
+      if (this.buffered > this.max) {
+        // A burst after a stall: play the newest target, not a growing delay.
+        while (this.buffered > this.target && this.queue.length > 1) {
           const drop = this.queue.shift()!;
           this.buffered -= drop.length - this.head;
           this.head = 0;
@@ -126,7 +149,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   /** The next wire-rate sample, in [-1, 1]. */
   private next(): number {
     if (!this.playing) {
-      if (this.buffered < TARGET) return 0;
+      if (this.buffered < this.target) return 0;
       this.playing = true;
     }
     const cur = this.queue[0];
@@ -143,15 +166,15 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     // Underrun: repeat the last packet, fading out, then silence and refill.
     if (this.concealLeft === 0 && this.last) {
       this.underruns++;
-      this.concealLeft = CONCEAL;
+      this.concealLeft = this.conceal;
       this.concealIdx = 0;
     }
     if (this.concealLeft > 0 && this.last) {
-      const gain = this.concealLeft / CONCEAL;
+      const gain = this.concealLeft / this.conceal;
       const s = this.last[this.concealIdx % this.last.length]!;
       this.concealIdx++;
       this.concealLeft--;
-      if (this.concealIdx % PACKET === 0) this.concealed++;
+      if (this.concealIdx % this.chunk === 0) this.concealed++;
       if (this.concealLeft === 0) this.playing = false;
       return (s / 32768) * gain;
     }
@@ -176,10 +199,24 @@ class PlaybackProcessor extends AudioWorkletProcessor {
         }
       }
       for (let c = 1; c < (outputs[0]?.length ?? 0); c++) outputs[0]![c]!.set(out);
+      for (let i = 0; i < out.length; i++) {
+        const v = out[i]!;
+        const now = v > 0.006 ? 1 : v < -0.006 ? -1 : 0; // hysteresis against noise
+        if (now !== 0) {
+          if (this.sign !== 0 && now !== this.sign) this.crossings++;
+          this.sign = now;
+        }
+      }
+      this.outFrames += out.length;
     }
     if (++this.quanta % Math.max(1, Math.round((sampleRate * 0.25) / 128)) === 0) {
+      const outHz = this.outFrames > 0 ? Math.round(this.crossings / 2 / (this.outFrames / sampleRate)) : 0;
+      this.outFrames = 0;
+      this.crossings = 0;
       this.port.postMessage({
-        buffered_ms: Math.round((this.buffered / WIRE_RATE) * 1000),
+        rate: this.rate,
+        out_hz: outHz,
+        buffered_ms: Math.round((this.buffered / this.rate) * 1000),
         playing: this.playing,
         received: this.received,
         underruns: this.underruns,

@@ -131,12 +131,13 @@ export class CallUi {
         this.received = 0;
         this.startedAt = Date.now();
         this.startClock();
-        this.deps.sys(`Voice call started (${typeof d["format_name"] === "string" ? d["format_name"] : "int16"}, 44.1 kHz, end-to-end encrypted).`, "good");
-        if (this.owner) {
-          this.audio.start().catch((err: unknown) => {
-            this.deps.toast(err instanceof MicError ? err.message : "The call's audio could not start.", true);
-            this.hangUp();
-          });
+        {
+          const rate = typeof d["peer_rate"] === "number" ? d["peer_rate"] : 44100;
+          const chunk = typeof d["peer_chunk_size"] === "number" ? d["peer_chunk_size"] : 441;
+          this.ui.bar.setAttribute("data-peer-rate", String(rate));
+          const peerAt = rate === 44100 ? "" : `; your peer sends ${(rate / 1000).toLocaleString("en-US")} kHz`;
+          this.deps.sys(`Voice call started (${typeof d["format_name"] === "string" ? d["format_name"] : "int16"}, 44.1 kHz${peerAt}, end-to-end encrypted).`, "good");
+          if (this.owner) this.startAudio({ rate, chunk });
         }
         break;
       case "call_muted":
@@ -253,6 +254,13 @@ export class CallUi {
 
   // ------------------------------------------------------------------ audio
 
+  private startAudio(peer: { rate: number; chunk: number }): void {
+    this.audio.start(peer).catch((err: unknown) => {
+      this.deps.toast(err instanceof MicError ? err.message : "The call's audio could not start.", true);
+      this.hangUp();
+    });
+  }
+
   private onCapture(pcm: ArrayBuffer): void {
     if (this.phase !== "active" || !this.owner || this.muted) return;
     if (this.deps.sendBinary(pcm)) {
@@ -263,6 +271,7 @@ export class CallUi {
 
   private onStats(s: PlaybackStats): void {
     this.ui.bar.setAttribute("data-buffer-ms", String(s.buffered_ms));
+    this.ui.bar.setAttribute("data-out-hz", String(s.out_hz));
     this.ui.bar.setAttribute("data-concealed", String(s.concealed));
     this.ui.bar.setAttribute("data-underruns", String(s.underruns));
   }

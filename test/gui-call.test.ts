@@ -36,7 +36,8 @@ after(async () => {
 
 const counter = (p: Page, attr: "data-sent" | "data-received"): Promise<number> => p.evaluate((a: string) => Number(document.querySelector("#call-bar").getAttribute(a)), attr);
 const atLeast = (p: Page, attr: "data-sent" | "data-received", n: number): Promise<unknown> =>
-  p.waitForFunction(([a, k]: [string, number]) => Number(document.querySelector("#call-bar").getAttribute(a)) >= k, [attr, n] as [string, number], { timeout: 10000 });
+  // Generous: under CPU contention the audio path (page → gui process → server → gui process → page) lags by seconds.
+  p.waitForFunction(([a, k]: [string, number]) => Number(document.querySelector("#call-bar").getAttribute(a)) >= k, [attr, n] as [string, number], { timeout: 30000 });
 const logHas = (p: Page, re: RegExp): Promise<unknown> =>
   p.waitForFunction((src: string) => [...document.querySelectorAll("#log li")].some((e: { textContent: string }) => new RegExp(src).test(e.textContent)), re.source, { timeout: 10000 });
 
@@ -66,7 +67,7 @@ test("GUI voice call: ring, accept, audio both ways, mute, hang up; decline; ref
     const peakA = await A.evaluate(() => Number(document.querySelector("#call-bar").getAttribute("data-rx-peak")));
     assert.ok(peakA > 1000 && peakB > 1000, `received peaks: A ${peakA}, B ${peakB}`);
     // The playback worklet reports a filled jitter buffer (target 80 ms).
-    await B.waitForFunction(() => Number(document.querySelector("#call-bar").getAttribute("data-buffer-ms")) >= 40, null, { timeout: 5000 });
+    await B.waitForFunction(() => Number(document.querySelector("#call-bar").getAttribute("data-buffer-ms")) >= 40, null, { timeout: 20000 });
     await A.waitForFunction(() => /^\d+:\d\d$/.test(document.querySelector("#call-duration").textContent) && !document.querySelector("#call-duration").hidden);
     await screenshot(A, "call-02-in-call");
   });
@@ -75,18 +76,15 @@ test("GUI voice call: ring, accept, audio both ways, mute, hang up; decline; ref
     await A.click("#btn-mute");
     await A.waitForSelector("#call-bar[data-muted='true']");
     await A.waitForSelector("#btn-mute[aria-pressed='true']");
-    // Packets already in flight may still land: settle briefly, then measure over a bounded window.
-    await B.waitForTimeout(300);
-    const rB0 = await counter(B, "data-received");
+    // Packets already in flight still land (under load, seconds of them), so the check is by count,
+    // not by time: B never receives more packets than A had sent when it muted.
     const sA0 = await counter(A, "data-sent");
     const rA0 = await counter(A, "data-received");
-    await B.waitForTimeout(700);
-    const rB1 = await counter(B, "data-received");
+    await atLeast(A, "data-received", rA0 + 30); // A still hears B (and time passes for A's packets in flight)
     const sA1 = await counter(A, "data-sent");
-    const rA1 = await counter(A, "data-received");
+    const rB1 = await counter(B, "data-received");
     assert.equal(sA1, sA0, "A sends nothing while muted");
-    assert.ok(rB1 - rB0 <= 2, `B received ${rB1 - rB0} packets while A was muted`);
-    assert.ok(rA1 - rA0 >= 30, `A still receives B (${rA1 - rA0} packets in 700 ms)`);
+    assert.ok(rB1 <= sA0, `B received ${rB1} packets; A had sent ${sA0} when it muted`);
     await screenshot(A, "call-03-muted");
     await A.click("#btn-mute");
     await A.waitForSelector("#call-bar[data-muted='false']");

@@ -16,6 +16,7 @@ import { packageVersion } from "./version.js";
 export const FORWARDED_EVENTS = [
   "connected",
   "server_version",
+  "peer_version",
   "waiting_for_peer",
   "key_exchange_started",
   "key_exchange_complete",

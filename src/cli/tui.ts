@@ -293,6 +293,11 @@ class Tui {
         this.info(`note: the server speaks protocol ${v}, this client ${e.local_version}`);
       }
     });
+    // SPEC §4.2.1: minor → a notice, patch → silent; breaking comes as a version_mismatch error (a warning).
+    this.on("peer_version", (e) => {
+      if (e.compatibility === "minor") this.info(`note: your peer speaks protocol ${sanitizeInline(e.version ?? "")}, this client ${e.local_version}`);
+      else if (e.compatibility === "missing") this.info(`note: your peer did not say which protocol version it speaks (this client: ${e.local_version})`);
+    });
     this.on("waiting_for_peer", () => this.info("waiting for the other person to connect…"));
     this.on("key_exchange_started", (e) => this.info(`peer found, exchanging keys (${e.role})…`));
     this.on("key_exchange_complete", () => {

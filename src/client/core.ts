@@ -1058,9 +1058,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.phase = "key_exchange";
     this.emit("key_exchange_started", { role: "responder" });
     this.conn?.write(res.response);
-    if (v !== null && compareVersions(PROTOCOL_VERSION, v) === "breaking") {
-      this.reportError("version_mismatch", `The peer speaks protocol ${v.slice(0, 32)}, a different major version than ours (${PROTOCOL_VERSION}).`);
-    }
+    this.notePeerVersion(v);
   }
 
   private onKeyExchangeResponse(obj: JsonObject): void {
@@ -1081,9 +1079,16 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.initiator = null;
     this.session = session;
     this.rekeyFlow.attach(session);
-    const v = peerVersion(obj);
-    if (v !== null && compareVersions(PROTOCOL_VERSION, v) === "breaking") {
-      this.reportError("version_mismatch", `The peer speaks protocol ${v.slice(0, 32)}, a different major version than ours (${PROTOCOL_VERSION}).`);
+    this.notePeerVersion(peerVersion(obj));
+  }
+
+  /** SPEC §4.2.1 / §7.2 for the peer's announced version: breaking → warning (an error event), the rest as the event says. */
+  private notePeerVersion(v: string | null): void {
+    const shown = v === null ? null : v.slice(0, 32);
+    const compatibility = v === null ? "missing" : compareVersions(PROTOCOL_VERSION, v);
+    this.emit("peer_version", { version: shown, local_version: PROTOCOL_VERSION, compatibility });
+    if (compatibility === "breaking") {
+      this.reportError("version_mismatch", `The peer speaks protocol ${shown ?? ""}, a different major version than ours (${PROTOCOL_VERSION}).`);
     }
   }
 

@@ -47,6 +47,12 @@ export type FileInfo = FileMetadata;
 export interface ClientEventMap {
   connected: { host: string; port: number; room: string | null };
   server_version: { version: string; local_version: string; match: boolean; compatibility: Compatibility };
+  /**
+   * The `version` the peer put in its KEY_EXCHANGE_INIT / RESPONSE (SPEC §7.2,
+   * §4.2.1): null and "missing" when it sent none (the reference requires it).
+   * Breaking also comes as an `error {kind: "version_mismatch"}`.
+   */
+  peer_version: { version: string | null; local_version: string; compatibility: Compatibility | "missing" };
   waiting_for_peer: Record<string, never>;
   key_exchange_started: { role: "initiator" | "responder" };
   key_exchange_complete: { fingerprint: string; words: string[]; fingerprint_sha256: string };

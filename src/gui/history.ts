@@ -7,7 +7,7 @@ import type { HistoryEvent } from "./page/wire.mjs";
 
 /** Events that draw a line in the chat log; the rest (progress, offers, prompts) come back through the hello state. */
 export const HISTORY_EVENTS: ReadonlySet<string> = new Set([
-  "connected", "server_version", "waiting_for_peer", "key_exchange_started", "key_exchange_complete", "verified",
+  "connected", "server_version", "peer_version", "waiting_for_peer", "key_exchange_started", "key_exchange_complete", "verified",
   "peer_verified", "message", "sent", "delivered", "nickname", "nickname_ignored", "ephemeral_mode", "file_complete",
   "file_received", "rekey_started", "rekey_done", "reset", "server_full", "server_disconnect", "server_error",
   "error",

@@ -528,6 +528,11 @@ function onEvent(n: string, d: Record<string, unknown>): void {
       showChat();
       sys(`Connected to ${clean(st.host, 80)}:${st.port}${st.room ? ` (room “${clean(st.room, 40)}”)` : ""}.`);
       break;
+    case "peer_version":
+      // SPEC §4.2.1: minor → a notice, patch → silent; breaking also arrives as a version_mismatch error.
+      if (d["compatibility"] === "minor") sys(`Your peer speaks protocol ${clean(s("version"), 32)} (this client: ${clean(s("local_version"), 32)}).`, "warn");
+      else if (d["compatibility"] === "missing") sys(`Your peer did not say which protocol version it speaks (this client: ${clean(s("local_version"), 32)}).`, "warn");
+      break;
     case "server_version":
       if (d["match"] !== true) sys(`The server speaks protocol ${clean(s("version"), 32)} (this client: ${clean(s("local_version"), 32)}).`, d["compatibility"] === "breaking" ? "bad" : "warn");
       break;

@@ -60,7 +60,26 @@ export class HostilePeer {
     });
   }
 
+  /** Binary frames (FILE_CHUNK) from the client, counted, not decrypted. */
+  binaryFrames = 0;
+  private binaryWaiters: { n: number; resolve: () => void }[] = [];
+
+  /** Resolves once `n` binary frames arrived in total. */
+  binaryCount(n: number, timeoutMs = 20000): Promise<void> {
+    if (this.binaryFrames >= n) return Promise.resolve();
+    return withTimeout(new Promise((resolve) => this.binaryWaiters.push({ n, resolve })), timeoutMs, `hostile peer: ${n} binary frames`);
+  }
+
   private onFrame(f: Uint8Array): void {
+    if (f.length > 0 && f[0] !== 0x7b) {
+      this.binaryFrames++;
+      this.binaryWaiters = this.binaryWaiters.filter((w) => {
+        if (this.binaryFrames < w.n) return true;
+        w.resolve();
+        return false;
+      });
+      return;
+    }
     const obj = parseJsonObject(f);
     if (!obj) return;
     const type = obj["type"];

@@ -40,6 +40,8 @@ export class HostilePeer {
   private initiator: Initiator | null = null;
   completeAt = 0;
   readonly sentWires: Uint8Array[] = [];
+  /** ENCRYPTED_MESSAGE frames received from the client, as parsed. */
+  readonly receivedWires: JsonObject[] = [];
 
   private constructor(readonly socket: net.Socket) {
     socket.on("data", (d: Buffer) => {
@@ -97,6 +99,7 @@ export class HostilePeer {
     } else if (type === MessageType.KEEP_ALIVE) {
       this.writeNow(toBytes('{"type": 51}'));
     } else if (type === MessageType.ENCRYPTED_MESSAGE && this.session) {
+      this.receivedWires.push(obj);
       try {
         const d = this.session.decrypt(obj);
         const inner = parseJsonObject(d.plaintext);

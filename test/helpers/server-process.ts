@@ -59,10 +59,11 @@ const WATCHDOG =
 /** Starts `node dist/src/cli/main.js server --host 127.0.0.1 --port 0 --drain-timeout 0 ...args`. */
 export async function startServer(
   args: readonly string[] = [],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cwd?: string } = {},
 ): Promise<ServerHandle> {
   const t = spawnTracked(["--import", WATCHDOG, ...(opts.nodeArgs ?? []), MAIN_JS, "server", "--host", "127.0.0.1", "--port", "0", "--drain-timeout", "0", ...args], {
     env: opts.env ?? process.env,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   const m = await waitForLine(t, /^listening on (\[[^\]]+\]|[^\s:]+):(\d+)$/m, "the server's listening line", opts.timeoutMs ?? 10000);
   const host = m[1]!.replace(/^\[|\]$/g, "");

@@ -22,8 +22,8 @@ process.once("exit", () => {
   for (const p of running) p.kill("SIGKILL");
 });
 
-export function spawnTracked(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; stopTimeoutMs?: number } = {}): TrackedProcess {
-  const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env });
+export function spawnTracked(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; stopTimeoutMs?: number; cwd?: string } = {}): TrackedProcess {
+  const proc = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"], env: opts.env ?? process.env, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   running.add(proc);
   let out = "";
   let err = "";

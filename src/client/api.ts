@@ -8,6 +8,8 @@ export interface ConnectOptions {
   port: number;
   /** Room code (JOIN extension, docs/PROTOCOL-EXTENSIONS.md); null = lobby. */
   room?: string | null;
+  /** Local (source) address to connect from, on a host with several; default: the system's choice. */
+  localAddress?: string;
 }
 
 export interface ClientOptions {

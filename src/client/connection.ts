@@ -48,7 +48,13 @@ export class Connection {
   }
 
   /** Opens the TCP connection; rejects with the socket error. */
-  static open(host: string, port: number, handlers: ConnectionHandlers, maxFrame = DEFAULT_MAX_FRAME): Promise<Connection> {
+  static open(
+    host: string,
+    port: number,
+    handlers: ConnectionHandlers,
+    maxFrame = DEFAULT_MAX_FRAME,
+    localAddress?: string,
+  ): Promise<Connection> {
     return new Promise((resolve, reject) => {
       // One read buffer for the connection's life: a 1 MiB file chunk arrives
       // in a few reads instead of sixteen fresh 64 KiB buffers, which would
@@ -58,6 +64,7 @@ export class Connection {
       const socket = net.connect({
         host,
         port,
+        ...(localAddress === undefined ? {} : { localAddress }),
         onread: {
           buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
           callback: (n: number, buf: Uint8Array) => {

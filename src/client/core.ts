@@ -324,7 +324,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
         onDrain: () => {
           if (this.conn === conn) this.wakeAll();
         },
-      });
+      }, undefined, opts.localAddress);
     } catch (err) {
       this.phase = "disconnected";
       const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : "error");

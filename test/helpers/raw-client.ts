@@ -81,14 +81,14 @@ export class RawClient {
     });
   }
 
-  /** Connects to host:port; resolves once the TCP connection is established. */
+  /** Connects to host:port (from `localAddress` if given); resolves once the TCP connection is established. */
   static connect(
     port: number,
     host = "127.0.0.1",
-    opts: { label?: string; maxFrame?: number } = {},
+    opts: { label?: string; maxFrame?: number; localAddress?: string } = {},
   ): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ port, host });
+      const socket = netConnect({ port, host, ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }) });
       socket.setNoDelay(true);
       const client = new RawClient(socket, opts.maxFrame ?? 0xffffffff, opts.label ?? "client");
       socket.once("connect", () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Logger } from "../src/server/log.js";
 import { DEFAULT_OPTIONS } from "../src/server/options.js";
-import { RelayServer } from "../src/server/relay.js";
+import { Reason, RelayServer } from "../src/server/relay.js";
 import { ReasonCounts, RelayStats } from "../src/server/stats.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { completedPair, joinClient, S } from "./helpers/scenarios.js";
@@ -62,13 +62,23 @@ test("frames and bytes relayed, pairs, accepted, refusals, disconnects and gauge
     assert.equal(relay.gauges().rooms, 3);
     assert.equal(st.accepted, 4);
 
-    const refused = await connect("R");
+    // Full, but two clients wait: a newcomer (for the lobby, so p is its
+    // partner-to-be) takes the place of the other one, w.
+    const r = await connect("R");
+    assert.equal(await r.nextText(), S.version);
+    assert.equal(await w.nextText(), S.disconnect(Reason.evicted));
+    assert.equal(await p.nextText(), S.initiate);
+    assert.equal(st.evictions.get("make_room"), 1);
+    assert.equal(st.disconnects.get("evicted"), 1);
+    // Full and nobody waiting: refused.
+    const refused = await connect("R2");
     assert.equal(await refused.nextText(), S.full);
     await refused.expectClosed();
     assert.equal(st.refusals.get("server_full"), 1);
 
     // An invalid JOIN is a disconnect the relay decides on.
-    w.close();
+    r.close();
+    assert.equal(await p.nextText(), S.reset);
     await until(() => relay.gauges().connections === 3);
     const bad = await connect("bad");
     bad.send('{"type": 70, "room": ""}');

@@ -37,11 +37,14 @@ describe("options", () => {
       "--host", "0.0.0.0", "--port=0", "--max-clients", "2000", "--keepalive-interval", "200ms",
       "--max-frame", "2MiB", "--log-level=debug", "--join-wait", "100ms", "--exchange-timeout", "5m",
       "--frame-timeout", "1.5", "--drain-timeout", "0", "--metrics", "[::1]:9464", "--log-format", "json",
+      "--max-per-address", "0", "--connect-rate=0.5", "--connect-burst", "3", "--max-waiting-per-address", "2",
+      "--max-wait", "2h",
     ]);
     assert.deepEqual(o, {
       host: "0.0.0.0", port: 0, maxClients: 2000, keepaliveIntervalMs: 200, maxFrame: 2 * 1048576,
       logLevel: "debug", joinWaitMs: 100, exchangeTimeoutMs: 300_000, frameTimeoutMs: 1500,
       drainTimeoutMs: 0, metrics: { host: "::1", port: 9464 }, logFormat: "json",
+      maxPerAddress: 0, connectRate: 0.5, connectBurst: 3, maxWaitingPerAddress: 2, maxWaitMs: 7_200_000,
     });
     assert.deepEqual(parseServerArgs(["--port", "1", "--help"]), { help: true });
     assert.deepEqual(parseServerArgs(["-h"]), { help: true });
@@ -54,6 +57,8 @@ describe("options", () => {
       ["--max-frame", "100"], ["--frame-timeout", "0"], ["--host", " "], ["positional"],
       ["--drain-timeout", "-1s"], ["--metrics", "host"], ["--metrics", "h:70000"], ["--log-format", "xml"],
       ["--config"], ["--keepalive-interval", "600h"],
+      ["--max-per-address", "-1"], ["--connect-rate", "fast"], ["--connect-rate", "-2"], ["--connect-burst", "0"],
+      ["--max-waiting-per-address", "x"], ["--max-wait", "0"], ["--max-wait", "600h"],
     ]) {
       assert.throws(() => parseServerArgs(argv), UsageError, argv.join(" "));
     }
@@ -184,6 +189,9 @@ describe("command line", () => {
     assert.match(r.stdout, /^Usage: pqchat server/);
     assert.match(r.stdout, /--max-clients N/);
     assert.match(r.stdout, /--join-wait TIME/);
+    for (const flag of ["--max-per-address N", "--connect-rate N", "--connect-burst N", "--max-waiting-per-address N", "--max-wait TIME"]) {
+      assert.match(r.stdout, new RegExp(flag));
+    }
   });
 
   test("usage errors: one line 'pqchat: ...' on stderr, exit 2", async () => {

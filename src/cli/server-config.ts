@@ -90,7 +90,7 @@ export const SERVER_OPTION_TABLE: readonly OptionRow[] = [
     key: "maxClients",
     flag: "--max-clients",
     metavar: "N",
-    help: "clients served at once, an even number (default 2,\nlike the reference server); more connections get\nSERVER_FULL and are closed",
+    help: "clients served at once, an even number (default 2,\nlike the reference server); when full, a waiting\nclient makes room for a newcomer (see --max-wait),\nelse the newcomer gets SERVER_FULL and is closed",
     parse: (v, name) => {
       const n = parseIntFlag(v, name, 2, 1_000_000);
       if (n % 2 !== 0) throw new UsageError(`${name}: must be an even number (clients are served in pairs)`);
@@ -148,6 +148,55 @@ export const SERVER_OPTION_TABLE: readonly OptionRow[] = [
     flag: "--frame-timeout",
     metavar: "TIME",
     help: "a started frame must arrive completely within this\ntime (default 30s)",
+    parse: (v, name) => duration(v, name),
+    format: (ms) => str(formatDuration(ms)),
+    tomlNumbers: true,
+  }),
+  row({
+    key: "maxPerAddress",
+    flag: "--max-per-address",
+    metavar: "N",
+    help: `open connections per source address (IPv4 /32,\nIPv6 /64); 0 = unlimited (default ${DEFAULT_OPTIONS.maxPerAddress})`,
+    parse: (v, name) => parseIntFlag(v, name, 0, 1_000_000),
+    format: String,
+    tomlNumbers: true,
+  }),
+  row({
+    key: "connectRate",
+    flag: "--connect-rate",
+    metavar: "N",
+    help: `new connections per second per address, after\n--connect-burst; 0 = unlimited (default ${DEFAULT_OPTIONS.connectRate})`,
+    parse: (v, name) => {
+      const r = /^\d+(?:\.\d+)?$/.test(v.trim()) ? Number(v) : Number.NaN;
+      if (!(r >= 0 && r <= 1_000_000)) throw new UsageError(`${name}: expected connections per second (0 = unlimited), got "${v}"`);
+      return r;
+    },
+    format: String,
+    tomlNumbers: true,
+  }),
+  row({
+    key: "connectBurst",
+    flag: "--connect-burst",
+    metavar: "N",
+    help: `new connections an address may open at once\n(default ${DEFAULT_OPTIONS.connectBurst})`,
+    parse: (v, name) => parseIntFlag(v, name, 1, 1_000_000),
+    format: String,
+    tomlNumbers: true,
+  }),
+  row({
+    key: "maxWaitingPerAddress",
+    flag: "--max-waiting-per-address",
+    metavar: "N",
+    help: `clients of one address waiting for a partner at\nonce, i.e. rooms it holds open; 0 = unlimited\n(default ${DEFAULT_OPTIONS.maxWaitingPerAddress})`,
+    parse: (v, name) => parseIntFlag(v, name, 0, 1_000_000),
+    format: String,
+    tomlNumbers: true,
+  }),
+  row({
+    key: "maxWaitMs",
+    flag: "--max-wait",
+    metavar: "TIME",
+    help: "longest wait for a partner (default 1h); when the\nrelay is full, the waiting client of the address\nwith the most waiting clients that has waited\nlongest makes room for a newcomer; paired clients\nare never disconnected for a newcomer",
     parse: (v, name) => duration(v, name),
     format: (ms) => str(formatDuration(ms)),
     tomlNumbers: true,

@@ -23,6 +23,16 @@ export interface ServerOptions {
   metrics: { host: string; port: number } | null;
   /** On SIGTERM, how long paired sessions may go on before they are closed (0: at once). */
   drainTimeoutMs: number;
+  /** Open connections per source address (IPv4 /32, IPv6 /64); 0 = unlimited. */
+  maxPerAddress: number;
+  /** New connections per second per address, after the burst; 0 = unlimited. */
+  connectRate: number;
+  /** New connections an address may open at once (token bucket size). */
+  connectBurst: number;
+  /** Clients of one address waiting for a partner at once (each holds a room open); 0 = unlimited. */
+  maxWaitingPerAddress: number;
+  /** Longest wait for a partner; then the client is disconnected. */
+  maxWaitMs: number;
 }
 
 export const DEFAULT_PORT = 16384;
@@ -42,4 +52,9 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = {
   logFormat: "text",
   metrics: null,
   drainTimeoutMs: 30_000,
+  maxPerAddress: 8,
+  connectRate: 2,
+  connectBurst: 30,
+  maxWaitingPerAddress: 4,
+  maxWaitMs: 3_600_000,
 };

@@ -67,6 +67,11 @@ export class WaitingRooms {
     return c;
   }
 
+  /** The client waiting in `room`, left in place. */
+  peek(room: string): Connection | undefined {
+    return this.waiting.get(room);
+  }
+
   put(room: string, c: Connection): void {
     this.waiting.set(room, c);
   }

@@ -30,6 +30,7 @@ import {
   serverVersionInfo,
 } from "../protocol/control.js";
 import { encodeFrame, FrameTooLargeError } from "../protocol/frame.js";
+import { AddressLimits } from "./address-limits.js";
 import { classify, type Classified } from "./classify.js";
 import { Connection } from "./connection.js";
 import { payloadOf } from "./frame-reader.js";
@@ -48,6 +49,16 @@ export const MAX_KEEPALIVE_FAILURES = 3;
 const CLOSE_GRACE_MS = 2000;
 /** On shutdown, how long clients get to read SERVER_DISCONNECT before sockets are destroyed. */
 const SHUTDOWN_GRACE_MS = 2000;
+/**
+ * When full, newcomers beyond --max-clients are still accepted (up to this
+ * many, and no more than there are waiting clients) so that, once their room
+ * is known, one waiting client can make room for each (see register()).
+ */
+const MAX_OVERFLOW = 64;
+/** Refused sockets allowed their SERVER_FULL grace period at once; beyond, a refused socket is dropped at once. */
+const MAX_REFUSED_IN_GRACE = 256;
+/** A connection's first frame (a JOIN, at most 1 KiB) must be complete this long after it connected. */
+const FIRST_FRAME_LIMIT_MS = 10_000;
 
 /** SERVER_DISCONNECT reasons and unexpected-message suffixes of our own (not in the reference). */
 export const Reason = {
@@ -56,6 +67,9 @@ export const Reason = {
   exchangeTimeout: "Key exchange timeout",
   invalidRoom: "Invalid room code",
   lateJoin: "Room request arrived too late: reconnect and send JOIN first",
+  evicted: "Server full: a new client needed the place of a client waiting for a partner",
+  waitedTooLong: "No partner arrived in time: reconnect to wait again",
+  tooManyWaiting: "Too many clients waiting from this address",
   /** Suffix after "Too many unexpected messages" for frames dropped after the exchange. */
   unexpectedAfterExchange: "unexpected message after key exchange",
 } as const;
@@ -76,6 +90,9 @@ const F = {
   frameTimeout: frame(serverDisconnect(Reason.frameTimeout)),
   invalidRoom: frame(serverDisconnect(Reason.invalidRoom)),
   lateJoin: frame(serverDisconnect(Reason.lateJoin)),
+  evicted: frame(serverDisconnect(Reason.evicted)),
+  waitedTooLong: frame(serverDisconnect(Reason.waitedTooLong)),
+  tooManyWaiting: frame(serverDisconnect(Reason.tooManyWaiting)),
   internal: frame(serverDisconnect(ServerText.defaultDisconnect)),
 };
 
@@ -88,6 +105,10 @@ const NOTICE_REASON = new Map<Buffer, string>([
   [F.invalidRoom, DisconnectReason.invalidJoin],
   [F.lateJoin, DisconnectReason.lateJoin],
   [F.internal, DisconnectReason.internalError],
+  [F.evicted, DisconnectReason.evicted],
+  [F.waitedTooLong, DisconnectReason.maxWait],
+  [F.tooManyWaiting, DisconnectReason.waitingPerAddress],
+  [F.full, DisconnectReason.serverFull],
 ]);
 
 const tooMany = new Map<string, Buffer>();
@@ -122,6 +143,12 @@ export class RelayServer {
   /** Every socket still open, including rejected and closing ones (for shutdown). */
   private readonly sockets = new Set<Socket>();
   private readonly rooms = new WaitingRooms();
+  /** Per-address limits, waiting clients, eviction choice; its `stats` count refusals and evictions. */
+  readonly limits: AddressLimits<Connection>;
+  /** Connections in state "registered" (what --max-clients bounds once a room is known). */
+  private registered = 0;
+  /** Refused sockets still in their grace period. */
+  private refusedInGrace = 0;
   private readonly frameTooLarge: Buffer;
   private nextId = 1;
   private stopping: Promise<void> | null = null;
@@ -142,6 +169,12 @@ export class RelayServer {
   ) {
     this.frameTooLarge = frame(serverDisconnect(Reason.frameTooLarge(opts.maxFrame)));
     NOTICE_REASON.set(this.frameTooLarge, DisconnectReason.frameTooLarge);
+    this.limits = new AddressLimits<Connection>(
+      opts,
+      stats,
+      (c) => this.close(c, F.waitedTooLong, "waited too long for a partner"),
+      opts.maxClients + MAX_OVERFLOW,
+    );
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -189,6 +222,7 @@ export class RelayServer {
   shutdown(): Promise<void> {
     if (this.stopping !== null) return this.stopping;
     this.shuttingDown = true;
+    this.limits.stop();
     this.stopping = this.closeListener();
     for (const c of [...this.live]) this.close(c, F.shutdown, "server shutting down");
     const t = setTimeout(() => this.destroyAll(), SHUTDOWN_GRACE_MS);
@@ -248,13 +282,18 @@ export class RelayServer {
       return;
     }
     socket.setNoDelay(true);
-    if (this.live.size >= this.opts.maxClients) {
-      this.stats.refusals.add(RefusalReason.serverFull);
-      this.reject(socket);
+    const n = this.live.size;
+    if (n >= this.opts.maxClients + Math.min(this.limits.waitingCount, MAX_OVERFLOW)) {
+      this.reject(socket, this.limits.refused(RefusalReason.serverFull));
+      return;
+    }
+    const c: Connection = new Connection(this.nextId++, socket, this.opts.maxFrame, (wire) => this.onFrame(c, wire));
+    const refusal = this.limits.admit(c, socket.remoteAddress);
+    if (refusal !== null) {
+      this.reject(socket, refusal);
       return;
     }
     this.stats.accepted++;
-    const c: Connection = new Connection(this.nextId++, socket, this.opts.maxFrame, (wire) => this.onFrame(c, wire));
     this.live.add(c);
     this.log.debug(() => `connection #${c.id} from ${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`);
     socket.on("data", (chunk: Buffer) => this.onData(c, chunk));
@@ -265,18 +304,31 @@ export class RelayServer {
       this.close(c, null, "connection lost");
     });
     socket.on("drain", () => this.onDrain(c));
-    c.joinTimer = setTimeout(() => this.onJoinWait(c), this.opts.joinWaitMs);
+    const acceptedAt = performance.now();
+    c.joinTimer = setTimeout(() => this.onJoinWait(c, acceptedAt), this.opts.joinWaitMs);
     c.keepaliveTimer = setInterval(() => this.onKeepaliveTick(c), this.opts.keepaliveIntervalMs);
   }
 
-  /** Over capacity: SERVER_FULL, then close (the reference keeps the connection: WIRE-NOTES §15.1). */
-  private reject(socket: Socket): void {
-    this.log.debug(() => `connection from ${socket.remoteAddress ?? "?"} refused: server full`);
+  /**
+   * Refused (over capacity, or over a per-address limit): SERVER_FULL, then
+   * close (the reference keeps the connection: WIRE-NOTES §15.1).
+   */
+  private reject(socket: Socket, why: string): void {
+    this.log.debug(() => `connection from ${socket.remoteAddress ?? "?"} refused: ${why.replace(/_/g, " ")}`);
     socket.on("error", () => {});
+    if (this.refusedInGrace >= MAX_REFUSED_IN_GRACE) {
+      // A connection storm: no grace period, so refusals cost no memory.
+      socket.destroy();
+      return;
+    }
+    this.refusedInGrace++;
     socket.end(F.full);
     socket.resume(); // discard anything it sends; never processed
     const t = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-    socket.once("close", () => clearTimeout(t));
+    socket.once("close", () => {
+      clearTimeout(t);
+      this.refusedInGrace--;
+    });
   }
 
   // ------------------------------------------------------------ reading
@@ -345,6 +397,7 @@ export class RelayServer {
         return false;
       }
       this.register(c, LOBBY);
+      if (!c.open) return false;
     }
     return this.dispatch(c, cls, wire);
   }
@@ -427,13 +480,17 @@ export class RelayServer {
     }
   }
 
-  private onJoinWait(c: Connection): void {
+  private onJoinWait(c: Connection, acceptedAt: number): void {
     c.joinTimer = null;
     if (c.state !== "pending") return;
     if (c.reader.pending) {
-      // Its first frame is arriving right now: let that frame decide (the
-      // frame timeout bounds how long this can take).
-      c.joinTimer = setTimeout(() => this.onJoinWait(c), this.opts.joinWaitMs);
+      // Its first frame is arriving right now: let that frame decide, for a
+      // while (a JOIN is tiny; a first frame that stalls holds a place).
+      if (performance.now() - acceptedAt >= Math.min(FIRST_FRAME_LIMIT_MS, this.opts.frameTimeoutMs)) {
+        this.close(c, F.frameTimeout, "first frame timed out");
+        return;
+      }
+      c.joinTimer = setTimeout(() => this.onJoinWait(c, acceptedAt), this.opts.joinWaitMs);
       return;
     }
     this.register(c, LOBBY);
@@ -464,7 +521,30 @@ export class RelayServer {
     return c.open;
   }
 
+  /**
+   * Registers a newcomer in `room` once it is known: the per-address waiting
+   * limit and --max-clients apply here. When the relay is full, a waiting
+   * client (never a paired one, never the newcomer's partner-to-be) is
+   * disconnected to make room; if there is none, the newcomer is refused.
+   */
   private register(c: Connection, room: string): void {
+    const partner = this.rooms.peek(room);
+    if (partner === undefined && !this.limits.mayWait(c)) {
+      this.limits.refused(RefusalReason.waitingPerAddress);
+      this.close(c, F.tooManyWaiting, "too many waiting clients from its address");
+      return;
+    }
+    if (this.registered >= this.opts.maxClients) {
+      const victim = this.limits.victim(partner);
+      if (victim === undefined) {
+        this.limits.refused(RefusalReason.serverFull);
+        this.close(c, F.full, "server full");
+        return;
+      }
+      this.limits.evicted();
+      this.close(victim, F.evicted, "disconnected a waiting client to make room");
+    }
+    this.registered++;
     c.state = "registered";
     c.room = room;
     this.log.debug(() => `connection #${c.id} registered${room === LOBBY ? " in the lobby" : " in a room"}`);
@@ -476,9 +556,11 @@ export class RelayServer {
     const w = this.rooms.take(c.room);
     if (w === undefined) {
       this.rooms.put(c.room, c);
+      this.limits.waitStarted(c);
       if (mode === "newcomer") c.send(F.version);
       return;
     }
+    this.limits.waitEnded(w);
     const pair = mode === "survivor" ? new Pair(c, w) : new Pair(w, c);
     c.pair = w.pair = pair;
     this.stats.pairsFormed++;
@@ -494,6 +576,7 @@ export class RelayServer {
     const pair = c.pair;
     if (pair === null) {
       this.rooms.remove(c.room, c);
+      this.limits.waitEnded(c);
       return;
     }
     pair.stopTimer();
@@ -573,6 +656,8 @@ export class RelayServer {
     c.state = "closing";
     c.clearTimers();
     this.live.delete(c);
+    this.limits.release(c);
+    if (wasRegistered) this.registered--;
     if (this.shuttingDown) c.pair?.stopTimer();
     else if (this.draining !== null) this.leaveWhileDraining(c);
     else if (wasRegistered) this.leaveRoom(c);

@@ -41,7 +41,23 @@ export const RefusalReason = {
   serverFull: "server_full",
   /** The relay is draining (shutdown in progress) and accepts nobody new. */
   draining: "draining",
+  /** Its address holds --max-per-address connections already. */
+  perAddress: "per_address",
+  /** Its address opened connections faster than --connect-rate allows (token bucket empty). */
+  connectRate: "connect_rate",
+  /** Its address has --max-waiting-per-address clients waiting already (refused after its JOIN). */
+  waitingPerAddress: "waiting_per_address",
 } as const;
+export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
+
+/** Why a client waiting for a partner was removed by the relay's limits. */
+export const EvictionReason = {
+  /** The relay was full and a newcomer needed its place. */
+  makeRoom: "make_room",
+  /** It waited --max-wait. */
+  maxWait: "max_wait",
+} as const;
+export type EvictionReason = (typeof EvictionReason)[keyof typeof EvictionReason];
 
 /** Why the relay ended a connection it was serving (its own decisions, not the client's). */
 export const DisconnectReason = {
@@ -54,6 +70,14 @@ export const DisconnectReason = {
   lateJoin: "late_join",
   internalError: "internal_error",
   shutdown: "shutdown",
+  /** Evicted to make room (also counted in evictions). */
+  evicted: "evicted",
+  /** Waited --max-wait (also counted in evictions). */
+  maxWait: "max_wait",
+  /** Refused after its JOIN: too many waiting from its address (also counted in refusals). */
+  waitingPerAddress: "waiting_per_address",
+  /** Refused after its JOIN: full and nobody waiting (also counted in refusals). */
+  serverFull: "server_full",
 } as const;
 
 /** Instantaneous state, computed by the relay when asked (never maintained per frame). */
@@ -82,7 +106,7 @@ export class RelayStats {
   bytesRelayed = 0;
   readonly refusals = new ReasonCounts(Object.values(RefusalReason));
   /** Unpaired clients the relay removed to make room or because they waited too long. */
-  readonly evictions = new ReasonCounts();
+  readonly evictions = new ReasonCounts(Object.values(EvictionReason));
   /** Connections or frames a rate limiter dropped, by limiter name. */
   readonly limiterDrops = new ReasonCounts();
   readonly disconnects = new ReasonCounts(Object.values(DisconnectReason));

@@ -17,6 +17,13 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RawClient } from "./raw-client.js";
 
+/**
+ * Flags that switch the per-address limits off, for tests and benchmarks that
+ * open many connections from 127.0.0.1 to one server (the limits have their
+ * own tests, which use distinct source addresses).
+ */
+export const NO_ADDRESS_LIMITS: readonly string[] = ["--max-per-address", "0", "--connect-rate", "0", "--max-waiting-per-address", "0"];
+
 /** dist/src/cli/main.js, resolved from this compiled file (dist/test/helpers/). */
 export const MAIN_JS = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -33,8 +40,8 @@ export interface ServerHandle {
   stderr(): string;
   /** Everything the server wrote to stdout so far. */
   stdout(): string;
-  /** A raw frame client connected to this server. */
-  connect(label?: string): Promise<RawClient>;
+  /** A raw frame client connected to this server (from source address `from`, e.g. "127.0.0.2", if given). */
+  connect(label?: string, from?: string): Promise<RawClient>;
   /** Resident set size of the server process in bytes (Linux /proc). */
   rssBytes(): number;
   /** Sends `signal` (default SIGTERM) and waits for exit; SIGKILL after `timeoutMs`. Idempotent. */
@@ -77,7 +84,8 @@ export async function startServer(
     exited: t.exited,
     stderr: t.stderr,
     stdout: t.stdout,
-    connect: (label?: string) => RawClient.connect(port, host, label === undefined ? {} : { label }),
+    connect: (label?: string, from?: string) =>
+      RawClient.connect(port, host, { ...(label === undefined ? {} : { label }), ...(from === undefined ? {} : { localAddress: from }) }),
     rssBytes: () => rssOf(pid),
     stop: t.stop,
   };

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { NO_ADDRESS_LIMITS, rssOf, startServer, type ServerHandle } from "../test/helpers/server-process.js";
+import { rssOf, startServer, type ServerHandle } from "../test/helpers/server-process.js";
 
 const LOAD_JS = fileURLToPath(new URL("./server-load.js", import.meta.url));
 const IDLE_CONNECTIONS = 10_000;
@@ -60,8 +60,7 @@ const fmt = (n: number, digits = 0): string =>
 const mib = (bytes: number): string => `${fmt(bytes / 1048576, 1)} MiB`;
 
 async function withServer<T>(args: string[], fn: (s: ServerHandle) => Promise<T>): Promise<T> {
-  // Every load comes from 127.0.0.1: the per-address limits would refuse it.
-  const s = await startServer(["--log-level", "warn", ...NO_ADDRESS_LIMITS, ...args]);
+  const s = await startServer(["--log-level", "warn", ...args]);
   try {
     return await fn(s);
   } finally {

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { DEFAULT_MAX_FRAME } from "../src/protocol/frame.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { completedPair, completeExchange, fakeInit, joinClient, pairedClients, S } from "./helpers/scenarios.js";
-import { NO_ADDRESS_LIMITS, startServer, type ServerHandle } from "./helpers/server-process.js";
+import { startServer, type ServerHandle } from "./helpers/server-process.js";
 
 const prefix = (n: number): Buffer => {
   const b = Buffer.alloc(4);
@@ -23,7 +23,6 @@ describe("frame size, slowloris, exchange timeout, garbage", () => {
       "--max-clients", "400",
       "--frame-timeout", "300ms",
       "--exchange-timeout", "400ms",
-      ...NO_ADDRESS_LIMITS,
     ]);
   });
   after(async () => {
@@ -221,7 +220,7 @@ describe("backpressure: a receiver that never reads", () => {
 
 describe("many clients at once", () => {
   test("a burst of connections with random disconnects keeps every other pair intact", async () => {
-    const server = await startServer(["--max-clients", "400", ...NO_ADDRESS_LIMITS]);
+    const server = await startServer(["--max-clients", "400"]);
     try {
       const pairs = await Promise.all(
         Array.from({ length: 100 }, (_, i) => completedPair(server, { room: `burst-${i}`, labels: [`a${i}`, `b${i}`] })),

@@ -18,9 +18,11 @@ import { fileURLToPath } from "node:url";
 import { RawClient } from "./raw-client.js";
 
 /**
- * Flags that switch the per-address limits off, for tests and benchmarks that
- * open many connections from 127.0.0.1 to one server (the limits have their
- * own tests, which use distinct source addresses).
+ * Flags that switch the per-address limits off. startServer() passes them
+ * unless asked not to: every test and benchmark client comes from 127.0.0.1,
+ * and a shared test server sees far more connections from it than any one
+ * host should open. The limits have their own tests (server-abuse), which run
+ * with `addressLimits: true` and distinct source addresses (127.0.0.2, ...).
  */
 export const NO_ADDRESS_LIMITS: readonly string[] = ["--max-per-address", "0", "--connect-rate", "0", "--max-waiting-per-address", "0"];
 
@@ -63,15 +65,21 @@ const WATCHDOG =
       "process.stdin.unref();",
   );
 
-/** Starts `node dist/src/cli/main.js server --host 127.0.0.1 --port 0 --drain-timeout 0 ...args`. */
+/**
+ * Starts `node dist/src/cli/main.js server --host 127.0.0.1 --port 0
+ * --drain-timeout 0 ...args`, with the per-address limits off
+ * (NO_ADDRESS_LIMITS) unless `addressLimits` is true; flags in `args` win
+ * either way.
+ */
 export async function startServer(
   args: readonly string[] = [],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cwd?: string } = {},
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cwd?: string; addressLimits?: boolean } = {},
 ): Promise<ServerHandle> {
-  const t = spawnTracked(["--import", WATCHDOG, ...(opts.nodeArgs ?? []), MAIN_JS, "server", "--host", "127.0.0.1", "--port", "0", "--drain-timeout", "0", ...args], {
-    env: opts.env ?? process.env,
-    ...(opts.cwd ? { cwd: opts.cwd } : {}),
-  });
+  const limits = opts.addressLimits === true ? [] : NO_ADDRESS_LIMITS;
+  const t = spawnTracked(
+    ["--import", WATCHDOG, ...(opts.nodeArgs ?? []), MAIN_JS, "server", "--host", "127.0.0.1", "--port", "0", "--drain-timeout", "0", ...limits, ...args],
+    { env: opts.env ?? process.env, ...(opts.cwd ? { cwd: opts.cwd } : {}) },
+  );
   const m = await waitForLine(t, /^listening on (\[[^\]]+\]|[^\s:]+):(\d+)$/m, "the server's listening line", opts.timeoutMs ?? 10000);
   const host = m[1]!.replace(/^\[|\]$/g, "");
   const port = Number(m[2]);

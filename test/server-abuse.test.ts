@@ -308,6 +308,41 @@ describe("one test per limit", () => {
     }
   });
 
+  test("default flags (2 clients): a stranger waiting in a room cannot keep a lobby pair apart", async () => {
+    const server = await startServer([], LIMITS_ON);
+    try {
+      const a = await joinClient(via(server, "127.0.0.24"), "A"); // reference client, lobby
+      const x = await holder(server, "127.0.0.25", "squat");
+      assert.equal(await x.nextText(), S.version);
+      // Full now. B (lobby) is let in; A is its partner-to-be, so x makes room.
+      const b = await joinClient(via(server, "127.0.0.26"), "B");
+      assert.equal(await x.nextText(), EVICTED);
+      await x.expectClosed();
+      assert.equal(await a.nextText(), S.initiate);
+      await completeExchange(a, b);
+      // A paired session is never evicted: the next newcomer is refused.
+      const c = await server.connect("C", "127.0.0.27");
+      assert.equal(await c.nextText(), S.full);
+      await c.expectClosed();
+      a.close();
+      b.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("a partial length prefix before any JOIN holds its place 10 s at most, whatever --frame-timeout", async () => {
+    const server = await startServer(["--max-clients", "4", "--frame-timeout", "5m"], LIMITS_ON);
+    try {
+      const stall = await server.connect("stall", "127.0.0.28");
+      stall.sendRaw(Buffer.from([0, 0]));
+      assert.equal(await stall.nextText(30_000), S.disconnect("Frame timeout: incomplete frame"));
+      await stall.expectClosed();
+    } finally {
+      await server.stop();
+    }
+  });
+
   test("a JOIN flood on one connection creates no rooms and ends in a disconnect", async () => {
     const server = await startServer(["--max-clients", "6"], LIMITS_ON);
     try {

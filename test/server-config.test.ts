@@ -100,8 +100,9 @@ describe("server configuration", () => {
     const env = cleanEnv({ PQCHAT_MAX_CLIENTS: "2" });
     const small = await startServer(["--config", cfg], { env });
     try {
+      // A pair (nobody waiting, so nobody can make room for a newcomer).
       const a = await joinClient(small, "A", "r1");
-      const b = await joinClient(small, "B", "r2");
+      const b = await joinClient(small, "B", "r1");
       const c = await small.connect("C");
       assert.equal(await c.nextText(), S.full); // 2 from the environment, not 4 from the file
       await c.expectClosed();

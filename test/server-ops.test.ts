@@ -3,6 +3,7 @@
 // (--drain-timeout) and --log-format json.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { Reason } from "../src/server/relay.js";
 import { runCli, startServer, type ServerHandle } from "./helpers/server-process.js";
 import { completedPair, joinClient, S } from "./helpers/scenarios.js";
 
@@ -54,6 +55,12 @@ describe("metrics and health endpoint", () => {
       assert.equal((await a.nextFrame()).length, 2);
       const w = await joinClient(server, "W", "other-room-7");
       const x = await joinClient(server, "X"); // lobby
+      // Full: a newcomer for the lobby (x is its partner-to-be) takes w's place...
+      const y = await server.connect("Y");
+      assert.equal(await y.nextText(), S.version);
+      assert.equal(await w.nextText(), S.disconnect(Reason.evicted));
+      assert.equal(await x.nextText(), S.initiate);
+      // ...and with two pairs and nobody waiting, the next one is refused.
       const full = await server.connect("full");
       assert.equal(await full.nextText(), S.full);
       await full.expectClosed();
@@ -66,13 +73,16 @@ describe("metrics and health endpoint", () => {
       assert.equal(metric(after, "pqchat_relay_frames_relayed_total") - metric(before, "pqchat_relay_frames_relayed_total"), 2);
       assert.equal(metric(after, "pqchat_relay_bytes_relayed_total") - metric(before, "pqchat_relay_bytes_relayed_total"), 1004 + 6);
       assert.equal(metric(after, "pqchat_relay_connections"), 4);
-      assert.equal(metric(after, "pqchat_relay_clients_paired"), 2);
-      assert.equal(metric(after, "pqchat_relay_clients_waiting"), 2);
+      assert.equal(metric(after, "pqchat_relay_clients_paired"), 4);
+      assert.equal(metric(after, "pqchat_relay_clients_waiting"), 0);
       assert.equal(metric(after, "pqchat_relay_clients_pending"), 0);
-      assert.equal(metric(after, "pqchat_relay_rooms"), 3);
-      assert.equal(metric(after, "pqchat_relay_pairs_formed_total"), 1);
-      assert.equal(metric(after, "pqchat_relay_connections_accepted_total"), 4);
+      assert.equal(metric(after, "pqchat_relay_rooms"), 2);
+      assert.equal(metric(after, "pqchat_relay_pairs_formed_total"), 2);
+      assert.equal(metric(after, "pqchat_relay_connections_accepted_total"), 5);
       assert.equal(metric(after, 'pqchat_relay_refusals_total{reason="server_full"}'), 1);
+      assert.equal(metric(after, 'pqchat_relay_evictions_total{reason="make_room"}'), 1);
+      assert.equal(metric(after, 'pqchat_relay_evictions_total{reason="max_wait"}'), 0);
+      assert.equal(metric(after, 'pqchat_relay_refusals_total{reason="per_address"}'), 0);
       assert.equal(metric(after, 'pqchat_relay_refusals_total{reason="draining"}'), 0);
       assert.equal(metric(after, 'pqchat_relay_disconnects_total{reason="keepalive_timeout"}'), 0);
       assert.equal(metric(after, "pqchat_relay_draining"), 0);
@@ -91,7 +101,7 @@ describe("metrics and health endpoint", () => {
 
       assert.equal((await get(server, "/nope")).status, 404);
       assert.equal((await get(server, "/metrics", { method: "POST" })).status, 405);
-      for (const c of [a, b, w, x]) c.close();
+      for (const c of [a, b, w, x, y]) c.close();
     } finally {
       await server.stop();
     }

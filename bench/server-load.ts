@@ -10,6 +10,7 @@
 import { once } from "node:events";
 import { connect as netConnect, createServer, type AddressInfo, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 const HOST = "127.0.0.1";
 const now = (): number => performance.now();
@@ -280,12 +281,35 @@ async function runPairs(cfg: {
   return { pairs: pairs.length, saturated, atRate };
 }
 
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux Node runs on). */
+const USER_HZ = 100;
+
+/** User + system CPU seconds a process has used so far (Linux /proc), or NaN without it. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(rest[11]) + Number(rest[12])) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function runStream(cfg: {
   port: number;
   mode: "scp" | "raw" | "direct";
   frameBytes: number;
   warmupSeconds: number;
   seconds: number;
+  /** The relay process whose CPU time is measured over the recorded window (0: none). */
+  relayPid: number;
+  /**
+   * Offered rate in MB/s (0: as fast as the relay takes it). A paced sender is
+   * what a real file transfer looks like to the relay: frames arrive in bursts
+   * between idle gaps, as the sending client encrypts them.
+   */
+  paceMBps: number;
 }): Promise<unknown> {
   let sender: Socket;
   let receiver: Socket;
@@ -331,18 +355,42 @@ async function runStream(cfg: {
       }
     }
   };
-  pump();
+  let pacer: NodeJS.Timeout | null = null;
+  if (cfg.paceMBps > 0) {
+    // Credit by elapsed time (timers fire late under load); never more than 4 frames queued.
+    let credit = 0;
+    let last = now();
+    pacer = setInterval(() => {
+      const t = now();
+      credit = Math.min(credit + ((t - last) / 1000) * cfg.paceMBps * 1e6, 4 * frame.length);
+      last = t;
+      while (credit >= frame.length && sender.writableLength < 4 * frame.length) {
+        sender.write(frame);
+        credit -= frame.length;
+      }
+    }, 5);
+  } else pump();
   await sleep(cfg.warmupSeconds * 1000);
+  const cpu0 = cfg.relayPid > 0 ? cpuSecondsOf(cfg.relayPid) : Number.NaN;
   recording = true;
   const t0 = now();
   await sleep(cfg.seconds * 1000);
   const elapsed = (now() - t0) / 1000;
   recording = false;
+  const relayCpuSeconds = cfg.relayPid > 0 ? cpuSecondsOf(cfg.relayPid) - cpu0 : Number.NaN;
   sending = false;
+  if (pacer !== null) clearInterval(pacer);
   sender.destroy();
   receiver.destroy();
   closeServer?.();
-  return { mode: cfg.mode, MBps: bytes / elapsed / 1e6, frames: bytes / (cfg.frameBytes + 4) / elapsed };
+  return {
+    mode: cfg.mode,
+    MBps: bytes / elapsed / 1e6,
+    frames: bytes / (cfg.frameBytes + 4) / elapsed,
+    bytes,
+    relayCpuSeconds,
+    cpuSecondsPerGiB: relayCpuSeconds / (bytes / 2 ** 30),
+  };
 }
 
 async function runIdle(cfg: { port: number; count: number; batch: number }): Promise<void> {
@@ -420,6 +468,8 @@ async function main(): Promise<void> {
         frameBytes: (cfg["frameBytes"] as number) ?? 1048576,
         warmupSeconds: (cfg["warmupSeconds"] as number) ?? 0.5,
         seconds: (cfg["seconds"] as number) ?? 3,
+        relayPid: (cfg["relayPid"] as number) ?? 0,
+        paceMBps: (cfg["paceMBps"] as number) ?? 0,
       });
       break;
     case "idle":

@@ -11,7 +11,6 @@
 // `{"type": "42"}`, `{"type": 42.5}`, `{"type": true}` (== 1), leading
 // whitespace, duplicate keys (last one wins) and `\u`-escaped keys all count.
 import { isUtf8 } from "node:buffer";
-import { payloadOf } from "./frame-reader.js";
 
 export type Classified =
   /** A JSON object with a usable `type` (as a reference client would convert it). */
@@ -74,19 +73,11 @@ function fastType(p: Buffer): number {
   return v;
 }
 
-/** First payload byte that is not JSON whitespace, reading across wire slices without copying. */
-function firstSignificantByte(wire: Buffer[]): number {
-  let skip = 4; // the length prefix
-  for (const part of wire) {
-    if (skip >= part.length) {
-      skip -= part.length;
-      continue;
-    }
-    for (let i = skip; i < part.length; i++) {
-      const c = part[i]!;
-      if (!isWs(c)) return c;
-    }
-    skip = 0;
+/** First payload byte that is not JSON whitespace (the payload starts after the 4-byte prefix), or -1. */
+function firstSignificantByte(frame: Buffer): number {
+  for (let i = 4; i < frame.length; i++) {
+    const c = frame[i]!;
+    if (!isWs(c)) return c;
   }
   return -1;
 }
@@ -109,11 +100,11 @@ export function pythonIntOf(v: unknown): number | null {
   return null;
 }
 
-/** Classifies one complete frame (given as its wire slices). */
-export function classify(wire: Buffer[]): Classified {
-  const first = firstSignificantByte(wire);
+/** Classifies one complete frame (given as its wire bytes: prefix + payload). */
+export function classify(frame: Buffer): Classified {
+  const first = firstSignificantByte(frame);
   if (first < 0 || JSON_START[first] !== 1) return OPAQUE;
-  const p = payloadOf(wire);
+  const p = frame.subarray(4);
   if (first === 0x7b) {
     const t = fastType(p);
     if (t >= 0) return typed(t);

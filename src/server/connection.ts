@@ -1,10 +1,19 @@
 // Per-connection state of the relay. Kept deliberately small: 10,000 idle
 // connections must fit in well under 200 MB, so there are no per-connection
-// buffers beyond the slices of a frame in progress, and timers are created
-// only while they are needed (except the keepalive interval).
+// buffers beyond the frame in progress (every connection reads into one
+// shared buffer), and timers are created only while they are needed (except
+// the keepalive interval).
 import type { Socket } from "node:net";
+import { framePool } from "./buffer-pool.js";
 import { FrameReader, type FrameHandler } from "./frame-reader.js";
 import type { Pair } from "./pairing.js";
+
+/**
+ * The read buffer every connection shares. Reads happen one at a time on the
+ * event loop and each is fully handled (or copied out) before the next, so
+ * one buffer serves all connections; large frames are read into their own.
+ */
+export const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 export type ConnectionState =
   /** Accepted, waiting (briefly) for a JOIN before it is registered. */
@@ -62,17 +71,17 @@ export class Connection {
     if (this.state !== "closing") this.socket.write(frame);
   }
 
-  /** Writes a frame given as wire slices, in one syscall when it has several. */
-  sendWire(wire: Buffer[]): void {
+  /**
+   * Forwards a frame that `from` is handling right now, verbatim. Its buffer
+   * is written as is when it may be kept (a pooled one goes back to the pool
+   * once written); a view into the shared read buffer is copied first.
+   */
+  forward(frame: Buffer, from: FrameReader): void {
     if (this.state === "closing") return;
-    const s = this.socket;
-    if (wire.length === 1) {
-      s.write(wire[0]!);
-      return;
-    }
-    s.cork();
-    for (const part of wire) s.write(part);
-    s.uncork();
+    const out = from.keep(frame);
+    const pooled = from.keptPool;
+    if (pooled === null) this.socket.write(out);
+    else this.socket.write(out, () => framePool.give(pooled));
   }
 
   clearTimers(): void {

@@ -1,30 +1,63 @@
-// Zero-copy frame reader for the relay (SPEC §4.3, WIRE-NOTES §2).
+// Frame reader for the relay (SPEC §4.3, WIRE-NOTES §2).
 //
-// Unlike FrameDecoder (src/protocol/frame.ts), which copies each payload into
-// one buffer, this reader hands out a frame as the list of *wire* slices it
-// arrived in: the 4-byte length prefix followed by the payload, as views into
-// the socket's read chunks. The relay writes exactly these slices to the peer,
-// so a relayed frame is never re-encoded or copied, and memory is only ever
-// held for bytes that actually arrived (a hostile length prefix allocates
-// nothing: it is checked against the limit before anything else happens).
+// A frame is handed out as one contiguous buffer holding the frame exactly as
+// it arrived (4-byte length prefix + payload), so the relay forwards the
+// original bytes and never re-encodes them. Where that buffer lives decides
+// what forwarding costs:
+//   * a frame that arrived whole in one read is a view into the read buffer.
+//     When the read buffer is the relay's shared one (reused by the next read
+//     of any connection) the view is only valid during the callback, and
+//     keep() copies it; when it is a chunk of its own ('data' events) it is
+//     kept as is;
+//   * a frame that spans reads is assembled in a buffer of its own. For a
+//     large frame that buffer comes from the frame pool, and once its length
+//     is known the socket reads the rest of the frame straight into it
+//     (readTarget()), so its body is never copied in user space; the buffer
+//     returns to the pool when the write that forwards it completes.
+// A hostile length prefix allocates nothing: it is checked against the limit
+// before anything else happens.
 import { FrameTooLargeError } from "../protocol/frame.js";
+import { framePool } from "./buffer-pool.js";
 
 /**
- * Called once per complete frame. `wire` is the frame exactly as received
- * (prefix + payload, split into one or more slices); `length` is the payload
- * length. Return false to stop processing the rest of the current chunk (the
- * connection is being closed).
+ * Called once per complete frame: `frame` is prefix + payload, `length` the
+ * payload length. The frame is valid only during the call unless the handler
+ * keep()s it. Return false to stop processing the rest of the current chunk
+ * (the connection is being closed).
  */
-export type FrameHandler = (wire: Buffer[], length: number) => boolean;
+export type FrameHandler = (frame: Buffer, length: number) => boolean;
+
+/** Frames larger than this on the wire are assembled in pooled buffers and read into directly. */
+export const POOLED_FRAME_MIN = 64 * 1024 + 1;
+
+const enum Held {
+  /** A view into a read buffer that the next read reuses. */
+  Transient,
+  /** A view into a chunk nobody else writes to. */
+  Stable,
+  /** Assembled in a buffer of its own (garbage-collected). */
+  Owned,
+  /** Assembled in a pooled buffer. */
+  Pooled,
+}
 
 export class FrameReader {
-  private parts: Buffer[] = [];
-  /** Bytes of the current frame collected so far (prefix included). */
+  /** Assembly buffer of the frame in progress (whole pooled buffer, or exactly the frame), or null. */
+  private buf: Buffer | null = null;
+  private bufPooled = false;
+  /** Wire size (prefix included) of the frame being assembled. */
+  private need = 0;
+  /** Bytes of it assembled so far. */
   private have = 0;
-  /** Total wire size of the current frame, or -1 while its prefix is incomplete. */
-  private need = -1;
-  private readonly hdr = Buffer.alloc(4);
+  /** A length prefix split across reads: its value so far and how many of its 4 bytes arrived. */
+  private hdrValue = 0;
   private hdrFill = 0;
+  /** How the frame now being handled is held (meaningful during the handler only). */
+  private held = Held.Stable;
+  /** The pooled buffer behind the frame being handled, until keep() takes it. */
+  private heldPool: Buffer | null = null;
+  /** Set by keep(): the pooled buffer the caller must give back once done with it, else null. */
+  keptPool: Buffer | null = null;
   /** Number of frames completed so far (lets callers notice that a new frame started). */
   completed = 0;
 
@@ -35,73 +68,132 @@ export class FrameReader {
 
   /** True while a frame (or its length prefix) has started but not finished. */
   get pending(): boolean {
-    return this.have > 0;
+    return this.buf !== null || this.hdrFill > 0;
   }
 
   /**
-   * Feeds one chunk from the socket. Throws FrameTooLargeError when a length
-   * prefix exceeds the limit (nothing is allocated for it); the reader must
-   * not be used after that.
+   * Where the next read should go: the unfilled rest of a large frame being
+   * assembled (then fill() reports the read), or else `shared`.
    */
-  push(chunk: Buffer): void {
+  readTarget(shared: Buffer): Buffer {
+    return this.buf !== null && this.bufPooled ? this.buf.subarray(this.have, this.need) : shared;
+  }
+
+  /** `n` bytes were read into readTarget()'s large-frame slice. */
+  fill(n: number): void {
+    this.have += n;
+    if (this.have === this.need) this.finish();
+  }
+
+  /**
+   * Feeds one chunk read from the socket. `stable`: the chunk is not reused
+   * after this call (views into it may be kept). Throws FrameTooLargeError
+   * when a length prefix exceeds the limit; the reader must not be used after that.
+   */
+  push(chunk: Buffer, stable: boolean): void {
     const len = chunk.length;
     let i = 0;
     while (i < len) {
-      if (this.need < 0) {
-        if (this.hdrFill === 0 && len - i >= 4) {
-          // Fast path: the whole prefix is in this chunk.
-          const n = chunk.readUInt32BE(i);
-          if (n > this.maxFrame) throw new FrameTooLargeError(n, this.maxFrame);
-          const total = 4 + n;
-          if (len - i >= total) {
-            // Whole frame inside the chunk: one slice, zero copies.
-            const wire = chunk.subarray(i, i + total);
-            i += total;
-            this.completed++;
-            if (!this.onFrame([wire], n)) return;
-            continue;
-          }
-          this.parts = [chunk.subarray(i)];
-          this.have = len - i;
-          this.need = total;
-          return;
-        }
-        // Prefix split across chunks: keep the slices (they are wire bytes
-        // too) and assemble the 4 bytes on the side to read the length.
-        const take = Math.min(4 - this.hdrFill, len - i);
-        chunk.copy(this.hdr, this.hdrFill, i, i + take);
-        this.parts.push(chunk.subarray(i, i + take));
-        this.hdrFill += take;
+      const buf = this.buf;
+      if (buf !== null) {
+        const take = Math.min(this.need - this.have, len - i);
+        chunk.copy(buf, this.have, i, i + take);
         this.have += take;
         i += take;
-        if (this.hdrFill < 4) return;
-        this.hdrFill = 0;
-        const n = this.hdr.readUInt32BE(0);
-        if (n > this.maxFrame) throw new FrameTooLargeError(n, this.maxFrame);
-        this.need = 4 + n;
-        if (n === 0 && !this.finish(0)) return;
+        if (this.have === this.need && !this.finish()) return;
         continue;
       }
-      const take = Math.min(this.need - this.have, len - i);
-      this.parts.push(take === len && i === 0 ? chunk : chunk.subarray(i, i + take));
-      this.have += take;
-      i += take;
-      if (this.have === this.need && !this.finish(this.need - 4)) return;
+      if (this.hdrFill === 0 && len - i >= 4) {
+        // The whole prefix is in this chunk.
+        const n = chunk.readUInt32BE(i);
+        if (n > this.maxFrame) throw new FrameTooLargeError(n, this.maxFrame);
+        const total = 4 + n;
+        if (len - i >= total) {
+          // Whole frame inside the chunk: a view, no copy.
+          const frame = chunk.subarray(i, i + total);
+          i += total;
+          this.completed++;
+          this.held = stable ? Held.Stable : Held.Transient;
+          if (!this.onFrame(frame, n)) return;
+          continue;
+        }
+        // Starts here, ends in a later read: assemble it (prefix included).
+        this.begin(total);
+        continue;
+      }
+      // The prefix itself is split across reads.
+      while (this.hdrFill < 4 && i < len) {
+        this.hdrValue = this.hdrValue * 256 + chunk[i++]!;
+        this.hdrFill++;
+      }
+      if (this.hdrFill < 4) return;
+      const n = this.hdrValue;
+      this.hdrFill = 0;
+      this.hdrValue = 0;
+      if (n > this.maxFrame) throw new FrameTooLargeError(n, this.maxFrame);
+      this.begin(4 + n);
+      this.buf!.writeUInt32BE(n, 0);
+      this.have = 4;
+      if (n === 0 && !this.finish()) return;
     }
   }
 
-  private finish(length: number): boolean {
-    const wire = this.parts;
-    this.parts = [];
-    this.have = 0;
-    this.need = -1;
-    this.completed++;
-    return this.onFrame(wire, length);
+  /**
+   * During the frame handler: the frame's bytes in a buffer the caller may
+   * keep after the handler returns (the frame itself, or a copy when it is a
+   * view into a reused read buffer). When keptPool is then non-null, it must
+   * be given back to framePool once the kept buffer is no longer used.
+   */
+  keep(frame: Buffer): Buffer {
+    this.keptPool = null;
+    switch (this.held) {
+      case Held.Stable:
+      case Held.Owned:
+        return frame;
+      case Held.Pooled:
+        this.keptPool = this.heldPool;
+        this.heldPool = null;
+        return frame;
+      case Held.Transient: {
+        if (frame.length < POOLED_FRAME_MIN) return Buffer.from(frame);
+        const b = framePool.take(frame.length);
+        frame.copy(b);
+        this.keptPool = b;
+        return b.subarray(0, frame.length);
+      }
+    }
   }
-}
 
-/** The payload of a frame as one buffer (a view when it arrived in one slice; a copy otherwise). */
-export function payloadOf(wire: Buffer[]): Buffer {
-  if (wire.length === 1) return wire[0]!.subarray(4);
-  return Buffer.concat(wire).subarray(4);
+  /**
+   * Forgets a frame in progress (the connection is closing). Its buffer is not
+   * returned to the pool: the socket may still be set to read into it.
+   */
+  abandon(): void {
+    this.buf = null;
+    this.hdrFill = 0;
+  }
+
+  private begin(total: number): void {
+    this.bufPooled = total >= POOLED_FRAME_MIN;
+    this.buf = this.bufPooled ? framePool.take(total) : Buffer.allocUnsafe(total);
+    this.need = total;
+    this.have = 0;
+  }
+
+  private finish(): boolean {
+    const buf = this.buf!;
+    const frame = buf.length === this.need ? buf : buf.subarray(0, this.need);
+    const pooled = this.bufPooled;
+    this.buf = null;
+    this.completed++;
+    this.held = pooled ? Held.Pooled : Held.Owned;
+    this.heldPool = pooled ? buf : null;
+    const more = this.onFrame(frame, this.need - 4);
+    // Not kept by the handler: the buffer is free again.
+    if (this.heldPool !== null) {
+      framePool.give(this.heldPool);
+      this.heldPool = null;
+    }
+    return more;
+  }
 }

@@ -32,11 +32,11 @@ import {
 import { encodeFrame, FrameTooLargeError } from "../protocol/frame.js";
 import { AddressLimits } from "./address-limits.js";
 import { classify, type Classified } from "./classify.js";
-import { Connection } from "./connection.js";
-import { payloadOf } from "./frame-reader.js";
+import { Connection, SHARED_READ_BUFFER } from "./connection.js";
 import type { Logger } from "./log.js";
 import type { ServerOptions } from "./options.js";
 import { LOBBY, Pair, parseJoin, WaitingRooms } from "./pairing.js";
+import { readIntoBuffers } from "./socket-reads.js";
 import { DisconnectReason, RefusalReason, RelayStats, type RelayGauges } from "./stats.js";
 
 /** Pause a sender while its partner has more than this many bytes queued for writing. */
@@ -287,7 +287,7 @@ export class RelayServer {
       this.reject(socket, this.limits.refused(RefusalReason.serverFull));
       return;
     }
-    const c: Connection = new Connection(this.nextId++, socket, this.opts.maxFrame, (wire) => this.onFrame(c, wire));
+    const c: Connection = new Connection(this.nextId++, socket, this.opts.maxFrame, (frame) => this.onFrame(c, frame));
     const refusal = this.limits.admit(c, socket.remoteAddress);
     if (refusal !== null) {
       this.reject(socket, refusal);
@@ -296,7 +296,15 @@ export class RelayServer {
     this.stats.accepted++;
     this.live.add(c);
     this.log.debug(() => `connection #${c.id} from ${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`);
-    socket.on("data", (chunk: Buffer) => this.onData(c, chunk));
+    // Reads go into the shared buffer, or straight into a large frame's own
+    // buffer; without that facility, into a fresh chunk per read ('data').
+    const reused = readIntoBuffers(
+      socket,
+      SHARED_READ_BUFFER,
+      (n, buf) => (buf === SHARED_READ_BUFFER ? this.onData(c, buf.subarray(0, n), false) : this.onData(c, null, false, n)),
+      () => c.reader.readTarget(SHARED_READ_BUFFER),
+    );
+    if (!reused) socket.on("data", (chunk: Buffer) => this.onData(c, chunk, true));
     socket.on("end", () => this.close(c, null, "end of stream"));
     socket.on("error", (err: NodeJS.ErrnoException) => this.close(c, null, `socket error ${err.code ?? err.name}`));
     socket.on("close", () => {
@@ -333,13 +341,18 @@ export class RelayServer {
 
   // ------------------------------------------------------------ reading
 
-  private onData(c: Connection, chunk: Buffer): void {
+  /**
+   * One read: `chunk` (reused after this call unless `stable`), or, when
+   * chunk is null, `filled` bytes read straight into the large frame in progress.
+   */
+  private onData(c: Connection, chunk: Buffer | null, stable: boolean, filled = 0): void {
     if (!c.open) return; // closing: discard
     // Frames relayed while handling this chunk leave in one writev.
     const out = c.pair !== null ? c.pair.other(c).socket : null;
     out?.cork();
     try {
-      c.reader.push(chunk);
+      if (chunk === null) c.reader.fill(filled);
+      else c.reader.push(chunk, stable);
     } catch (err) {
       if (err instanceof FrameTooLargeError) {
         this.close(c, this.frameTooLarge, "frame over the size limit");
@@ -383,7 +396,7 @@ export class RelayServer {
     c.frameTimer = setTimeout(() => this.onFrameTimer(c), wait);
   }
 
-  private onFrame(c: Connection, wire: Buffer[]): boolean {
+  private onFrame(c: Connection, wire: Buffer): boolean {
     if (!c.open) return false;
     const cls = classify(wire);
     const first = !c.sawFrame;
@@ -403,7 +416,7 @@ export class RelayServer {
   }
 
   /** WIRE-NOTES §11 "for every frame received from a registered client", hardened. */
-  private dispatch(c: Connection, cls: Classified, wire: Buffer[]): boolean {
+  private dispatch(c: Connection, cls: Classified, wire: Buffer): boolean {
     const pair = c.pair;
     const complete = pair !== null && pair.complete;
     if (cls.kind === "typed") {
@@ -444,7 +457,7 @@ export class RelayServer {
     return true;
   }
 
-  private keyExchangeFrame(c: Connection, pair: Pair | null, type: number, wire: Buffer[]): boolean {
+  private keyExchangeFrame(c: Connection, pair: Pair | null, type: number, wire: Buffer): boolean {
     if (pair === null) {
       // Reference: ERROR broadcast to the registered clients (here: the sender's room has only the sender).
       c.send(F.noPeer);
@@ -496,8 +509,8 @@ export class RelayServer {
     this.register(c, LOBBY);
   }
 
-  private onJoin(c: Connection, wire: Buffer[]): boolean {
-    const room = parseJoin(payloadOf(wire));
+  private onJoin(c: Connection, wire: Buffer): boolean {
+    const room = parseJoin(wire.subarray(4));
     if (room === null) {
       this.close(c, F.invalidRoom, "invalid JOIN");
       return false;
@@ -599,12 +612,12 @@ export class RelayServer {
 
   // ------------------------------------------------------------ writing, backpressure
 
-  /** Forwards a frame verbatim (its original prefix and payload slices). */
-  private relay(from: Connection, to: Connection, wire: Buffer[]): void {
-    to.sendWire(wire);
+  /** Forwards a frame verbatim (its original prefix and payload). */
+  private relay(from: Connection, to: Connection, wire: Buffer): void {
+    to.forward(wire, from.reader);
     const st = this.stats;
     st.framesRelayed++;
-    for (let i = 0; i < wire.length; i++) st.bytesRelayed += wire[i]!.length;
+    st.bytesRelayed += wire.length;
     to.greetedOnly = false;
     if (!from.backpressured && to.socket.writableLength >= HIGH_WATER_BYTES) {
       // The receiver is not keeping up: stop reading from the sender until the
@@ -655,6 +668,7 @@ export class RelayServer {
     const wasRegistered = c.state === "registered";
     c.state = "closing";
     c.clearTimers();
+    c.reader.abandon();
     this.live.delete(c);
     this.limits.release(c);
     if (wasRegistered) this.registered--;

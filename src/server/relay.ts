@@ -295,7 +295,6 @@ export class RelayServer {
     }
     this.stats.accepted++;
     this.live.add(c);
-    this.log.debug(() => `connection #${c.id} from ${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`);
     // Reads go into the shared buffer, or straight into a large frame's own
     // buffer; without that facility, into a fresh chunk per read ('data').
     const reused = readIntoBuffers(
@@ -305,6 +304,9 @@ export class RelayServer {
       () => c.reader.readTarget(SHARED_READ_BUFFER),
     );
     if (!reused) socket.on("data", (chunk: Buffer) => this.onData(c, chunk, true));
+    this.log.debug(
+      () => `connection #${c.id} from ${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"} (reads ${reused ? "into reused buffers" : "as fresh chunks"})`,
+    );
     socket.on("end", () => this.close(c, null, "end of stream"));
     socket.on("error", (err: NodeJS.ErrnoException) => this.close(c, null, `socket error ${err.code ?? err.name}`));
     socket.on("close", () => {

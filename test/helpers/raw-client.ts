@@ -15,7 +15,8 @@ import { connect as netConnect, type Socket } from "node:net";
 import { FrameDecoder } from "../../src/protocol/frame.js";
 import { pyjson, type JsonObject, type JsonValue } from "../../src/protocol/pyjson.js";
 
-export const DEFAULT_TIMEOUT_MS = 3000;
+/** How long a wait for a frame lasts (a wait, not an assertion: generous for loaded machines). */
+export const DEFAULT_TIMEOUT_MS = 15_000;
 
 type Waiter = { resolve: (f: Buffer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 

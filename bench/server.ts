@@ -225,6 +225,10 @@ async function main(): Promise<void> {
       `descriptor limit ${limit}, ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
   );
   printTable(rows);
+  console.log(
+    "\nMB/s and frames/s are wall-clock and move with anything else running on the machine; CPU-s/GiB is the\n" +
+      "relay process's own user + system time (/proc/<pid>/stat) per GiB it relayed, a steadier measure of its cost.",
+  );
 }
 
 main().catch((err: unknown) => {

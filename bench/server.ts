@@ -73,7 +73,7 @@ async function withServer<T>(args: string[], fn: (s: ServerHandle) => Promise<T>
 async function benchPairs(): Promise<string[][]> {
   process.stderr.write(`\n== ${PAIRS} pairs, 1 KiB frames ==\n`);
   const r = await withServer(["--max-clients", String(2 * PAIRS)], async (s) =>
-    load("pairs", { port: s.port, pairs: PAIRS, frameBytes: 1024, window: 4, seconds: 5, ratePerClient: 5, rateSeconds: 3 }),
+    load("pairs", { port: s.port, pairs: PAIRS, frameBytes: 1024, window: 4, seconds: 5, ratePerClient: 5, rateSeconds: 3 }, 180_000),
   );
   const sat = r.result["saturated"] as Record<string, number>;
   const rate = r.result["atRate"] as Record<string, number>;

@@ -3,7 +3,7 @@
 // logging privacy rules (SPEC §18).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { completedPair, joinClient, pairedClients, S } from "./helpers/scenarios.js";
+import { completedPair, completeExchange, joinClient, joinFrame, pairedClients, S } from "./helpers/scenarios.js";
 import { startServer } from "./helpers/server-process.js";
 
 const KEEPALIVE = /^\{"type": 44, "timestamp": \d{10}\.\d+\}$/;
@@ -34,9 +34,16 @@ test("keepalive: answered probes keep the connection; an answer resets the failu
     const f = await server.connect("F");
     assert.equal(await f.nextText(), S.version);
     // A paired, completed session keeps relaying while its probes are answered.
-    const [a, b] = await completedPair(server, { room: "ka" });
-    a.answerKeepalives();
-    b.answerKeepalives();
+    // Both answer from the start: on a loaded machine a probe can come before
+    // the exchange is done, and it must not be mistaken for an exchange frame.
+    const a = (await server.connect("A")).answerKeepalives();
+    a.send(joinFrame("ka"));
+    assert.equal(await a.nextText(), S.version);
+    const b = (await server.connect("B")).answerKeepalives();
+    b.send(joinFrame("ka"));
+    assert.equal(await b.nextText(), S.version);
+    assert.equal(await a.nextText(), S.initiate);
+    await completeExchange(a, b);
     let skipped = 0;
     for (let probes = 1; probes <= 8; probes++) {
       assert.match(await f.nextText(), KEEPALIVE);

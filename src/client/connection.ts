@@ -119,9 +119,13 @@ export class Connection {
 
   /** Pauses reading for a named reason (e.g. disk writes lagging); reading resumes when no reason is left. */
   pauseReading(reason: string): void {
+    if (this.pauseReasons.size === 0) this.pauses++;
     this.pauseReasons.add(reason);
     this.socket.pause();
   }
+
+  /** How many times reading was paused so far (a pause that already ended still shows here). */
+  pauses = 0;
 
   /** Reading is paused for at least one local reason. */
   get readingPaused(): boolean {

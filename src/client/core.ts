@@ -224,7 +224,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       pauseReading: (r) => this.conn?.pauseReading(r),
       resumeReading: (r) => this.conn?.resumeReading(r),
       binaryBytesRead: () => this.conn?.binaryBytesRead ?? 0,
-      readingPaused: () => this.conn?.readingPaused ?? false,
+      readingPauses: () => ({ count: this.conn?.pauses ?? 0, now: this.conn?.readingPaused ?? false }),
       ...settings,
     });
     this.calls = new CallManager(

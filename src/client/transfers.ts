@@ -55,8 +55,12 @@ export interface TransferHost {
   resumeReading(reason: string): void;
   /** Bytes received so far into binary frames arriving in pieces (a chunk on its way: not a stall). */
   binaryBytesRead(): number;
-  /** We stopped reading ourselves (disk, decryption or a view lagging): no chunk can arrive, not the peer's fault. */
-  readingPaused(): boolean;
+  /**
+   * How often we stopped reading ourselves (disk, decryption or a view
+   * lagging), and whether we do now: meanwhile no chunk can arrive, and what
+   * piled up in front of the chunks takes a while to clear — not the peer's fault.
+   */
+  readingPauses(): { count: number; now: boolean };
   readonly downloadDir: string;
   readonly maxFileSize: number;
   readonly gzipLevel: number;
@@ -605,11 +609,15 @@ export class Transfers {
   /** Chunks must keep coming; one still arriving piece by piece (a slow link) is not a stall. */
   private armInStall(i: Incoming): void {
     let seen = this.host.binaryBytesRead();
+    let pauses = this.host.readingPauses().count;
     const arriving = (): boolean => {
       const n = this.host.binaryBytesRead();
+      const p = this.host.readingPauses();
+      const waitedOnUs = p.now || p.count !== pauses;
       const moved = n !== seen;
       seen = n;
-      return (moved || this.host.readingPaused()) && !i.ended;
+      pauses = p.count;
+      return (moved || waitedOnUs) && !i.ended;
     };
     this.deadlines.arm(`in:${i.meta.transfer_id}`, this.host.stallTimeoutMs, () => this.expireIn(i, "stalled"), arriving);
   }

@@ -17,6 +17,8 @@ const LIMITS_ON = { addressLimits: true };
 const EVICTED = S.disconnect(Reason.evicted);
 const TOO_MANY_WAITING = S.disconnect(Reason.tooManyWaiting);
 const WAITED_TOO_LONG = S.disconnect(Reason.waitedTooLong);
+/** Every client of the acceptance tests JOINs a room; the longest lobby wait keeps a late JOIN out of the lobby. */
+const JOIN_WAIT = "250ms"; // the longest the relay allows
 
 /** A ServerLike whose clients connect from `from`. */
 const via = (server: ServerHandle, from: string) => ({ connect: (label?: string) => server.connect(label, from) });
@@ -65,16 +67,20 @@ const closeAll = (cs: Iterable<RawClient>): void => {
 
 describe("acceptance: ten places held from one address do not lock a pair out (--max-clients 10)", () => {
   test("default limits: the host gets 8 connections, 4 of them waiting; the legit pair joins, pairs and chats", async () => {
-    const server = await startServer(["--max-clients", "10", "--keepalive-interval", "2s"], LIMITS_ON);
+    // The longest join wait: on a loaded machine a JOIN sent a little late must not land its client in the lobby.
+    const server = await startServer(["--max-clients", "10", "--keepalive-interval", "2s", "--join-wait", JOIN_WAIT], LIMITS_ON);
     const held: RawClient[] = [];
     try {
-      // Ten at once: the connection limit (8) and the waiting limit (4) both act.
-      const conns = await Promise.all(Array.from({ length: 10 }, (_, i) => server.connect(`hold-${i}`, "127.0.0.2")));
+      // Ten at once: the connection limit (8) and the waiting limit (4) both act. Each JOINs as soon as it is connected.
+      const conns = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const c = await server.connect(`hold-${i}`, "127.0.0.2");
+          c.answerKeepalives();
+          c.send(joinFrame(`hold-${i}`));
+          return c;
+        }),
+      );
       held.push(...conns);
-      conns.forEach((c, i) => {
-        c.answerKeepalives();
-        c.send(joinFrame(`hold-${i}`));
-      });
       const got = await Promise.all(conns.map(firstFrame));
       const count = (f: string): number => got.filter((g) => g === f).length;
       assert.equal(count(S.version), 4, got.join("\n"));
@@ -94,6 +100,7 @@ describe("acceptance: ten places held from one address do not lock a pair out (-
   test("per-address limits off: the host fills the relay and reconnects when evicted; its own waiters make room", async () => {
     const server = await startServer([
       "--max-clients", "10", "--keepalive-interval", "2s", "--max-per-address", "0", "--max-waiting-per-address", "0",
+      "--join-wait", JOIN_WAIT,
     ], LIMITS_ON);
     const held = new Set<RawClient>();
     let evictions = 0;
@@ -118,7 +125,9 @@ describe("acceptance: ten places held from one address do not lock a pair out (-
     try {
       for (let i = 0; i < 10; i++) await hold(`fill-${i}`);
       assert.equal(held.size, 10);
+      // In a room of its own, so that no holder can ever be paired with it.
       const probe = (await server.connect("probe", "127.0.0.5")).answerKeepalives();
+      probe.send(joinFrame("probe"));
       await legitPairChats(server);
       stopped = true;
       // Both legit newcomers made room: at least two waiters of 127.0.0.2 were told why they went.

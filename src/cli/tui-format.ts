@@ -219,17 +219,4 @@ export const ERROR_WORDS: Record<string, string> = {
   protocol_violation: "protocol violation",
 };
 
-/** Kinds that mean "a frame from the peer or server was dropped". */
-export const DROP_KINDS = new Set([
-  "rate_limited",
-  "oversize",
-  "unexpected_field",
-  "unexpected_inner_field",
-  "hmac_failed",
-  "decrypt_failed",
-  "replay",
-  "out_of_window",
-  "malformed",
-  "unknown_type",
-  "chunk_rejected",
-]);
+export { FRAME_DROP_KINDS as DROP_KINDS } from "../client/notice-coalescer.js";

@@ -9,8 +9,8 @@ import type { ErrorKind } from "./events.js";
 /** At most one notice per kind per this interval (after the first, which is immediate). */
 export const NOTICE_INTERVAL_MS = 3000;
 
-/** Kinds that report something the peer (or a relay) sent; only these are coalesced. */
-export const PEER_MISBEHAVIOUR: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
+/** Kinds that mean "a frame from the peer or the server was dropped". */
+export const FRAME_DROP_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   "rate_limited",
   "oversize",
   "unexpected_field",
@@ -22,9 +22,10 @@ export const PEER_MISBEHAVIOUR: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   "malformed",
   "unknown_type",
   "chunk_rejected",
-  "protocol_violation",
-  "not_allowed",
 ]);
+
+/** Kinds that report something the peer (or a relay) sent; only these are coalesced. */
+export const PEER_MISBEHAVIOUR: ReadonlySet<ErrorKind> = new Set<ErrorKind>([...FRAME_DROP_KINDS, "protocol_violation", "not_allowed"]);
 
 export interface Notice {
   kind: ErrorKind;

@@ -197,9 +197,9 @@ describe("terminal client", { concurrency: true }, () => {
       procs.push(peer);
       await peer.next("key_exchange_complete");
       // Status line: UNVERIFIED, white on red; the question prompt at the bottom.
-      let screen = await waitScreen(/UNVERIFIED/, "UNVERIFIED");
+      // The status line is drawn before the words and the question: wait for the question.
+      let screen = await waitScreen(/\(yes\/no\) >/, "the verification question");
       assert.match(screen, /\x1b\[41m UNVERIFIED/); // eslint-disable-line no-control-regex
-      assert.match(screen, /\(yes\/no\) >/);
       t("send-keys", "-t", "cli", "yes", "Enter");
       await peer.next("peer_verified");
       screen = await waitScreen(/\] {2}peer: .*verified/, "verified status");

@@ -7,13 +7,11 @@ import { mkdir, readdir } from "node:fs/promises";
 import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, beforeEach, test } from "node:test";
-import { gzipSync } from "node:zlib";
 import { encodeFrame, toBytes } from "../src/protocol/index.js";
-import { fileHashHex, transferId } from "../src/protocol/file/index.js";
 import { TestClient, connectClient, newClient, pair, removeDir, startServer, tempDir, tempFilesIn, type ServerHandle } from "./helpers/client-harness.js";
 import { HostilePeer } from "./helpers/hostile-peer.js";
+import { MiB, rawOffer, type RawOffer } from "./helpers/hostile-pair.js";
 
-const MiB = 1024 * 1024;
 let server: ServerHandle;
 let root: string;
 let dl: string;
@@ -53,30 +51,8 @@ async function noTemps(): Promise<void> {
   assert.deepEqual(await readdir(root), ["downloads"], "nothing written outside the download directory");
 }
 
-interface Offer {
-  meta: { transfer_id: string; filename: string; file_size: number; file_hash: string; total_chunks: number; compressed: boolean; processed_size: number; type: 20 };
-  processed: Buffer;
-}
-
-async function offer(filename: string, content: Buffer, o: { compress?: boolean; fileSize?: number; id?: string } = {}): Promise<Offer> {
-  const processed = o.compress ? gzipSync(content) : content;
-  const hash = await fileHashHex(content);
-  const fileSize = o.fileSize ?? content.length;
-  const meta = {
-    transfer_id: o.id ?? transferId(filename, fileSize, hash),
-    filename,
-    file_size: fileSize,
-    file_hash: hash,
-    total_chunks: Math.ceil(processed.length / MiB),
-    compressed: !!o.compress,
-    processed_size: processed.length,
-    type: 20 as const,
-  };
-  return { meta, processed };
-}
 
 const acceptOf = (id: string) => h.nextInner((m) => m["type"] === 21 && m["transfer_id"] === id);
-const chunkOf = (o: Offer, i: number) => o.processed.subarray(i * MiB, Math.min(o.processed.length, (i + 1) * MiB));
 
 // Each test only looks at events after its start.
 beforeEach(() => c?.skipPast());
@@ -132,12 +108,12 @@ test("rate limit (6th frame in a second dropped) and the 8,192-byte rule", async
 
 test("hostile file names land inside the download directory under safe names", async () => {
   const names = ["../../evil.txt", "/etc/passwd", "CON", "..\\..\\win.txt", "a/b/../../.bashrc", "nul.tar.gz"];
-  const offers = await Promise.all(names.map((n, i) => offer(n, Buffer.from(`pwn ${i}\n`))));
+  const offers = await Promise.all(names.map((n, i) => rawOffer(n, Buffer.from(`pwn ${i}\n`))));
   for (const o of offers) await h.sendInner(o.meta);
   const got = [];
   for (const o of offers) {
     await acceptOf(o.meta.transfer_id);
-    h.sendChunk(o.meta.transfer_id, 0, chunkOf(o, 0));
+    h.sendChunk(o.meta.transfer_id, 0, o.chunk(0));
     got.push(await c.next("file_received", (r) => r.transfer_id === o.meta.transfer_id));
   }
   const base = got.map((g) => path.basename(g.path));
@@ -148,12 +124,12 @@ test("hostile file names land inside the download directory under safe names", a
 });
 
 test("gzip bomb, file_size lies in both directions, chunk index out of range", async () => {
-  const bomb = await offer("bomb.txt", Buffer.alloc(32 * MiB), { compress: true, fileSize: 1000 });
+  const bomb = await rawOffer("bomb.txt", Buffer.alloc(32 * MiB), { compress: true, fileSize: 1000 });
   const body = Buffer.from("hello world ".repeat(1000));
-  const big = await offer("bigger.txt", body, { compress: true, fileSize: body.length + 100 });
-  const small = await offer("smaller.txt", body, { compress: true, fileSize: body.length - 100 });
-  const range = await offer("range.txt", Buffer.from("abc"));
-  const cases: [Offer, string, number][] = [
+  const big = await rawOffer("bigger.txt", body, { compress: true, fileSize: body.length + 100 });
+  const small = await rawOffer("smaller.txt", body, { compress: true, fileSize: body.length - 100 });
+  const range = await rawOffer("range.txt", Buffer.from("abc"));
+  const cases: [RawOffer, string, number][] = [
     [bomb, "file_too_large", 0],
     [big, "hash_mismatch", 0],
     [small, "file_too_large", 0],
@@ -162,7 +138,7 @@ test("gzip bomb, file_size lies in both directions, chunk index out of range", a
   for (const [o] of cases) await h.sendInner(o.meta);
   for (const [o, kind, index] of cases) {
     await acceptOf(o.meta.transfer_id);
-    h.sendChunk(o.meta.transfer_id, index, chunkOf(o, 0));
+    h.sendChunk(o.meta.transfer_id, index, o.chunk(0));
     const f = await c.next("file_receive_failed", (x) => x.transfer_id === o.meta.transfer_id);
     assert.equal(f.kind, kind, `${o.meta.filename}`);
   }
@@ -171,21 +147,21 @@ test("gzip bomb, file_size lies in both directions, chunk index out of range", a
 });
 
 test("duplicate chunks are ignored; chunks before accept are never written", async () => {
-  const two = await offer("two.dat", Buffer.alloc(MiB + 10, 7));
+  const two = await rawOffer("two.dat", Buffer.alloc(MiB + 10, 7));
   await h.sendInner(two.meta);
   await acceptOf(two.meta.transfer_id);
-  h.sendChunk(two.meta.transfer_id, 0, chunkOf(two, 0));
-  h.sendChunk(two.meta.transfer_id, 0, chunkOf(two, 0));
-  h.sendChunk(two.meta.transfer_id, 1, chunkOf(two, 1));
+  h.sendChunk(two.meta.transfer_id, 0, two.chunk(0));
+  h.sendChunk(two.meta.transfer_id, 0, two.chunk(0));
+  h.sendChunk(two.meta.transfer_id, 1, two.chunk(1));
   await err("chunk_rejected");
   const r = await c.next("file_received", (x) => x.transfer_id === two.meta.transfer_id);
   assert.equal(r.size, MiB + 10);
 
   c.core.setAcceptFiles("ask");
-  const early = await offer("early.txt", Buffer.from("unsolicited"));
+  const early = await rawOffer("early.txt", Buffer.from("unsolicited"));
   await h.sendInner(early.meta);
   await c.next("file_offer", (o) => o.transfer_id === early.meta.transfer_id);
-  h.sendChunk(early.meta.transfer_id, 0, chunkOf(early, 0));
+  h.sendChunk(early.meta.transfer_id, 0, early.chunk(0));
   assert.match((await err("chunk_rejected")).text, /not accepted/);
   await noTemps();
   c.core.rejectFile(early.meta.transfer_id);
@@ -196,7 +172,7 @@ test("duplicate chunks are ignored; chunks before accept are never written", asy
 
 test("an endless stream of offers is bounded", async () => {
   c.core.setAcceptFiles("ask");
-  const offers = await Promise.all(Array.from({ length: 12 }, (_, i) => offer(`spam-${i}.txt`, Buffer.from(`spam ${i}`))));
+  const offers = await Promise.all(Array.from({ length: 12 }, (_, i) => rawOffer(`spam-${i}.txt`, Buffer.from(`spam ${i}`))));
   const before = c.occurrences("rate_limited");
   await h.sendInner(offers[0]!.meta);
   await c.next("file_offer");

@@ -47,13 +47,13 @@ export interface RawOffer {
 }
 
 /** A FILE_METADATA for `content` (what a sender would announce) and its chunks. */
-export async function rawOffer(filename: string, content: Buffer, o: { compress?: boolean; fileSize?: number } = {}): Promise<RawOffer> {
+export async function rawOffer(filename: string, content: Buffer, o: { compress?: boolean; fileSize?: number; id?: string } = {}): Promise<RawOffer> {
   const processed = o.compress ? gzipSync(content) : content;
   const hash = await fileHashHex(content);
   const fileSize = o.fileSize ?? content.length;
   return {
     meta: {
-      transfer_id: transferId(filename, fileSize, hash),
+      transfer_id: o.id ?? transferId(filename, fileSize, hash),
       filename,
       file_size: fileSize,
       file_hash: hash,

@@ -12,34 +12,28 @@ import { after, before, test } from "node:test";
 import { CALL_GRACE_MS, MAX_PACKET_BYTES, MAX_PEER_RATE, MIN_PEER_RATE, OUR_FORMAT, encodePcm, negotiateFormat } from "../src/client/calls.js";
 import { b64encode } from "../src/protocol/index.js";
 import { CallRecorder, Tone, pace } from "./helpers/call-harness.js";
-import { TestClient, connectClient, removeDir, startServer, tempDir, type ServerHandle } from "./helpers/client-harness.js";
-import { HostilePeer } from "./helpers/hostile-peer.js";
+import { TestClient, startServer, type ServerHandle } from "./helpers/client-harness.js";
+import { hostilePair, type HostilePair } from "./helpers/hostile-pair.js";
+import type { HostilePeer } from "./helpers/hostile-peer.js";
 
 let server: ServerHandle;
-let dir: string;
+let pair: HostilePair;
 let c: TestClient;
 let rc: CallRecorder;
 let h: HostilePeer;
 
 before(async () => {
   server = await startServer();
-  dir = await tempDir("pqchat-call-ref-");
-  c = new TestClient("C", dir, { voiceCalls: true });
+  pair = await hostilePair(server, { voiceCalls: true });
+  ({ c, h } = pair);
   rc = new CallRecorder("C", c.core);
-  await connectClient(c, server);
-  await c.next("server_version");
-  h = await HostilePeer.connect(server.port, server.host);
-  await c.next("key_exchange_complete");
-  await h.ready();
   c.core.verify(true);
   await c.next("verified");
 });
 
 after(async () => {
-  h.close();
-  await c.close();
+  await pair.close();
   await server.stop();
-  await removeDir(dir);
 });
 
 const isType = (t: number) => (m: Record<string, unknown>) => m["type"] === t;

@@ -13,32 +13,27 @@ import { writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { parseJsonObject, pyjson, toBytes } from "../src/protocol/index.js";
-import { TestClient, connectClient, removeDir, startServer, tempDir, type ServerHandle } from "./helpers/client-harness.js";
-import { HostilePeer } from "./helpers/hostile-peer.js";
+import { TestClient, startServer, type ServerHandle } from "./helpers/client-harness.js";
+import { hostilePair, type HostilePair } from "./helpers/hostile-pair.js";
+import type { HostilePeer } from "./helpers/hostile-peer.js";
 
 let server: ServerHandle;
+let pair: HostilePair;
 let dir: string;
 let c: TestClient;
 let h: HostilePeer;
 
 before(async () => {
   server = await startServer();
-  dir = await tempDir("pqchat-spec-rows-");
-  c = new TestClient("C", dir, {});
-  await connectClient(c, server);
-  await c.next("server_version");
-  h = await HostilePeer.connect(server.port, server.host);
-  await c.next("key_exchange_complete");
-  await h.ready();
+  pair = await hostilePair(server, {});
+  ({ c, h, dl: dir } = pair);
   c.core.verify(true);
   await c.next("verified");
 });
 
 after(async () => {
-  h.close();
-  await c.close();
+  await pair.close();
   await server.stop();
-  await removeDir(dir);
 });
 
 test("outer allow-list: a KEY_VERIFICATION or ENCRYPTED_MESSAGE with an extra field is dropped; without it, accepted", async () => {

@@ -3,6 +3,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import architecture from "./scripts/lint/layers.js";
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "test-results/", "src/gui/static/vendor/"] },
@@ -20,5 +21,11 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-constant-condition": ["error", { checkLoops: false }],
     },
+  },
+  {
+    // The layers of docs/ARCHITECTURE.md: a wrong import fails `npm run lint`.
+    files: ["src/**/*.ts", "src/**/*.mts"],
+    plugins: { architecture },
+    rules: { "architecture/layers": "error" },
   },
 );

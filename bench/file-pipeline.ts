@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { Initiator, respond } from "../src/protocol/handshake.js";
 import { parseJsonObject } from "../src/protocol/pyjson.js";
-import { IncomingTransfer, prepareOutgoingFile } from "../src/protocol/file/index.js";
+import { IncomingTransfer, prepareOutgoingFile } from "../src/io/file/index.js";
 import { median, mb, type Row } from "./util.js";
 
 async function writeFile(path: string, size: number, kind: "text" | "random"): Promise<void> {

@@ -2,7 +2,7 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import { doubleDecrypt, doubleEncrypt } from "../src/protocol/aead.js";
 import { gcmSivBackend } from "../src/protocol/primitives.js";
-import { tuneAllocatorForBulkCrypto } from "../src/protocol/allocator.js";
+import { tuneAllocatorForBulkCrypto } from "../src/io/allocator.js";
 import { fromUtf8, toBytes } from "../src/protocol/bytes.js";
 import { Initiator, respond } from "../src/protocol/handshake.js";
 import { parseJsonObject, pyjson } from "../src/protocol/pyjson.js";

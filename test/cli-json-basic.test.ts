@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { isAbsolute } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { runJsonApi } from "../src/cli/json-api.js";
+import { runJsonApi } from "../src/json-api/json-api.js";
 import { ClientCore } from "../src/client/core.js";
 import { after, before, test } from "node:test";
 import { runCli, startServer, type ServerHandle } from "./helpers/server-process.js";

@@ -1,7 +1,7 @@
 // Unit tests of the terminal sanitiser and the status-line formatting.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatMessage, isTerminalSafe, sanitizeInline, sanitizeLines } from "../src/cli/sanitize.js";
+import { formatMessage, isTerminalSafe, sanitizeInline, sanitizeLines } from "../src/present/sanitize.js";
 import {
   colourWanted,
   formatEta,
@@ -12,7 +12,7 @@ import {
   progressBar,
   truncateVisible,
   visibleLength,
-} from "../src/cli/tui-format.js";
+} from "../src/tui/format.js";
 
 test("sanitizeInline: escape sequences become visible and inert", () => {
   assert.equal(sanitizeInline("\x1b[2J\x1b]0;pwned\x07"), "^[[2J^[]0;pwned^G");

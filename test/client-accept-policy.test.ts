@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { parseChatArgs } from "../src/cli/chat.js";
+import { parseChatArgs } from "../src/commands/chat.js";
 import { cleanConfig } from "../src/gui/config.js";
 import { startServer, type ServerHandle } from "./helpers/client-harness.js";
 import { JsonChat, quitAll, tempDir } from "./helpers/cli-proc.js";

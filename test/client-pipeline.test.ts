@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { FrameDecoder, parseJsonObject } from "../src/protocol/index.js";
 import { fileAccept } from "../src/protocol/file/index.js";
-import type { WorkerPool } from "../src/protocol/workers/pool.js";
+import type { WorkerPool } from "../src/io/workers/pool.js";
 import type { ClientCore } from "../src/client/core.js";
 import { TestClient, connectClient, newClient, pair, removeDir, startServer, tempDir, tempFilesIn, type ServerHandle } from "./helpers/client-harness.js";
 import { HostilePeer } from "./helpers/hostile-peer.js";
@@ -203,7 +203,7 @@ test("no thread outlives the core: a process that transfers and disconnects exit
 });
 
 test("--gzip-level reaches the file pipeline: level 0 never shrinks (sent uncompressed), level 1 compresses", async () => {
-  const { parseChatArgs } = await import("../src/cli/chat.js");
+  const { parseChatArgs } = await import("../src/commands/chat.js");
   const text = Buffer.from("gzip level wiring check, a compressible line of text\n".repeat(40000));
   const p = path.join(src, "level.txt");
   await writeFile(p, text);

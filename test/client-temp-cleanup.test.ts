@@ -1,4 +1,4 @@
-// Temp files never outlive a crash (src/protocol/file/temp-files.ts): a real
+// Temp files never outlive a crash (src/io/file/temp-files.ts): a real
 // receiving `pqchat chat --json` is SIGKILLed mid-transfer, leaving its
 // `.pqchat-<pid>-….part` (plaintext) behind; the next start removes it — and
 // only it: a same-pattern file of a live pid, non-matching names, a symlink

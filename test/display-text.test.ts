@@ -1,4 +1,4 @@
-// The one display policy (src/client/display-text.ts) shared by the terminal
+// The one display policy (src/present/display-text.ts) shared by the terminal
 // client and the GUI page: tested once here, and checked to be the very code
 // both of them run (the terminal's sanitize.ts re-exports it; the page's
 // display-text.mjs is a copy of its compiled output, with matching types).
@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import * as policy from "../src/client/display-text.js";
-import { displayInline, displayLines, displayMultiline, displayName, groupHex, isDisplaySafe } from "../src/client/display-text.js";
-import { sanitizeInline, sanitizeLines, sanitizeName } from "../src/cli/sanitize.js";
+import * as policy from "../src/present/display-text.js";
+import { displayInline, displayLines, displayMultiline, displayName, groupHex, isDisplaySafe } from "../src/present/display-text.js";
+import { sanitizeInline, sanitizeLines, sanitizeName } from "../src/present/sanitize.js";
 
 const PAGE_COPY = new URL("../src/gui/static/display-text.mjs", import.meta.url);
 const PAGE_TYPES = fileURLToPath(new URL("../../src/gui/page/display-text.d.mts", import.meta.url));

@@ -11,8 +11,8 @@ import {
   assertInside,
   candidateName,
   safeFileName,
-  uniqueDestination,
 } from "../src/protocol/file/index.js";
+import { uniqueDestination } from "../src/io/file/index.js";
 
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 const hasC0 = (s: string) => [...s].some((ch) => ch.charCodeAt(0) < 0x20);

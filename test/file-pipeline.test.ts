@@ -9,18 +9,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
-import {
-  CHUNK_SIZE,
-  FileTransferError,
-  IncomingTransfer,
-  chunkCount,
-  describeFile,
-  fileHashHex,
-  prepareOutgoingFile,
-  type FileMetadata,
-  type OutgoingFile,
-} from "../src/protocol/file/index.js";
-import { WorkerPool } from "../src/protocol/workers/pool.js";
+import { CHUNK_SIZE, FileTransferError, chunkCount, describeFile, fileHashHex, type FileMetadata } from "../src/protocol/file/index.js";
+import { IncomingTransfer, prepareOutgoingFile, type OutgoingFile } from "../src/io/file/index.js";
+import { WorkerPool } from "../src/io/workers/pool.js";
 
 let root: string;
 let n = 0;

@@ -9,21 +9,8 @@ import * as path from "node:path";
 import { gzipSync, gunzipSync } from "node:zlib";
 import { pyjson } from "../src/protocol/pyjson.js";
 import { fileCaseContent } from "./helpers/fixtures.js";
-import {
-  CHUNK_SIZE,
-  FileTransferError,
-  IncomingTransfer,
-  chunkCount,
-  describeFile,
-  fileHashHex,
-  metadataInner,
-  prepareOutgoingFile,
-  transferId,
-  validateMetadata,
-  type FileMetadata,
-  type OutgoingFile,
-  type PrepareOptions,
-} from "../src/protocol/file/index.js";
+import { CHUNK_SIZE, FileTransferError, chunkCount, describeFile, fileHashHex, metadataInner, transferId, validateMetadata, type FileMetadata } from "../src/protocol/file/index.js";
+import { IncomingTransfer, prepareOutgoingFile, type OutgoingFile, type PrepareOptions } from "../src/io/file/index.js";
 
 interface Case {
   name: string;

@@ -94,7 +94,7 @@ test("GUI and terminal client (chat --json) through one server", async (t) => {
     await term.ok("send", { text: "hello browser\nsecond line" });
     await peerSaid(page, "hello browser\nsecond line");
  
-    // The shared display policy (src/client/display-text.ts): invisible and direction characters are shown, inert.
+    // The shared display policy (src/present/display-text.ts): invisible and direction characters are shown, inert.
     await term.ok("send", { text: "zero\u200bwidth \u200emark \u061c\ufeff \u202eevil \x1b[31mred" });
     await peerSaid(page, "zero<U+200B>width <U+200E>mark <U+061C><U+FEFF> <U+202E>evil ^[[31mred");
   });

@@ -76,7 +76,7 @@ test("pqchat gui --help and bad flags", async () => {
   const badLevel = await runCli(["gui", "--gzip-level", "10"]);
   assert.equal(badLevel.code, 2);
   assert.match(badLevel.stderr, /^pqchat: .*--gzip-level.*\n$/);
-  const { parseGuiArgs } = await import("../src/cli/gui.js");
+  const { parseGuiArgs } = await import("../src/commands/gui.js");
   assert.equal(parseGuiArgs(["--gzip-level", "9"])?.gzipLevel, 9);
   assert.equal(parseGuiArgs([])?.gzipLevel, null);
 });

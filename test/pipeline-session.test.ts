@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { Initiator, parseJsonObject, respond, SessionError, type Session } from "../src/protocol/index.js";
 import { doubleDecrypt, doubleEncrypt, doubleEncryptParts } from "../src/protocol/aead.js";
 import { assembleChunkFrame, chunkFramePrefix, chunkHeader } from "../src/protocol/session.js";
-import { PoolAuthError, PoolClosedError, WorkerPool, owned, transferable } from "../src/protocol/workers/pool.js";
+import { PoolAuthError, PoolClosedError, WorkerPool, owned, transferable } from "../src/io/workers/pool.js";
 
 function pairSessions(): { alice: Session; bob: Session } {
   const i = new Initiator();

@@ -1,5 +1,5 @@
 // Configuration of `pqchat server` from flags, PQCHAT_* variables and a TOML
-// file (src/cli/server-config.ts), through real processes: precedence shown by
+// file (src/commands/server-config.ts), through real processes: precedence shown by
 // --print-config and by what a running relay does, and bad values refused
 // with one line naming where they came from.
 import assert from "node:assert/strict";
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse as parseToml } from "smol-toml";
-import { envNameOf, fileKeyOf, SERVER_OPTION_TABLE } from "../src/cli/server-config.js";
+import { envNameOf, fileKeyOf, SERVER_OPTION_TABLE } from "../src/commands/server-config.js";
 import { DEFAULT_OPTIONS } from "../src/server/options.js";
 import { runCli, startServer } from "./helpers/server-process.js";
 import { joinClient, S } from "./helpers/scenarios.js";

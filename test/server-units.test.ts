@@ -2,12 +2,12 @@
 // zero-copy frame reader) and of the `pqchat server` command line.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { UsageError } from "../src/cli/args.js";
+import { UsageError } from "../src/commands/args.js";
 import { FrameTooLargeError } from "../src/protocol/frame.js";
 import { classify, pythonIntOf } from "../src/server/classify.js";
 import { FrameReader, POOLED_FRAME_MIN } from "../src/server/frame-reader.js";
 import { DEFAULT_OPTIONS, type ServerOptions } from "../src/server/options.js";
-import { parseServerArgs } from "../src/cli/server.js";
+import { parseServerArgs } from "../src/commands/server.js";
 import { parseJoin } from "../src/server/pairing.js";
 import { runCli, startServer } from "./helpers/server-process.js";
 

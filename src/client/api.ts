@@ -3,6 +3,9 @@
 // use only this.
 import type { AcceptFilesPolicy, CallEventMap, CallEventName, ClientEventMap, ClientEventName, ErrorKind, FileInfo, Policy } from "./events.js";
 
+/** Where the client keeps its temp files: the GUI stores uploads beside them. */
+export { tempDirPrefix } from "../io/file/temp-files.js";
+
 export interface ConnectOptions {
   host: string;
   port: number;

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import * as os from "node:os";
 import * as path from "node:path";
-import { tuneAllocatorForBulkCrypto } from "../protocol/allocator.js";
+import { tuneAllocatorForBulkCrypto } from "../io/allocator.js";
 import {
   FrameTooLargeError,
   Initiator,
@@ -34,9 +34,10 @@ import {
   type JsonObject,
   type Session,
 } from "../protocol/index.js";
-import { DEFAULT_MAX_FILE_SIZE, removeStaleTemps } from "../protocol/file/index.js";
+import { DEFAULT_MAX_FILE_SIZE } from "../protocol/file/index.js";
+import { removeStaleTemps } from "../io/file/index.js";
 import { chunkFramePrefix, chunkHeader, type ChunkOpenJob } from "../protocol/session.js";
-import { PoolClosedError, WorkerPool, owned, transferable } from "../protocol/workers/pool.js";
+import { PoolClosedError, WorkerPool, owned, transferable } from "../io/workers/pool.js";
 import { CommandError, type CallApi, type ClientApi, type ClientOptions, type ClientState, type ConnectOptions, type ConnectionPhase } from "./api.js";
 import { CallError, CallManager } from "./calls.js";
 import { Connection } from "./connection.js";

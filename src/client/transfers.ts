@@ -5,22 +5,10 @@
 // `.pqchat-*` temp file survives a failure, a reset or a disconnect).
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  CHUNK_SIZE,
-  FileTransferError,
-  IncomingTransfer,
-  REJECT_REASONS,
-  fileAccept,
-  fileComplete,
-  fileReject,
-  metadataInner,
-  prepareOutgoingFile,
-  validateMetadata,
-  type FileMetadata,
-  type OutgoingFile,
-} from "../protocol/file/index.js";
+import { CHUNK_SIZE, FileTransferError, REJECT_REASONS, fileAccept, fileComplete, fileReject, metadataInner, validateMetadata, type FileMetadata } from "../protocol/file/index.js";
+import { IncomingTransfer, prepareOutgoingFile, type OutgoingFile } from "../io/file/index.js";
 import type { JsonObject } from "../protocol/index.js";
-import type { WorkerPool } from "../protocol/workers/pool.js";
+import type { WorkerPool } from "../io/workers/pool.js";
 import type { TransferState } from "./api.js";
 import type { AcceptFilesPolicy, ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
 import { DiskReservations, InsufficientSpaceError } from "./disk-reservations.js";

@@ -14,9 +14,9 @@ for (const f of readdirSync(src)) {
   copyFileSync(src + f, out + f);
   names.push(f);
 }
-// The display policy shared with the terminal client (src/client/display-text.ts,
+// The display policy shared with the terminal client (src/present/display-text.ts,
 // compiled by the main tsc run; it has no imports), served as one of the page's modules.
-const shared = readFileSync(fileURLToPath(new URL("../../dist/src/client/display-text.js", import.meta.url)), "utf8");
+const shared = readFileSync(fileURLToPath(new URL("../../dist/src/present/display-text.js", import.meta.url)), "utf8");
 writeFileSync(out + "display-text.mjs", shared.replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n"));
 for (const f of readdirSync(out)) {
   // wire.mjs holds only types (erased): nothing imports it at run time.

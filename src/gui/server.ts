@@ -19,7 +19,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
 import { CommandError } from "../client/api.js";
-import { tempDirPrefix } from "../protocol/file/index.js";
+import { tempDirPrefix } from "../client/api.js";
 import { PREVIEW_MAX, type Bridge } from "./bridge.js";
 import { isInside, previewType, safeUploadName } from "./files.js";
 import { allowedHost, allowedOrigin, newToken, securityHeaders, stripToken } from "./security.js";

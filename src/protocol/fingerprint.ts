@@ -1,7 +1,7 @@
 // Session fingerprint (WIRE-NOTES §10, errata 17): eight words from the
 // 65,554-word list, indexed by overlapping byte shifts of SHA-256 over the four
 // sorted public keys. The overlap is protocol: "improving" it breaks matching.
-import { readFileSync } from "node:fs";
+import { readPackageAsset } from "./assets.js";
 import { compareBytes, concatBytes } from "./bytes.js";
 import { hash } from "./primitives.js";
 
@@ -11,7 +11,8 @@ let words: string[] | null = null;
 export function wordlist(): string[] {
   if (!words) {
     const url = new URL("../../../assets/wordlist.txt", import.meta.url);
-    words = readFileSync(url, "utf8")
+    words = readPackageAsset(url)
+      .toString("utf8")
       .split(/\r?\n/)
       .map((w) => w.trim())
       .filter((w) => w.length > 0);

@@ -3,7 +3,7 @@
 // (wasm/polyval.wat). Same interface and results as @noble/ciphers' gcmsiv,
 // which stays selectable with PQCHAT_AEAD=noble (issue 5 §1).
 import { timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readPackageAsset } from "./assets.js";
 import { endianness } from "node:os";
 import { checkArgs, deriveKeys, ecb } from "./gcmsiv-keys.js";
 
@@ -30,7 +30,7 @@ let mem: Uint8Array = new Uint8Array(0);
 
 function load(): PolyvalExports {
   if (!wasm) {
-    const bytes = readFileSync(new URL("./wasm/polyval.wasm", import.meta.url));
+    const bytes = readPackageAsset(new URL("./wasm/polyval.wasm", import.meta.url));
     wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as PolyvalExports;
     mem = new Uint8Array(wasm.memory.buffer);
   }

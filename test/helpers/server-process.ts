@@ -26,8 +26,8 @@ import { RawClient } from "./raw-client.js";
  */
 export const NO_ADDRESS_LIMITS: readonly string[] = ["--max-per-address", "0", "--connect-rate", "0", "--max-waiting-per-address", "0"];
 
-/** dist/src/cli/main.js, resolved from this compiled file (dist/test/helpers/). */
-export const MAIN_JS = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+/** dist/src/commands/main.js, resolved from this compiled file (dist/test/helpers/). */
+export const MAIN_JS = fileURLToPath(new URL("../../src/commands/main.js", import.meta.url));
 
 export type { ExitStatus };
 
@@ -66,7 +66,7 @@ const WATCHDOG =
   );
 
 /**
- * Starts `node dist/src/cli/main.js server --host 127.0.0.1 --port 0
+ * Starts `node dist/src/commands/main.js server --host 127.0.0.1 --port 0
  * --drain-timeout 0 ...args`, with the per-address limits off
  * (NO_ADDRESS_LIMITS) unless `addressLimits` is true; flags in `args` win
  * either way.
@@ -107,7 +107,7 @@ export function rssOf(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-/** Runs `node dist/src/cli/main.js ...args` to completion (for --help / usage tests). */
+/** Runs `node dist/src/commands/main.js ...args` to completion (for --help / usage tests). */
 export function runCli(
   args: readonly string[],
   timeoutMs = 10000,

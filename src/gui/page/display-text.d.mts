@@ -1,4 +1,4 @@
-// Types of the shared display policy, src/client/display-text.ts. Its compiled
+// Types of the shared display policy, src/present/display-text.ts. Its compiled
 // JavaScript is copied next to the page's modules as display-text.mjs by
 // src/gui/build.mjs; the page and the terminal client use the same code.
 // test/display-text.test.ts checks that these declarations match the module.

@@ -1,7 +1,3 @@
-// File transfer (WIRE-NOTES §8): metadata and FILE_* messages, safe names,
-// the sending pipeline and the receiving reassembler.
+// File transfer as data: metadata, transfer ids and hashes, and safe names.
 export * from "./metadata.js";
 export * from "./names.js";
-export * from "./outgoing.js";
-export * from "./incoming.js";
-export * from "./temp-files.js";

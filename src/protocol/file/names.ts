@@ -1,9 +1,8 @@
 // Turning a peer-chosen file name into a safe local path (WIRE-NOTES §15.5:
 // the reference joins the peer's name onto the download directory, so "../"
 // and absolute names escape it). Whatever the peer sends, the result is one
-// plain file name directly inside the download directory, and an existing
-// file is never overwritten.
-import { open } from "node:fs/promises";
+// plain file name directly inside the download directory, and the
+// candidate names for "never overwrite" (src/io/file/destination.ts claims one).
 import * as path from "node:path";
 import { FileTransferError } from "./metadata.js";
 
@@ -11,8 +10,6 @@ import { FileTransferError } from "./metadata.js";
 export const MAX_NAME_BYTES = 255;
 /** Used when nothing usable is left of the peer's name. */
 export const FALLBACK_NAME = "file";
-/** How many "name (n).ext" candidates uniqueDestination tries before giving up. */
-export const MAX_UNIQUE_ATTEMPTS = 10000;
 
 // Replaced by "_":
 //  - C0/C1 controls and DEL (\p{Cc}): NUL truncates C strings, ESC drives terminals, newlines forge log lines;
@@ -115,38 +112,4 @@ export function candidateName(name: string, n: number): string {
   if (n === 0) return name;
   const [stem, ext] = splitExt(name);
   return fitName(stem, ` (${n})`, ext);
-}
-
-/**
- * Claims a candidate path atomically; must reject with an EEXIST error if the
- * path is taken. The default creates an empty placeholder with O_CREAT|O_EXCL
- * ("wx"), which also refuses to follow a symlink planted at that name.
- */
-export type ClaimFn = (candidatePath: string) => Promise<void>;
-
-async function claimByExclusiveCreate(p: string): Promise<void> {
-  const fh = await open(p, "wx", 0o600);
-  await fh.close();
-}
-
-/**
- * Finds an unused name in `dir` for `name` and claims it with `claim` (default:
- * exclusive create of an empty file). There is no check-then-act window: the
- * claim itself is the existence test, so a concurrent writer can never be
- * overwritten. incoming.ts passes a claim that hard-links the finished file
- * into place. `name` is expected to come from safeFileName(); every candidate
- * is still verified to resolve directly inside `dir`.
- */
-export async function uniqueDestination(dir: string, name: string, claim: ClaimFn = claimByExclusiveCreate): Promise<string> {
-  for (let n = 0; n < MAX_UNIQUE_ATTEMPTS; n++) {
-    const full = assertInside(dir, candidateName(name, n));
-    try {
-      await claim(full);
-      return full;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
-      throw err;
-    }
-  }
-  throw new FileTransferError("io_error", `No free file name for "${name}" in the download folder.`);
 }

@@ -1,7 +1,7 @@
 // Pure formatting for the terminal client: colours, sizes, rates, progress
 // bars and the status line. No I/O here, so it is easy to test.
 import type { ConnectionPhase } from "../client/api.js";
-import { sanitizeInline, sanitizeName } from "./sanitize.js";
+import { sanitizeInline, sanitizeName } from "../present/sanitize.js";
 
 export interface Palette {
   enabled: boolean;

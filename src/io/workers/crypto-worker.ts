@@ -9,13 +9,13 @@ import { parentPort } from "node:worker_threads";
 import { gzipSync } from "node:zlib";
 import type { PoolReply, PoolTask } from "./pool.js";
 
-type Aead = typeof import("../aead.js");
+type Aead = typeof import("../../protocol/aead.js");
 let aead: Aead | null = null;
 /** The padded plaintext of the last chunk, reused (and wiped after each use) to keep garbage per chunk down. */
 let scratch = new Uint8Array(0);
 
 async function loadAead(): Promise<Aead> {
-  aead ??= await import("../aead.js");
+  aead ??= await import("../../protocol/aead.js");
   return aead;
 }
 

@@ -137,10 +137,10 @@ export async function runChat(argv: string[]): Promise<number> {
   }
   let code: number;
   if (args.json) {
-    const { runJsonApi } = await import("./json-api.js");
+    const { runJsonApi } = await import("../json-api/json-api.js");
     code = await runJsonApi({ createCore, options: args.options, connect: args.connect, defaultRoom: args.room });
   } else {
-    const { runTui } = await import("./tui.js");
+    const { runTui } = await import("../tui/tui.js");
     code = await runTui({ createCore, options: args.options, connect: args.connect! });
   }
   // Everything is closed by now and the process ends on its own. Should a

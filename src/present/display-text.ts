@@ -1,6 +1,6 @@
 // The one display policy for text that came from the peer or the server (chat
 // texts, nicknames, file names, reasons), used by the terminal client
-// (src/cli/sanitize.ts) and by the GUI page (src/gui/page/dom.mts). The page
+// (src/present/sanitize.ts) and by the GUI page (src/gui/page/dom.mts). The page
 // cannot import from src/client at run time, so the build copies this file's
 // compiled JavaScript next to the page's modules (src/gui/build.mjs) and the
 // page type-checks against src/gui/page/display-text.d.mts. Keep this file free

@@ -6,12 +6,12 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { ClientCore } from "../client/core.js";
-import { removeStaleTemps, tempDirPrefix } from "../protocol/file/index.js";
+import { removeStaleTemps, tempDirPrefix } from "../io/file/index.js";
 import { Bridge, openWithDesktop } from "../gui/bridge.js";
 import { configPath, loadConfig } from "../gui/config.js";
 import { startGuiServer } from "../gui/server.js";
 import { parseIntFlag, UsageError } from "./args.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../client/version.js";
 
 const HELP = `Usage: pqchat gui [options]
 

@@ -1,12 +1,12 @@
 // Terminal display of text from the peer or the server. The policy itself
 // (what is neutralised and how, how names are shortened) lives in one module
-// shared with the GUI, src/client/display-text.ts; this file adds only the
+// shared with the GUI, src/present/display-text.ts; this file adds only the
 // terminal's own layout (continuation lines of a message).
 //
 // Only "\n", "\r\n", a lone "\r", U+2028 and U+2029 count as line breaks, and
 // only in sanitizeLines(): a message's lines are shown as separate, indented
 // continuation lines, never by sending the raw break to the terminal.
-import { displayInline, displayLines, displayName, isDisplaySafe } from "../client/display-text.js";
+import { displayInline, displayLines, displayName, isDisplaySafe } from "./display-text.js";
 
 /** One line of display text: every control, bidi and invisible character made visible and inert. */
 export const sanitizeInline = displayInline;

@@ -3,7 +3,7 @@
 // and is loaded only when used, so `pqchat --version` stays instant.
 import { PROTOCOL_VERSION } from "../protocol/constants.js";
 import { UsageError } from "./args.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../client/version.js";
 
 const HELP = `Usage: pqchat <command> [options]
 

@@ -23,7 +23,7 @@ import {
   describeFile,
   hasIncompressibleExtension,
   type FileMetadata,
-} from "./metadata.js";
+} from "../../protocol/file/metadata.js";
 
 export interface OutgoingChunk {
   index: number;

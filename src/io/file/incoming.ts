@@ -12,7 +12,7 @@ import { Transform, Writable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, type Gunzip } from "node:zlib";
 import type { IHasher as FileHasher } from "hash-wasm";
-import { bytesToHex, ctEqual, hexToBytes } from "../bytes.js";
+import { bytesToHex, ctEqual, hexToBytes } from "../../protocol/bytes.js";
 import {
   CHUNK_SIZE,
   FileTransferError,
@@ -21,8 +21,9 @@ import {
   validateMetadata,
   type FileLimits,
   type FileMetadata,
-} from "./metadata.js";
-import { safeFileName, uniqueDestination } from "./names.js";
+} from "../../protocol/file/metadata.js";
+import { safeFileName } from "../../protocol/file/names.js";
+import { uniqueDestination } from "./destination.js";
 import { tempFileName, type TempFileSuffix } from "./temp-files.js";
 
 export type IncomingState = "offered" | "accepted" | "finishing" | "done" | "failed" | "aborted";

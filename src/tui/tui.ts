@@ -11,8 +11,8 @@ import { createInterface, type Interface } from "node:readline";
 import type { ClientApi, ClientOptions, ConnectOptions } from "../client/api.js";
 import type { ClientEventMap, FileInfo } from "../client/events.js";
 import { PROTOCOL_VERSION } from "../protocol/constants.js";
-import { groupHex } from "../client/display-text.js";
-import { formatMessage, sanitizeInline, sanitizeName } from "./sanitize.js";
+import { groupHex } from "../present/display-text.js";
+import { formatMessage, sanitizeInline, sanitizeName } from "../present/sanitize.js";
 import {
   colourWanted,
   DROP_KINDS,
@@ -26,8 +26,8 @@ import {
   type TransferView,
   truncateVisible,
   visibleLength,
-} from "./tui-format.js";
-import { packageVersion } from "./version.js";
+} from "./format.js";
+import { packageVersion } from "../client/version.js";
 
 export interface TuiOptions {
   createCore: (options: ClientOptions) => ClientApi;

@@ -10,7 +10,7 @@ import type { Readable, Writable } from "node:stream";
 import type { ClientApi, ClientOptions, ConnectOptions } from "../client/api.js";
 import type { AcceptFilesPolicy, ClientEventMap, ClientEventName, Policy } from "../client/events.js";
 import { PROTOCOL_VERSION } from "../protocol/constants.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../client/version.js";
 
 /** Every core event, forwarded 1:1 (the compile-time check below keeps this complete). */
 export const FORWARDED_EVENTS = [

@@ -15,7 +15,7 @@ const IO_BUILTINS = ["fs", "fs/promises", "net", "tls", "http", "https", "http2"
 export const LAYERS = {
   protocol: { imports: ["protocol"], noBuiltins: IO_BUILTINS, exceptions: { "protocol/assets.ts": ["fs"] } },
   io: { imports: ["io", "protocol"] },
-  client: { imports: ["client", "io", "protocol"] },
+  client: { imports: ["client", "io", "protocol", "present"] },
   server: { imports: ["server", "protocol"] },
   present: { imports: ["present"], types: ["client", "protocol"], builtins: false },
   tui: { imports: ["tui", "present", "client", "protocol"] },

@@ -5,6 +5,7 @@
 // Two 60 GiB offers on a disk with 79 GB free are then one accepted, one
 // refused — instead of both accepted and both failing half-way.
 import { statfs } from "node:fs/promises";
+import { formatBytes } from "../present/format-bytes.js";
 
 export class InsufficientSpaceError extends Error {
   constructor(message: string) {
@@ -17,18 +18,6 @@ interface Hold {
   needed: number;
   /** Bytes this transfer has written so far (already out of the free space). */
   written: () => number;
-}
-
-/** Bytes as the user reads them: "1.5 GB". */
-export function formatSize(n: number): string {
-  const units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
 }
 
 export class DiskReservations {
@@ -62,8 +51,8 @@ export class DiskReservations {
       const others = this.committed;
       const n = this.holds.size;
       if (free !== null && needed + others > free) {
-        const also = n === 0 ? "" : `, ${n === 1 ? "a transfer" : `${n} transfers`} in progress still need${n === 1 ? "s" : ""} ${formatSize(others)}`;
-        throw new InsufficientSpaceError(`Not enough free space in ${this.dir}: this file needs ${formatSize(needed)}${also}, and ${formatSize(free)} is free.`);
+        const also = n === 0 ? "" : `, ${n === 1 ? "a transfer" : `${n} transfers`} in progress still need${n === 1 ? "s" : ""} ${formatBytes(others)}`;
+        throw new InsufficientSpaceError(`Not enough free space in ${this.dir}: this file needs ${formatBytes(needed)}${also}, and ${formatBytes(free)} is free.`);
       }
       this.holds.set(id, { needed, written });
     });

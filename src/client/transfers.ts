@@ -13,6 +13,7 @@ import type { TransferState } from "./api.js";
 import type { AcceptFilesPolicy, ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
 import { DiskReservations, InsufficientSpaceError } from "./disk-reservations.js";
 import { Deadlines, EXPIRED_REASONS } from "./flood-limits.js";
+import { errorText } from "../present/error-text.js";
 
 /** At most this many incoming transfers (offered or active) at once; further offers are auto-rejected (§15.6). */
 export const MAX_INCOMING = 8;
@@ -122,10 +123,6 @@ export function autoAnswer(policy: AcceptFilesPolicy, peerVerified: boolean): "a
 function errorKind(err: unknown): ErrorKind {
   if (err instanceof FileTransferError) return err.kind;
   return "io_error";
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : "Unknown error.";
 }
 
 export class Transfers {
@@ -289,7 +286,7 @@ export class Transfers {
     } catch (err) {
       await Promise.allSettled(inflight);
       if (o.cancelled) return;
-      this.failOut(o, errorText(err), true);
+      this.failOut(o, errorText(err, "Unknown error."), true);
     }
   }
 
@@ -387,7 +384,7 @@ export class Transfers {
     try {
       meta = validateMetadata(obj, { maxFileSize: this.host.maxFileSize });
     } catch (err) {
-      this.host.error(errorKind(err), errorText(err));
+      this.host.error(errorKind(err), errorText(err, "Unknown error."));
       const tid = obj["transfer_id"];
       if (typeof tid === "string" && tid.length <= 64) this.host.queue(fileReject(tid, REJECT_REASONS.declined), { auto: true });
       return;
@@ -406,7 +403,7 @@ export class Transfers {
     try {
       t = new IncomingTransfer(meta, this.host.downloadDir, { maxFileSize: this.host.maxFileSize });
     } catch (err) {
-      this.host.error(errorKind(err), errorText(err));
+      this.host.error(errorKind(err), errorText(err, "Unknown error."));
       this.host.queue(fileReject(id, REJECT_REASONS.declined), { auto: true });
       return;
     }
@@ -590,8 +587,8 @@ export class Transfers {
     // Tell a pqchat sender to stop streaming (the reference sends nothing on failure, §8.1; a reject is harmless).
     if (tellPeer) this.host.queue(fileReject(id, expired ? EXPIRED_REASONS[expired] : REJECT_REASONS.canceled), { auto: true });
     await i.t.abort().catch(() => undefined);
-    if (expired) this.host.emit("file_expired", { transfer_id: id, direction: "in", reason: expired, text: errorText(err) });
-    else this.host.emit("file_receive_failed", { transfer_id: id, direction: "in", error: errorText(err), kind: kind ?? errorKind(err) });
+    if (expired) this.host.emit("file_expired", { transfer_id: id, direction: "in", reason: expired, text: errorText(err, "Unknown error.") });
+    else this.host.emit("file_receive_failed", { transfer_id: id, direction: "in", error: errorText(err, "Unknown error."), kind: kind ?? errorKind(err) });
   }
 
   /** Chunks must keep coming; one still arriving piece by piece (a slow link) is not a stall. */

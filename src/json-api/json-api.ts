@@ -11,6 +11,8 @@ import type { ClientApi, ClientOptions, ConnectOptions } from "../client/api.js"
 import type { AcceptFilesPolicy, ClientEventMap, ClientEventName, Policy } from "../client/events.js";
 import { PROTOCOL_VERSION } from "../protocol/constants.js";
 import { packageVersion } from "../client/version.js";
+import { errorText } from "../present/error-text.js";
+import { OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER } from "../present/limits.js";
 
 /** Every core event, forwarded 1:1 (the compile-time check below keeps this complete). */
 export const FORWARDED_EVENTS = [
@@ -92,10 +94,7 @@ class BadCommand extends Error {}
 
 type Fields = Record<string, unknown>;
 
-/** Past this many bytes of events waiting for stdout, the client stops reading from the relay. */
-export const OUTPUT_HIGH_WATER = 2 * 1024 * 1024;
-/** ... and reads again once the backlog is below this. */
-export const OUTPUT_LOW_WATER = 512 * 1024;
+export { OUTPUT_HIGH_WATER, OUTPUT_LOW_WATER };
 
 /**
  * Writes one line per event, in order, respecting backpressure: when the
@@ -212,11 +211,6 @@ function acceptFilesPolicy(cmd: Fields, key: string): AcceptFilesPolicy {
   const v = cmd[key];
   if (v === true || v === false || v === "ask" || v === "yes-unverified") return v;
   throw new BadCommand(`"${key}" must be true (from a verified peer), false, "ask" or "yes-unverified"`);
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
 }
 
 export async function runJsonApi(opts: JsonApiOptions): Promise<number> {

@@ -1,10 +1,9 @@
 // The one display policy for text that came from the peer or the server (chat
 // texts, nicknames, file names, reasons), used by the terminal client
-// (src/present/sanitize.ts) and by the GUI page (src/gui/page/dom.mts). The page
-// cannot import from src/client at run time, so the build copies this file's
-// compiled JavaScript next to the page's modules (src/gui/build.mjs) and the
-// page type-checks against src/gui/page/display-text.d.mts. Keep this file free
-// of imports and of Node-only APIs for that reason.
+// (src/present/sanitize.ts adds the terminal's layout) and by the GUI page
+// (src/gui/page/dom.mts). The page loads the compiled modules of src/present
+// (copied next to its own by src/gui/build.mjs), so this file has no imports
+// and uses no Node-only API.
 //
 // Anything that could change how the rest of the screen reads is replaced by a
 // visible, inert notation; ordinary Unicode (accents, CJK, emoji with their
@@ -25,8 +24,9 @@
 // "[240 spaces]") and truncates in the middle, so the end of a file name — its
 // real extension — always stays visible.
 
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]/; // eslint-disable-line no-control-regex
-const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
+/** One character the display policy never shows as it is (test a single character; not global). */
+export const UNSAFE_CHAR = /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]/; // eslint-disable-line no-control-regex
+const UNSAFE_ALL = new RegExp(UNSAFE_CHAR.source, "g");
 const LINE_BREAKS = /\r\n|\r|\n|\u2028|\u2029/;
 
 function notation(cp: number): string {
@@ -35,7 +35,7 @@ function notation(cp: number): string {
 
 /** The inert, visible form of one character (the character itself when it is harmless). */
 export function neutraliseChar(ch: string): string {
-  if (!UNSAFE.test(ch)) return ch;
+  if (!UNSAFE_CHAR.test(ch)) return ch;
   const cp = ch.codePointAt(0)!;
   if (cp === 0x09) return " ";
   if (cp < 0x20) return "^" + String.fromCharCode(cp + 0x40);
@@ -46,6 +46,15 @@ export function neutraliseChar(ch: string): string {
 /** One line of display text: every control, bidi and invisible character made visible and inert. */
 export function displayInline(text: string): string {
   return text.replace(UNSAFE_ALL, neutraliseChar);
+}
+
+/**
+ * `text` without any character this policy would neutralise: for a name that
+ * must stay a plain name (a file name on disk), where a visible notation would
+ * become part of the name.
+ */
+export function stripUnsafe(text: string): string {
+  return text.replace(UNSAFE_ALL, "");
 }
 
 /** A multi-line text (a chat message): split at line breaks, each line made safe. */

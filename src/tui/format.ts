@@ -1,6 +1,8 @@
-// Pure formatting for the terminal client: colours, sizes, rates, progress
-// bars and the status line. No I/O here, so it is easy to test.
+// Pure formatting for the terminal client: colours, progress bars, terminal
+// widths and the status line (sizes and rates: src/present/format-bytes.ts).
+// No I/O here, so it is easy to test.
 import type { ConnectionPhase } from "../client/api.js";
+import { formatRate } from "../present/format-bytes.js";
 import { sanitizeInline, sanitizeName } from "../present/sanitize.js";
 
 export interface Palette {
@@ -32,26 +34,6 @@ export function palette(enabled: boolean): Palette {
 /** Colours only when stdout is a terminal and NO_COLOR is unset or empty (https://no-color.org). */
 export function colourWanted(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
   return isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === "");
-}
-
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return "?";
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
-
-/** Bytes per second -> "12.3 MB/s" (decimal megabytes, as transfer rates usually are). */
-export function formatRate(bytesPerSecond: number): string {
-  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return "-- MB/s";
-  const mb = bytesPerSecond / 1e6;
-  return `${mb < 10 ? mb.toFixed(2) : mb.toFixed(1)} MB/s`;
 }
 
 export function formatEta(seconds: number | null | undefined): string {
@@ -198,25 +180,5 @@ export function formatStatus(v: StatusView, p: Palette, columns: number): string
   }
   return truncateVisible(line, Math.max(10, columns - 1));
 }
-
-/** Drop reasons (error kinds) in plain words. */
-export const ERROR_WORDS: Record<string, string> = {
-  rate_limited: "rate limited",
-  oversize: "too large",
-  unexpected_field: "unexpected field",
-  unexpected_inner_field: "unexpected field inside the encrypted message",
-  hmac_failed: "integrity check (HMAC) failed",
-  decrypt_failed: "could not be decrypted",
-  replay: "replayed (counter already seen)",
-  out_of_window: "counter out of window",
-  malformed: "malformed",
-  unknown_type: "unknown message type",
-  bad_filename: "unsafe file name",
-  file_too_large: "file too large",
-  hash_mismatch: "hash mismatch",
-  chunk_rejected: "file chunk rejected",
-  version_mismatch: "protocol version mismatch",
-  protocol_violation: "protocol violation",
-};
 
 export { FRAME_DROP_KINDS as DROP_KINDS } from "../client/notice-coalescer.js";

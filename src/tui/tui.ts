@@ -16,8 +16,6 @@ import { formatMessage, sanitizeInline, sanitizeName } from "../present/sanitize
 import {
   colourWanted,
   DROP_KINDS,
-  ERROR_WORDS,
-  formatBytes,
   formatStatus,
   formatTransfer,
   palette,
@@ -28,6 +26,8 @@ import {
   visibleLength,
 } from "./format.js";
 import { packageVersion } from "../client/version.js";
+import { errorKindWords, errorText } from "../present/error-text.js";
+import { formatBytes } from "../present/format-bytes.js";
 
 export interface TuiOptions {
   createCore: (options: ClientOptions) => ClientApi;
@@ -65,10 +65,6 @@ type Transfer = TransferView & { status: "offered" | "active" | "sent" };
 function clock(): string {
   const d = new Date();
   return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message || err.name : String(err);
 }
 
 class Tui {
@@ -430,7 +426,7 @@ class Tui {
     this.on("error", (e) => {
       // Coalesced by the core: one line stands for `count` occurrences.
       const n = e.count > 1 ? ` (${e.count} times)` : "";
-      if (DROP_KINDS.has(e.kind)) this.print([p.dim(e.count > 1 ? `! dropped ${e.count} frames: ${ERROR_WORDS[e.kind] ?? e.kind}` : `! dropped a frame: ${ERROR_WORDS[e.kind] ?? e.kind}`)]);
+      if (DROP_KINDS.has(e.kind)) this.print([p.dim(e.count > 1 ? `! dropped ${e.count} frames: ${errorKindWords(e.kind)}` : `! dropped a frame: ${errorKindWords(e.kind)}`)]);
       else this.print([p.dim(`! ${sanitizeInline(e.text)}${n}`)]);
     });
     this.on("disconnected", (e) => {

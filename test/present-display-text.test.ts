@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as policy from "../src/present/display-text.js";
-import { displayInline, displayLines, displayMultiline, displayName, groupHex, isDisplaySafe } from "../src/present/display-text.js";
+import { displayInline, displayLines, displayMultiline, displayName, groupHex, isDisplaySafe, neutraliseChar, stripUnsafe, UNSAFE_CHAR } from "../src/present/display-text.js";
 import { sanitizeInline, sanitizeLines, sanitizeName } from "../src/present/sanitize.js";
 
 const PAGE_COPY = new URL("../src/gui/static/display-text.mjs", import.meta.url);
@@ -88,7 +88,18 @@ test("the terminal client and the GUI page run this same policy", async () => {
   }
   assert.ok(!readFileSync(PAGE_COPY, "utf8").includes("sourceMappingURL"));
   // The page's type declarations list exactly the module's exports.
-  const declared = [...readFileSync(PAGE_TYPES, "utf8").matchAll(/export declare function (\w+)/g)].map((m) => m[1]).sort();
+  const declared = [...readFileSync(PAGE_TYPES, "utf8").matchAll(/export declare (?:function|const) (\w+)/g)].map((m) => m[1]).sort();
   assert.deepEqual(declared, Object.keys(policy).sort());
   assert.deepEqual(Object.keys(page).sort(), Object.keys(policy).sort());
+});
+
+test("stripUnsafe removes exactly what the policy would neutralise (for a name that must stay a plain name)", () => {
+  assert.equal(stripUnsafe("invoice\u202egnp.exe"), "invoicegnp.exe");
+  assert.equal(stripUnsafe("a\x1b[2Jb\u200b\ufeffc\td"), "a[2Jbcd");
+  assert.equal(stripUnsafe("日本語 👋 é"), "日本語 👋 é");
+  for (let cp = 0; cp < 0x3000; cp++) {
+    const ch = String.fromCodePoint(cp);
+    assert.equal(stripUnsafe(ch) === "", UNSAFE_CHAR.test(ch), cp.toString(16));
+    assert.equal(UNSAFE_CHAR.test(ch), neutraliseChar(ch) !== ch || ch === "\n", cp.toString(16));
+  }
 });

@@ -6,7 +6,11 @@
 import type { Socket } from "node:net";
 import { framePool } from "./buffer-pool.js";
 import { FrameReader, type FrameHandler } from "./frame-reader.js";
+import { keepAliveFrame } from "./notices.js";
 import type { Pair } from "./pairing.js";
+
+/** Unanswered keepalive probes before the client is dropped (SPEC §10; the reference: 3). */
+export const MAX_KEEPALIVE_FAILURES = 3;
 
 /**
  * The read buffer every connection shares. Reads happen one at a time on the
@@ -82,6 +86,49 @@ export class Connection {
     const pooled = from.keptPool;
     if (pooled === null) this.socket.write(out);
     else this.socket.write(out, () => framePool.give(pooled));
+  }
+
+  /**
+   * A frame is in progress: `onTimeout` runs if it is not complete within
+   * `timeoutMs` of its start. While the relay holds this connection's reading
+   * paused (backpressured) the clock does not run; it restarts on resume.
+   */
+  watchPartialFrame(timeoutMs: number, onTimeout: (c: Connection) => void): void {
+    const seq = this.reader.completed;
+    if (this.partialSeq !== seq) {
+      this.partialSeq = seq;
+      this.partialSince = performance.now();
+    }
+    if (this.frameTimer === null) this.frameTimer = setTimeout(() => this.onFrameTimer(timeoutMs, onTimeout), timeoutMs);
+  }
+
+  private onFrameTimer(timeoutMs: number, onTimeout: (c: Connection) => void): void {
+    this.frameTimer = null;
+    if (!this.open || !this.reader.pending) return;
+    let wait = timeoutMs;
+    if (!this.backpressured) {
+      const left = this.partialSince + timeoutMs - performance.now();
+      if (left <= 0) {
+        onTimeout(this);
+        return;
+      }
+      wait = Math.ceil(left);
+    }
+    this.frameTimer = setTimeout(() => this.onFrameTimer(timeoutMs, onTimeout), wait);
+  }
+
+  /**
+   * The keepalive interval elapsed: counts an unanswered probe, sends the
+   * next one. False when MAX_KEEPALIVE_FAILURES probes went unanswered.
+   */
+  probeKeepalive(): boolean {
+    if (this.keepaliveOutstanding) {
+      this.keepaliveFailures++;
+      if (this.keepaliveFailures >= MAX_KEEPALIVE_FAILURES) return false;
+    }
+    this.send(keepAliveFrame());
+    this.keepaliveOutstanding = true;
+    return true;
   }
 
   clearTimers(): void {

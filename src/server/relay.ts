@@ -17,36 +17,28 @@
 // server-control type, hostile JSON is counted instead of crashing anything,
 // frames are bounded, a keepalive timeout closes the socket.
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { MessageType, SERVER_CONTROL_TYPES } from "../protocol/constants.js";
-import {
-  initiateKeyExchange,
-  keepAlive,
-  keyExchangeComplete,
-  keyExchangeReset,
-  serverDisconnect,
-  serverError,
-  serverFull,
-  ServerText,
-  serverVersionInfo,
-} from "../protocol/control.js";
-import { encodeFrame, FrameTooLargeError } from "../protocol/frame.js";
+import { MessageType } from "../protocol/constants.js";
+import { FrameTooLargeError } from "../protocol/frame.js";
 import { AddressLimits } from "./address-limits.js";
-import { classify, type Classified } from "./classify.js";
+import { classify } from "./classify.js";
 import { Connection, SHARED_READ_BUFFER } from "./connection.js";
+import { frameAction } from "./frame-policy.js";
 import type { Logger } from "./log.js";
+import { Matchmaker } from "./matchmaking.js";
+import { F, frameTooLargeFrame, NOTICE_REASON, tooManyFrame } from "./notices.js";
 import type { ServerOptions } from "./options.js";
-import { LOBBY, Pair, parseJoin, WaitingRooms } from "./pairing.js";
+import { LOBBY, type Pair } from "./pairing.js";
+import { CLOSE_GRACE_MS, Refusals } from "./refusals.js";
 import { readIntoBuffers } from "./socket-reads.js";
-import { DisconnectReason, RefusalReason, RelayStats, type RelayGauges } from "./stats.js";
+import { RefusalReason, RelayStats, type RelayGauges } from "./stats.js";
+
+export { Reason } from "./notices.js";
+export { MAX_KEEPALIVE_FAILURES } from "./connection.js";
 
 /** Pause a sender while its partner has more than this many bytes queued for writing. */
 export const HIGH_WATER_BYTES = 1 << 20;
 /** Unexpected messages allowed per connection; the last one disconnects (reference: 10). */
 export const MAX_UNEXPECTED = 10;
-/** Unanswered keepalive probes before the client is dropped (reference: 3). */
-export const MAX_KEEPALIVE_FAILURES = 3;
-/** After we end a connection, how long the client may take to close its side. */
-const CLOSE_GRACE_MS = 2000;
 /** On shutdown, how long clients get to read SERVER_DISCONNECT before sockets are destroyed. */
 const SHUTDOWN_GRACE_MS = 2000;
 /**
@@ -55,86 +47,11 @@ const SHUTDOWN_GRACE_MS = 2000;
  * is known, one waiting client can make room for each (see register()).
  */
 const MAX_OVERFLOW = 64;
-/** Refused sockets allowed their SERVER_FULL grace period at once; beyond, a refused socket is dropped at once. */
-const MAX_REFUSED_IN_GRACE = 256;
-/** A connection's first frame (a JOIN, at most 1 KiB) must be complete this long after it connected. */
-const FIRST_FRAME_LIMIT_MS = 10_000;
-
-/** SERVER_DISCONNECT reasons and unexpected-message suffixes of our own (not in the reference). */
-export const Reason = {
-  frameTooLarge: (max: number) => `Frame too large: the limit is ${max} bytes`,
-  frameTimeout: "Frame timeout: incomplete frame",
-  exchangeTimeout: "Key exchange timeout",
-  invalidRoom: "Invalid room code",
-  lateJoin: "Room request arrived too late: reconnect and send JOIN first",
-  evicted: "Server full: a new client needed the place of a client waiting for a partner",
-  waitedTooLong: "No partner arrived in time: reconnect to wait again",
-  tooManyWaiting: "Too many clients waiting from this address",
-  /** Suffix after "Too many unexpected messages" for frames dropped after the exchange. */
-  unexpectedAfterExchange: "unexpected message after key exchange",
-} as const;
-
-const frame = (payload: Uint8Array): Buffer => Buffer.from(encodeFrame(payload));
-
-/** Constant frames, encoded once and shared (never mutated). */
-const F = {
-  version: frame(serverVersionInfo()),
-  initiate: frame(initiateKeyExchange()),
-  complete: frame(keyExchangeComplete()),
-  reset: frame(keyExchangeReset()),
-  full: frame(serverFull()),
-  noPeer: frame(serverError(ServerText.exchangeFailedNoPeer)),
-  shutdown: frame(serverDisconnect(ServerText.shuttingDown)),
-  keepaliveTimeout: frame(serverDisconnect(ServerText.keepaliveTimeout)),
-  exchangeTimeout: frame(serverDisconnect(Reason.exchangeTimeout)),
-  frameTimeout: frame(serverDisconnect(Reason.frameTimeout)),
-  invalidRoom: frame(serverDisconnect(Reason.invalidRoom)),
-  lateJoin: frame(serverDisconnect(Reason.lateJoin)),
-  evicted: frame(serverDisconnect(Reason.evicted)),
-  waitedTooLong: frame(serverDisconnect(Reason.waitedTooLong)),
-  tooManyWaiting: frame(serverDisconnect(Reason.tooManyWaiting)),
-  internal: frame(serverDisconnect(ServerText.defaultDisconnect)),
-};
-
-/** The stats reason of each SERVER_DISCONNECT notice the relay sends (by identity). */
-const NOTICE_REASON = new Map<Buffer, string>([
-  [F.shutdown, DisconnectReason.shutdown],
-  [F.keepaliveTimeout, DisconnectReason.keepaliveTimeout],
-  [F.exchangeTimeout, DisconnectReason.exchangeTimeout],
-  [F.frameTimeout, DisconnectReason.frameTimeout],
-  [F.invalidRoom, DisconnectReason.invalidJoin],
-  [F.lateJoin, DisconnectReason.lateJoin],
-  [F.internal, DisconnectReason.internalError],
-  [F.evicted, DisconnectReason.evicted],
-  [F.waitedTooLong, DisconnectReason.maxWait],
-  [F.tooManyWaiting, DisconnectReason.waitingPerAddress],
-  [F.full, DisconnectReason.serverFull],
-]);
-
-const tooMany = new Map<string, Buffer>();
-function tooManyFrame(suffix: string): Buffer {
-  let f = tooMany.get(suffix);
-  if (f === undefined) {
-    // No separator, exactly like the reference (WIRE-NOTES §15.14).
-    f = frame(serverDisconnect(ServerText.tooManyUnexpected + suffix));
-    tooMany.set(suffix, f);
-    NOTICE_REASON.set(f, DisconnectReason.tooManyUnexpected);
-  }
-  return f;
-}
 
 export interface ListenAddress {
   host: string;
   port: number;
 }
-
-type PlaceMode =
-  /** Just registered: gets SERVER_VERSION_INFO; a waiting client becomes the initiator. */
-  | "newcomer"
-  /** Its partner left: it already got KEY_EXCHANGE_RESET and becomes the initiator. */
-  | "survivor"
-  /** Moved out of the lobby by a late JOIN: already greeted; a waiting client becomes the initiator. */
-  | "moved";
 
 export class RelayServer {
   private readonly server: Server;
@@ -142,13 +59,12 @@ export class RelayServer {
   private readonly live = new Set<Connection>();
   /** Every socket still open, including rejected and closing ones (for shutdown). */
   private readonly sockets = new Set<Socket>();
-  private readonly rooms = new WaitingRooms();
   /** Per-address limits, waiting clients, eviction choice; its `stats` count refusals and evictions. */
   readonly limits: AddressLimits<Connection>;
-  /** Connections in state "registered" (what --max-clients bounds once a room is known). */
-  private registered = 0;
-  /** Refused sockets still in their grace period. */
-  private refusedInGrace = 0;
+  private readonly matchmaker: Matchmaker;
+  private readonly refusals: Refusals;
+  /** One function for every connection's frame timeout (no closure per read). */
+  private readonly onFrameTimeout = (c: Connection): void => this.close(c, F.frameTimeout, "incomplete frame timed out");
   private readonly frameTooLarge: Buffer;
   private nextId = 1;
   private stopping: Promise<void> | null = null;
@@ -167,14 +83,18 @@ export class RelayServer {
     /** Counters for operators; read by the metrics endpoint. */
     readonly stats: RelayStats = new RelayStats(),
   ) {
-    this.frameTooLarge = frame(serverDisconnect(Reason.frameTooLarge(opts.maxFrame)));
-    NOTICE_REASON.set(this.frameTooLarge, DisconnectReason.frameTooLarge);
+    this.frameTooLarge = frameTooLargeFrame(opts.maxFrame);
+    this.refusals = new Refusals(log);
     this.limits = new AddressLimits<Connection>(
       opts,
       stats,
       (c) => this.close(c, F.waitedTooLong, "waited too long for a partner"),
       opts.maxClients + MAX_OVERFLOW,
     );
+    this.matchmaker = new Matchmaker(opts, this.limits, stats, log, {
+      close: (c, notice, why) => this.close(c, notice, why),
+      resume: (c) => this.resume(c),
+    });
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -284,13 +204,13 @@ export class RelayServer {
     socket.setNoDelay(true);
     const n = this.live.size;
     if (n >= this.opts.maxClients + Math.min(this.limits.waitingCount, MAX_OVERFLOW)) {
-      this.reject(socket, this.limits.refused(RefusalReason.serverFull));
+      this.refusals.refuse(socket, this.limits.refused(RefusalReason.serverFull));
       return;
     }
     const c: Connection = new Connection(this.nextId++, socket, this.opts.maxFrame, (frame) => this.onFrame(c, frame));
     const refusal = this.limits.admit(c, socket.remoteAddress);
     if (refusal !== null) {
-      this.reject(socket, refusal);
+      this.refusals.refuse(socket, refusal);
       return;
     }
     this.stats.accepted++;
@@ -315,30 +235,8 @@ export class RelayServer {
     });
     socket.on("drain", () => this.onDrain(c));
     const acceptedAt = performance.now();
-    c.joinTimer = setTimeout(() => this.onJoinWait(c, acceptedAt), this.opts.joinWaitMs);
+    c.joinTimer = setTimeout(() => this.matchmaker.joinWaitElapsed(c, acceptedAt), this.opts.joinWaitMs);
     c.keepaliveTimer = setInterval(() => this.onKeepaliveTick(c), this.opts.keepaliveIntervalMs);
-  }
-
-  /**
-   * Refused (over capacity, or over a per-address limit): SERVER_FULL, then
-   * close (the reference keeps the connection: WIRE-NOTES §15.1).
-   */
-  private reject(socket: Socket, why: string): void {
-    this.log.debug(() => `connection from ${socket.remoteAddress ?? "?"} refused: ${why.replace(/_/g, " ")}`);
-    socket.on("error", () => {});
-    if (this.refusedInGrace >= MAX_REFUSED_IN_GRACE) {
-      // A connection storm: no grace period, so refusals cost no memory.
-      socket.destroy();
-      return;
-    }
-    this.refusedInGrace++;
-    socket.end(F.full);
-    socket.resume(); // discard anything it sends; never processed
-    const t = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-    socket.once("close", () => {
-      clearTimeout(t);
-      this.refusedInGrace--;
-    });
   }
 
   // ------------------------------------------------------------ reading
@@ -369,33 +267,8 @@ export class RelayServer {
     } finally {
       out?.uncork();
     }
-    if (c.open && c.reader.pending) this.trackPartialFrame(c);
-  }
-
-  /** Slowloris guard: a started frame must complete within --frame-timeout. */
-  private trackPartialFrame(c: Connection): void {
-    const seq = c.reader.completed;
-    if (c.partialSeq !== seq) {
-      c.partialSeq = seq;
-      c.partialSince = performance.now();
-    }
-    if (c.frameTimer === null) c.frameTimer = setTimeout(() => this.onFrameTimer(c), this.opts.frameTimeoutMs);
-  }
-
-  private onFrameTimer(c: Connection): void {
-    c.frameTimer = null;
-    if (!c.open || !c.reader.pending) return;
-    let wait = this.opts.frameTimeoutMs;
-    if (!c.backpressured) {
-      // (While we hold its reading paused the clock does not run; it restarts on resume.)
-      const left = c.partialSince + this.opts.frameTimeoutMs - performance.now();
-      if (left <= 0) {
-        this.close(c, F.frameTimeout, "incomplete frame timed out");
-        return;
-      }
-      wait = Math.ceil(left);
-    }
-    c.frameTimer = setTimeout(() => this.onFrameTimer(c), wait);
+    // Slowloris guard: a started frame must complete within --frame-timeout.
+    if (c.open && c.reader.pending) c.watchPartialFrame(this.opts.frameTimeoutMs, this.onFrameTimeout);
   }
 
   private onFrame(c: Connection, wire: Buffer): boolean {
@@ -403,60 +276,38 @@ export class RelayServer {
     const cls = classify(wire);
     const first = !c.sawFrame;
     c.sawFrame = true;
-    if (first && cls.kind === "typed" && cls.type === MessageType.JOIN) return this.onJoin(c, wire);
+    if (first && cls.kind === "typed" && cls.type === MessageType.JOIN) return this.matchmaker.join(c, wire);
     if (c.state === "pending") {
       // The first frame is not a JOIN: a reference-style client, lobby it now.
-      this.stopJoinTimer(c);
+      Matchmaker.stopJoinTimer(c);
       if (cls.kind === "typed" && cls.type === MessageType.CLIENT_DISCONNECT) {
         this.close(c, null, "client disconnect");
         return false;
       }
-      this.register(c, LOBBY);
+      this.matchmaker.register(c, LOBBY);
       if (!c.open) return false;
     }
-    return this.dispatch(c, cls, wire);
+    return this.dispatch(c, wire, frameAction(cls, c.pair !== null && c.pair.complete, c.keepaliveOutstanding));
   }
 
-  /** WIRE-NOTES §11 "for every frame received from a registered client", hardened. */
-  private dispatch(c: Connection, cls: Classified, wire: Buffer): boolean {
-    const pair = c.pair;
-    const complete = pair !== null && pair.complete;
-    if (cls.kind === "typed") {
-      const t = cls.type;
-      if (t === MessageType.KEEP_ALIVE_RESPONSE) {
-        if (!c.keepaliveOutstanding) return this.unexpected(c, ServerText.keepaliveWithoutRequest);
+  /** Carries out frameAction() (src/server/frame-policy.ts) for a frame from a registered client. */
+  private dispatch(c: Connection, wire: Buffer, action: ReturnType<typeof frameAction>): boolean {
+    switch (action.do) {
+      case "keepalive-answered":
         c.keepaliveOutstanding = false;
         c.keepaliveFailures = 0;
         return true;
-      }
-      if (t === MessageType.KEY_VERIFICATION) {
-        if (!complete) return this.unexpected(c, ServerText.verificationBeforeExchange);
-        this.relay(c, pair.other(c), wire);
+      case "relay":
+        this.relay(c, c.pair!.other(c), wire);
         return true;
-      }
-      if (t === MessageType.CLIENT_DISCONNECT) {
+      case "key-exchange":
+        return this.keyExchangeFrame(c, c.pair, action.type, wire);
+      case "disconnect":
         this.close(c, null, "client disconnect");
         return false;
-      }
-      if (!complete) {
-        if (t === MessageType.KEY_EXCHANGE_INIT || t === MessageType.KEY_EXCHANGE_RESPONSE) {
-          return this.keyExchangeFrame(c, pair, t, wire);
-        }
-        // Includes types 1 and 3, which the reference relays here (§15.2).
-        return this.unexpected(c, ServerText.unexpectedDuringExchange);
-      }
-      if (SERVER_CONTROL_TYPES.has(t) || t === MessageType.JOIN) {
-        return this.unexpected(c, Reason.unexpectedAfterExchange);
-      }
-      this.relay(c, pair.other(c), wire);
-      return true;
+      case "unexpected":
+        return this.unexpected(c, action.suffix);
     }
-    // Not a typed JSON object. Before completion the reference relays frames
-    // that do not parse; we count them (no honest client sends any then).
-    if (!complete) return this.unexpected(c, ServerText.unexpectedDuringExchange);
-    if (cls.kind === "malformed") return this.unexpected(c, Reason.unexpectedAfterExchange);
-    this.relay(c, pair.other(c), wire); // binary (FILE_CHUNK) or other opaque data
-    return true;
   }
 
   private keyExchangeFrame(c: Connection, pair: Pair | null, type: number, wire: Buffer): boolean {
@@ -484,132 +335,6 @@ export class RelayServer {
     if (c.unexpected < MAX_UNEXPECTED) return true;
     this.close(c, tooManyFrame(suffix), "too many unexpected messages");
     return false;
-  }
-
-  // ------------------------------------------------------------ rooms and pairing
-
-  private stopJoinTimer(c: Connection): void {
-    if (c.joinTimer !== null) {
-      clearTimeout(c.joinTimer);
-      c.joinTimer = null;
-    }
-  }
-
-  private onJoinWait(c: Connection, acceptedAt: number): void {
-    c.joinTimer = null;
-    if (c.state !== "pending") return;
-    if (c.reader.pending) {
-      // Its first frame is arriving right now: let that frame decide, for a
-      // while (a JOIN is tiny; a first frame that stalls holds a place).
-      if (performance.now() - acceptedAt >= Math.min(FIRST_FRAME_LIMIT_MS, this.opts.frameTimeoutMs)) {
-        this.close(c, F.frameTimeout, "first frame timed out");
-        return;
-      }
-      c.joinTimer = setTimeout(() => this.onJoinWait(c, acceptedAt), this.opts.joinWaitMs);
-      return;
-    }
-    this.register(c, LOBBY);
-  }
-
-  private onJoin(c: Connection, wire: Buffer): boolean {
-    const room = parseJoin(wire.subarray(4));
-    if (room === null) {
-      this.close(c, F.invalidRoom, "invalid JOIN");
-      return false;
-    }
-    if (c.state === "pending") {
-      this.stopJoinTimer(c);
-      this.register(c, room);
-      return c.open;
-    }
-    // A JOIN that lost the race against the join wait (e.g. its segment was
-    // retransmitted): the client is in the lobby already. If it has seen
-    // nothing but SERVER_VERSION_INFO it can still be moved; otherwise it
-    // must reconnect.
-    if (!c.greetedOnly) {
-      this.close(c, F.lateJoin, "JOIN after lobby pairing");
-      return false;
-    }
-    this.leaveRoom(c);
-    c.room = room;
-    this.place(c, "moved");
-    return c.open;
-  }
-
-  /**
-   * Registers a newcomer in `room` once it is known: the per-address waiting
-   * limit and --max-clients apply here. When the relay is full, a waiting
-   * client (never a paired one, never the newcomer's partner-to-be) is
-   * disconnected to make room; if there is none, the newcomer is refused.
-   */
-  private register(c: Connection, room: string): void {
-    const partner = this.rooms.peek(room);
-    if (partner === undefined && !this.limits.mayWait(c)) {
-      this.limits.refused(RefusalReason.waitingPerAddress);
-      this.close(c, F.tooManyWaiting, "too many waiting clients from its address");
-      return;
-    }
-    if (this.registered >= this.opts.maxClients) {
-      const victim = this.limits.victim(partner);
-      if (victim === undefined) {
-        this.limits.refused(RefusalReason.serverFull);
-        this.close(c, F.full, "server full");
-        return;
-      }
-      this.limits.evicted();
-      this.close(victim, F.evicted, "disconnected a waiting client to make room");
-    }
-    this.registered++;
-    c.state = "registered";
-    c.room = room;
-    this.log.debug(() => `connection #${c.id} registered${room === LOBBY ? " in the lobby" : " in a room"}`);
-    this.place(c, "newcomer");
-  }
-
-  /** Pairs `c` with the client waiting in its room, or makes it the one waiting. */
-  private place(c: Connection, mode: PlaceMode): void {
-    const w = this.rooms.take(c.room);
-    if (w === undefined) {
-      this.rooms.put(c.room, c);
-      this.limits.waitStarted(c);
-      if (mode === "newcomer") c.send(F.version);
-      return;
-    }
-    this.limits.waitEnded(w);
-    const pair = mode === "survivor" ? new Pair(c, w) : new Pair(w, c);
-    c.pair = w.pair = pair;
-    this.stats.pairsFormed++;
-    // Reference order: INITIATE to the earlier client, then the newcomer's greeting.
-    pair.initiator.send(F.initiate);
-    pair.initiator.greetedOnly = false;
-    if (mode === "newcomer") c.send(F.version);
-    pair.exchangeTimer = setTimeout(() => this.onExchangeTimeout(pair), this.opts.exchangeTimeoutMs);
-  }
-
-  /** `c` leaves its room (closing, or moving rooms): its partner is reset and re-placed. */
-  private leaveRoom(c: Connection): void {
-    const pair = c.pair;
-    if (pair === null) {
-      this.rooms.remove(c.room, c);
-      this.limits.waitEnded(c);
-      return;
-    }
-    pair.stopTimer();
-    const s = pair.other(c);
-    c.pair = s.pair = null;
-    if (c.backpressured) this.resume(c);
-    if (s.backpressured) this.resume(s);
-    if (!s.open) return;
-    s.send(F.reset);
-    s.greetedOnly = false;
-    this.place(s, "survivor");
-  }
-
-  /** The key exchange did not finish in time: drop whoever should have acted, keep the other. */
-  private onExchangeTimeout(pair: Pair): void {
-    pair.exchangeTimer = null;
-    if (pair.complete || pair.initiator.pair !== pair) return;
-    this.close(pair.staller(), F.exchangeTimeout, "key exchange timed out");
   }
 
   // ------------------------------------------------------------ writing, backpressure
@@ -648,15 +373,7 @@ export class RelayServer {
     if (c.state !== "registered") return;
     // While we hold its reading paused its answers sit unread: not its fault.
     if (c.backpressured) return;
-    if (c.keepaliveOutstanding) {
-      c.keepaliveFailures++;
-      if (c.keepaliveFailures >= MAX_KEEPALIVE_FAILURES) {
-        this.close(c, F.keepaliveTimeout, "keepalive timeout");
-        return;
-      }
-    }
-    c.send(frame(keepAlive(Date.now())));
-    c.keepaliveOutstanding = true;
+    if (!c.probeKeepalive()) this.close(c, F.keepaliveTimeout, "keepalive timeout");
   }
 
   // ------------------------------------------------------------ closing
@@ -673,10 +390,10 @@ export class RelayServer {
     c.reader.abandon();
     this.live.delete(c);
     this.limits.release(c);
-    if (wasRegistered) this.registered--;
+    if (wasRegistered) this.matchmaker.registered--;
     if (this.shuttingDown) c.pair?.stopTimer();
     else if (this.draining !== null) this.leaveWhileDraining(c);
-    else if (wasRegistered) this.leaveRoom(c);
+    else if (wasRegistered) this.matchmaker.leave(c);
     this.log.debug(() => `connection #${c.id} closed: ${why}`);
     const s = c.socket;
     if (notice !== null) this.stats.disconnects.add(NOTICE_REASON.get(notice) ?? "other");
@@ -689,18 +406,9 @@ export class RelayServer {
     c.closeTimer = setTimeout(() => s.destroy(), CLOSE_GRACE_MS);
   }
 
-  /** While draining nobody new arrives: a client whose partner leaves is closed instead of re-placed. */
+  /** While draining nobody new arrives: a client whose partner leaves is closed, and the last one out ends the drain. */
   private leaveWhileDraining(c: Connection): void {
-    const pair = c.pair;
-    if (pair === null) {
-      this.rooms.remove(c.room, c);
-    } else {
-      pair.stopTimer();
-      const s = pair.other(c);
-      c.pair = s.pair = null;
-      if (s.backpressured) this.resume(s);
-      this.close(s, F.shutdown, "partner left while draining");
-    }
+    this.matchmaker.leaveWhileDraining(c);
     if (this.live.size === 0) this.onDrained?.();
   }
 }

@@ -3,6 +3,7 @@
 import { HealthHttp } from "../server/health-http.js";
 import { Logger } from "../server/log.js";
 import { createRelayRegistry } from "../server/metrics.js";
+import type { ServerOptions } from "../server/options.js";
 import { RelayServer, type ListenAddress } from "../server/relay.js";
 import { formatConfig, optionsHelp, parseServerArgs } from "./server-config.js";
 
@@ -26,33 +27,37 @@ export async function runServer(argv: string[]): Promise<number> {
   const log = new Logger(opts.logLevel, process.stderr, opts.logFormat);
   const relay = new RelayServer(opts, log);
   const address = await relay.listen();
-  let http: HealthHttp | null = null;
-  if (opts.metrics !== null) {
-    http = new HealthHttp(
-      createRelayRegistry(relay),
-      { started: () => true, draining: () => relay.gauges().draining },
-      log,
-    );
-    let m: ListenAddress;
-    try {
-      m = await http.listen(opts.metrics.host, opts.metrics.port);
-    } catch (err) {
-      // Without this the relay's listener would keep the process alive.
-      relay.destroyAll();
-      await relay.shutdown();
-      throw new Error(`--metrics ${formatAddress(opts.metrics)}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    process.stdout.write(`metrics on ${formatAddress(m)}\n`);
-  }
+  const http = opts.metrics === null ? null : await startMetrics(relay, opts.metrics, log);
   // The last line on stdout; scripts and tests wait for it.
   process.stdout.write(`listening on ${formatAddress(address)}\n`);
   log.info(`relay ready for up to ${opts.maxClients} clients`);
+  await untilStopped(relay, opts, log);
+  await http?.close();
+  log.info("stopped");
+  return 0;
+}
 
+/** The metrics and health endpoints; if their port cannot be had, the relay is closed and the error names the flag. */
+async function startMetrics(relay: RelayServer, at: ListenAddress, log: Logger): Promise<HealthHttp> {
+  const http = new HealthHttp(createRelayRegistry(relay), { started: () => true, draining: () => relay.gauges().draining }, log);
+  try {
+    const m = await http.listen(at.host, at.port);
+    process.stdout.write(`metrics on ${formatAddress(m)}\n`);
+    return http;
+  } catch (err) {
+    // Without this the relay's listener would keep the process alive.
+    relay.destroyAll();
+    await relay.shutdown();
+    throw new Error(`--metrics ${formatAddress(at)}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Resolves once the relay has stopped: a first SIGTERM/SIGINT drains, a second stops at once. */
+async function untilStopped(relay: RelayServer, opts: ServerOptions, log: Logger): Promise<void> {
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
-        // Second signal: don't wait for anyone.
         log.info(`${signal} again: stopping now`);
         relay.destroyAll();
         resolve();
@@ -72,9 +77,6 @@ export async function runServer(argv: string[]): Promise<number> {
   });
   process.removeAllListeners("SIGINT");
   process.removeAllListeners("SIGTERM");
-  await http?.close();
-  log.info("stopped");
-  return 0;
 }
 
 export const SERVER_HELP = `Usage: pqchat server [options]

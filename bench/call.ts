@@ -1,4 +1,4 @@
-// Voice-call benchmark (`npm run bench:call`, issue 7): the mouth-to-ear
+// Voice-call benchmark (`npm run bench:call`): the mouth-to-ear
 // latency that pqchat adds (capture to playback, devices excluded) and the CPU
 // of the Node process during a call, over loopback.
 //

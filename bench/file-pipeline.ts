@@ -1,4 +1,4 @@
-// The whole file pipeline without the network (issue 2 §4): read + gzip +
+// The whole file pipeline without the network: read + gzip +
 // chunk + encrypt on one side, decrypt + write + gunzip + hash on the other.
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";

@@ -1,4 +1,4 @@
-// `npm run bench`: protocol-level figures (issue 2 §4, issue 5 §1–2). Not a test.
+// `npm run bench`: protocol-level figures (encrypt/decrypt per message, AEAD and hashing throughput). Not a test.
 import { createCipheriv, randomBytes } from "node:crypto";
 import { doubleDecrypt, doubleEncrypt } from "../src/protocol/aead.js";
 import { gcmSivBackend } from "../src/protocol/primitives.js";

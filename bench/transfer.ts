@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   const mb = (n: number) => (n / MiB).toFixed(0);
-  // Issue 5 §3 targets and the Python reference's figures on this machine (issue 5), end to end.
+  // The end-to-end throughput targets of the first performance round, beside the Python reference's figures on this machine.
   const goals: Record<string, { target: string; reference: string }> = {
     "random.bin": { target: ">= 250", reference: "65" },
     "text.txt": { target: ">= 70", reference: "14" },

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { MAIN_JS, runCli } from "./helpers/server-process.js";
-import { clmulGcmSivAvailable } from "../src/protocol/gcmsiv-clmul.js";
+import { clmulGcmSivAvailable } from "../src/protocol/crypto/gcmsiv-clmul.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 

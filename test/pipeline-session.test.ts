@@ -8,8 +8,9 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { Initiator, parseJsonObject, respond, SessionError, type Session } from "../src/protocol/index.js";
 import { doubleDecrypt, doubleEncrypt, doubleEncryptParts } from "../src/protocol/aead.js";
+import { AuthenticationError } from "../src/protocol/crypto/backend.js";
 import { assembleChunkFrame, chunkFramePrefix, chunkHeader } from "../src/protocol/session.js";
-import { PoolAuthError, PoolClosedError, WorkerPool, owned, transferable } from "../src/io/workers/pool.js";
+import { PoolClosedError, WorkerPool, owned, transferable } from "../src/io/workers/pool.js";
 
 function pairSessions(): { alice: Session; bob: Session } {
   const i = new Initiator();
@@ -163,7 +164,7 @@ test("worker pool: seal/open/gzip match the inline results; terminate ends threa
     assert.deepEqual(plain.subarray(chunkHeader("x", 1).length), data);
     const badCt = Uint8Array.from(ct);
     badCt[5]! ^= 1;
-    await assert.rejects(pool.run({ op: "open", key: Uint8Array.from(key), nonce, aad, ciphertext: badCt }), PoolAuthError);
+    await assert.rejects(pool.run({ op: "open", key: Uint8Array.from(key), nonce, aad, ciphertext: badCt }), AuthenticationError);
     const text = new TextEncoder().encode("abc ".repeat(10000));
     const gz = await pool.run({ op: "gzip", data: text, level: 6 });
     assert.deepEqual(new Uint8Array(gunzipSync(gz)), text);

@@ -11,7 +11,6 @@
 import { test } from "node:test";
 import { equal, throws } from "node:assert/strict";
 import {
-  AuthenticationError,
   chachaOpen,
   chachaSeal,
   gcmsivOpen,
@@ -28,12 +27,15 @@ import {
   x25519PublicKeyObject,
 } from "../src/protocol/primitives.js";
 import {
+  checkAeadInProfile,
+  checkAeadOutOfProfile,
+  expectThrow,
+  firstProblem,
   hex,
+  inProfile,
   loadWycheproof,
   Tally,
-  thrown,
   unhex,
-  type AeadCase,
   type AeadGroup,
   type HkdfGroup,
   type MacGroup,
@@ -44,76 +46,6 @@ import {
   type WycheproofCase,
   type XdhGroup,
 } from "./helpers/wycheproof.js";
-
-function describeError(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
-
-/** undefined if fn threw an AuthenticationError, else what went wrong. */
-function expectAuthFailure(what: string, fn: () => unknown): string | undefined {
-  const e = thrown(fn);
-  if (e === undefined) return `${what} accepted a forged input`;
-  if (!(e instanceof AuthenticationError)) return `${what} threw ${describeError(e)}, not AuthenticationError`;
-  return undefined;
-}
-
-/** undefined if fn threw (anything), else what went wrong. */
-function expectThrow(what: string, fn: () => unknown): string | undefined {
-  return thrown(fn) === undefined ? `${what} did not throw` : undefined;
-}
-
-function firstProblem(...checks: (() => string | undefined)[]): string | undefined {
-  for (const c of checks) {
-    try {
-      const p = c();
-      if (p !== undefined) return p;
-    } catch (e) {
-      return `unexpected throw: ${describeError(e)}`;
-    }
-  }
-  return undefined;
-}
-
-// ------------------------------------------------------------------ AEADs
-type Seal = (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array) => Uint8Array;
-type Open = (key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array) => Uint8Array;
-
-/** A case within SCP's parameters: 32-byte key, 12-byte nonce, 16-byte tag. */
-function checkAeadInProfile(seal: Seal, open: Open, t: AeadCase): string | undefined {
-  const key = unhex(t.key);
-  const iv = unhex(t.iv);
-  const aad = unhex(t.aad);
-  const msg = unhex(t.msg);
-  const sealed = unhex(t.ct + t.tag);
-  if (t.result === "valid") {
-    return firstProblem(
-      () => (hex(seal(key, iv, msg, aad)) === t.ct + t.tag ? undefined : "seal output differs from ct||tag"),
-      () => (hex(open(key, iv, sealed, aad)) === t.msg ? undefined : "open output differs from msg"),
-    );
-  }
-  // "invalid" (ModifiedTag): the wrapper must refuse with AuthenticationError.
-  return expectAuthFailure("open", () => open(key, iv, sealed, aad));
-}
-
-/** A case outside SCP's parameters: both wrappers must throw, whatever Wycheproof's verdict. */
-function checkAeadOutOfProfile(seal: Seal, open: Open, t: AeadCase): string | undefined {
-  const key = unhex(t.key);
-  const iv = unhex(t.iv);
-  const aad = unhex(t.aad);
-  // Some of these vectors carry an empty ct||tag; also open a full-length input so
-  // the refusal cannot come from the length check alone.
-  const sealed = unhex(t.ct + t.tag);
-  const padded = sealed.length >= 16 ? sealed : new Uint8Array(16);
-  return firstProblem(
-    () => expectThrow("seal", () => seal(key, iv, unhex(t.msg), aad)),
-    () => expectThrow("open(vector)", () => open(key, iv, sealed, aad)),
-    () => expectThrow("open(16-byte input)", () => open(key, iv, padded, aad)),
-  );
-}
-
-function inProfile(g: AeadGroup): boolean {
-  return g.keySize === 256 && g.ivSize === 96 && g.tagSize === 128;
-}
 
 void test("Wycheproof ChaCha20-Poly1305 via chachaSeal/chachaOpen", (t) => {
   const file = loadWycheproof<AeadGroup>("chacha20_poly1305_test.json");

@@ -1,9 +1,11 @@
 // DoubleEncryptor (WIRE-NOTES §6.3): PKCS#7 (64-byte blocks), AES-256-GCM-SIV,
 // then ChaCha20-Poly1305, both under keys and nonces derived from one 32-byte
 // message key. Ciphertext length is 64*floor(len(P)/64) + 96.
-import { createCipheriv } from "node:crypto";
 import { toBytes, uninitialized, wipe } from "./bytes.js";
-import { AuthenticationError, chachaOpen, chachaSeal, gcmsivOpen, gcmsivSeal, hashPrefix, hkdfExpandOneBlock } from "./primitives.js";
+import { AuthenticationError } from "./crypto/backend.js";
+import { chachaOpen, chachaSeal, chachaSealWithPrefix } from "./crypto/chacha20-poly1305.js";
+import { gcmSiv } from "./crypto/select.js";
+import { hashPrefix, hkdfExpandOneBlock } from "./primitives.js";
 
 const AES_OTHERINFO = toBytes("AES_key_kdf");
 const CHACHA_INFO = toBytes("ChaCha_key_hkdf");
@@ -57,7 +59,7 @@ export function doubleEncrypt(messageKey: Uint8Array, nonce: Uint8Array, plainte
   const k = deriveAeadKeys(messageKey, nonce);
   const padded = pad(plaintext);
   try {
-    const inner = gcmsivSeal(k.aesKey, k.aesNonce, padded, aad);
+    const inner = gcmSiv.seal(k.aesKey, k.aesNonce, padded, aad);
     return chachaSeal(k.chachaKey, k.chachaNonce, inner, aad);
   } finally {
     wipe(padded, k.aesKey, k.chachaKey);
@@ -69,7 +71,7 @@ export function doubleDecrypt(messageKey: Uint8Array, nonce: Uint8Array, ciphert
   const k = deriveAeadKeys(messageKey, nonce);
   try {
     const inner = chachaOpen(k.chachaKey, k.chachaNonce, ciphertext, aad);
-    return unpad(gcmsivOpen(k.aesKey, k.aesNonce, inner, aad));
+    return unpad(gcmSiv.open(k.aesKey, k.aesNonce, inner, aad));
   } finally {
     wipe(k.aesKey, k.chachaKey);
   }
@@ -103,18 +105,8 @@ export function doubleEncryptParts(
   }
   padded.fill(v, len);
   try {
-    const inner = gcmsivSeal(k.aesKey, k.aesNonce, padded, aad);
-    // ChaCha20-Poly1305 as chachaSeal, but into out[reserve..].
-    const c = createCipheriv("chacha20-poly1305", k.chachaKey, k.chachaNonce, { authTagLength: 16 });
-    c.setAAD(aad, { plaintextLength: inner.length });
-    const out = uninitialized(reserve + inner.length + 16);
-    out.fill(0, 0, reserve); // the caller's part: never stale heap bytes
-    const body = c.update(inner);
-    out.set(body, reserve);
-    const tail = c.final();
-    out.set(tail, reserve + body.length);
-    out.set(c.getAuthTag(), reserve + inner.length);
-    return out;
+    const inner = gcmSiv.seal(k.aesKey, k.aesNonce, padded, aad);
+    return chachaSealWithPrefix(k.chachaKey, k.chachaNonce, inner, aad, reserve);
   } finally {
     wipe(padded, k.aesKey, k.chachaKey);
   }

@@ -1,12 +1,11 @@
-// Thin wrappers over the primitives SCP uses, each from a library made for it
-// (DEVELOPERS.md: never a hand-made primitive):
-//   node:crypto (OpenSSL) for SHA-2/SHA-3, HMAC, HKDF, ChaCha20-Poly1305, X25519;
-//   @noble/post-quantum for ML-KEM-1024; @noble/ciphers for AES-256-GCM-SIV
-//   (Node 20's OpenSSL has no GCM-SIV) as the reference for our own GCM-SIV built
-//   from OpenSSL AES and POLYVAL (gcmsiv-clmul.ts, gcmsiv-wasm.ts).
+// Thin wrappers over the primitives SCP uses (SPEC §7.1, §8.1), each from a
+// library made for it (DEVELOPERS.md: never a hand-made primitive):
+//   node:crypto (OpenSSL) for SHA-2/SHA-3, HMAC, HKDF, X25519;
+//   @noble/post-quantum for ML-KEM-1024;
+//   crypto/ for the two AEADs: ChaCha20-Poly1305 on OpenSSL, and AES-256-GCM-SIV
+//   (Node 20's OpenSSL has none) from OpenSSL AES and our POLYVAL, with
+//   @noble/ciphers as the reference (crypto/select.ts).
 import {
-  createCipheriv,
-  createDecipheriv,
   createHash,
   createHmac,
   createPrivateKey,
@@ -18,9 +17,8 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { ml_kem1024 } from "@noble/post-quantum/ml-kem.js";
-import { gcmsiv } from "@noble/ciphers/aes.js";
-import { gcmSivOpenWasm, gcmSivSealWasm, wasmGcmSivAvailable } from "./gcmsiv-wasm.js";
-import { clmulGcmSivAvailable, gcmSivOpenClmul, gcmSivSealClmul } from "./gcmsiv-clmul.js";
+import type { GcmSivBackendName } from "./crypto/backend.js";
+import { gcmSiv } from "./crypto/select.js";
 
 export type HashName = "sha256" | "sha512" | "sha3-512";
 
@@ -169,80 +167,21 @@ export function mlkemDecapsulate(cipherText: Uint8Array, secretKey: Uint8Array):
 }
 
 // ---------------------------------------------------------------- AEADs
-export class AuthenticationError extends Error {
-  constructor(message = "authentication failed") {
-    super(message);
-    this.name = "AuthenticationError";
-  }
-}
+// The two AEADs of the double encryption live in crypto/, one module per
+// backend (WIRE-NOTES §6.3); these names stay here for the callers that know
+// the primitives by this module.
+export { AuthenticationError } from "./crypto/backend.js";
+export { chachaOpen, chachaSeal } from "./crypto/chacha20-poly1305.js";
 
-/** RFC 8439 ChaCha20-Poly1305, natively. Output: ciphertext || 16-byte tag. */
-export function chachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const c = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
-  c.setAAD(aad, { plaintextLength: plaintext.length });
-  const body = c.update(plaintext);
-  c.final();
-  const out = new Uint8Array(body.length + 16);
-  out.set(body, 0);
-  out.set(c.getAuthTag(), body.length);
-  return out;
-}
-
-export function chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
-  if (sealed.length < 16) throw new AuthenticationError();
-  const n = sealed.length - 16;
-  const d = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
-  d.setAAD(aad, { plaintextLength: n });
-  d.setAuthTag(sealed.subarray(n));
-  const body = d.update(sealed.subarray(0, n));
-  try {
-    d.final();
-  } catch {
-    body.fill(0);
-    throw new AuthenticationError();
-  }
-  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-}
-
-/**
- * RFC 8452 AES-256-GCM-SIV. Output: ciphertext || 16-byte tag. Three
- * interchangeable backends, all with OpenSSL's AES where they can:
- *   clmul — POLYVAL with the CPU's carry-less multiply (C addon), the default
- *           when it was built and the CPU has PCLMULQDQ;
- *   wasm  — POLYVAL in constant-time WebAssembly, the portable fallback;
- *   noble — @noble/ciphers, the reference the other two are tested against.
- * PQCHAT_AEAD=clmul|wasm|noble picks one (issue 5 §1).
- */
-export type GcmSivBackend = "clmul" | "wasm" | "noble";
-
-function pickGcmSivBackend(): GcmSivBackend {
-  const asked = process.env["PQCHAT_AEAD"];
-  if (asked === "noble") return "noble";
-  if (asked === "wasm") return wasmGcmSivAvailable ? "wasm" : "noble";
-  if (clmulGcmSivAvailable) return "clmul";
-  return wasmGcmSivAvailable ? "wasm" : "noble";
-}
-
-export const gcmSivBackend: GcmSivBackend = pickGcmSivBackend();
-
+/** RFC 8452 AES-256-GCM-SIV with the backend crypto/select.ts chose. */
 export function gcmsivSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  // SCP uses AES-256 only (WIRE-NOTES §6.3); noble would also take AES-128 keys.
-  if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
-  if (gcmSivBackend === "clmul") return gcmSivSealClmul(key, nonce, plaintext, aad);
-  if (gcmSivBackend === "wasm") return gcmSivSealWasm(key, nonce, plaintext, aad);
-  return gcmsiv(key, nonce, aad).encrypt(plaintext);
+  return gcmSiv.seal(key, nonce, plaintext, aad);
 }
 
+/** Throws AuthenticationError when the tag does not verify, whichever backend runs. */
 export function gcmsivOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
-  if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
-  if (gcmSivBackend !== "noble") {
-    const pt = gcmSivBackend === "clmul" ? gcmSivOpenClmul(key, nonce, sealed, aad) : gcmSivOpenWasm(key, nonce, sealed, aad);
-    if (!pt) throw new AuthenticationError();
-    return pt;
-  }
-  try {
-    return gcmsiv(key, nonce, aad).decrypt(sealed);
-  } catch {
-    throw new AuthenticationError();
-  }
+  return gcmSiv.open(key, nonce, sealed, aad);
 }
+
+/** The name of the chosen AES-GCM-SIV backend ("clmul", "wasm" or "noble"). */
+export const gcmSivBackend: GcmSivBackendName = gcmSiv.name;

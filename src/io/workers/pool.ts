@@ -10,6 +10,7 @@
 // ends them at once (pending jobs reject with PoolClosedError).
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { AuthenticationError } from "../../protocol/crypto/backend.js";
 
 export type PoolTask =
   | { op: "gzip"; data: Uint8Array; level: number }
@@ -33,14 +34,6 @@ export class PoolClosedError extends Error {
   constructor() {
     super("the worker pool was terminated");
     this.name = "PoolClosedError";
-  }
-}
-
-/** The AEAD rejected the input (tag or padding): the same meaning as AuthenticationError. */
-export class PoolAuthError extends Error {
-  constructor() {
-    super("authentication failed");
-    this.name = "PoolAuthError";
   }
 }
 
@@ -167,7 +160,8 @@ export class WorkerPool {
       if (!job || job.id !== r.id) return;
       slot.job = null;
       if (r.ok) job.resolve(r.out);
-      else job.reject(r.auth ? new PoolAuthError() : new Error(r.error));
+      // An AEAD refusal crosses the thread boundary as a flag and is rebuilt as the protocol's one error for it.
+      else job.reject(r.auth ? new AuthenticationError() : new Error(r.error));
       this.dispatch();
     });
     const fail = (err: Error) => {

@@ -1,8 +1,9 @@
-// The parts of AES-256-GCM-SIV (RFC 8452) that both of our backends build on
-// OpenSSL's AES (node:crypto, AES-NI): the block cipher in ECB form and the
+// The parts of AES-256-GCM-SIV (RFC 8452) that both of our own backends build
+// on OpenSSL's AES (node:crypto, AES-NI): the block cipher in ECB form and the
 // per-nonce key derivation. POLYVAL and the counter mode differ per backend
 // (gcmsiv-clmul.ts, gcmsiv-wasm.ts).
 import { createCipheriv } from "node:crypto";
+import { checkKeyAndNonce } from "./backend.js";
 
 /** AES-256 of whole 16-byte blocks. */
 export function ecb(key: Uint8Array, blocks: Uint8Array): Buffer {
@@ -27,8 +28,7 @@ export function deriveKeys(key: Uint8Array, nonce: Uint8Array): { auth: Uint8Arr
   return { auth, enc };
 }
 
-/** SCP uses AES-256 and 96-bit nonces only (WIRE-NOTES §6.3). */
+/** SCP uses AES-256 and 96-bit nonces only (WIRE-NOTES §6.3): @noble would also take AES-128 keys. */
 export function checkArgs(key: Uint8Array, nonce: Uint8Array): void {
-  if (key.length !== 32) throw new RangeError("AES-256-GCM-SIV key must be 32 bytes");
-  if (nonce.length !== 12) throw new RangeError("AES-GCM-SIV nonce must be 12 bytes");
+  checkKeyAndNonce("AES-256-GCM-SIV", key, nonce);
 }

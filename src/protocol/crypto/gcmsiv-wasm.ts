@@ -1,10 +1,11 @@
 // AES-256-GCM-SIV (RFC 8452), portable: AES block operations on
 // node:crypto (OpenSSL, AES-NI) and POLYVAL in constant-time WebAssembly
-// (wasm/polyval.wat). Same interface and results as @noble/ciphers' gcmsiv,
-// which stays selectable with PQCHAT_AEAD=noble (issue 5 §1).
+// (wasm/polyval.wat). The fallback where the PCLMULQDQ addon cannot run, and
+// selectable with PQCHAT_AEAD=wasm; same results as gcmsiv-noble.ts.
 import { timingSafeEqual } from "node:crypto";
-import { readPackageAsset } from "./assets.js";
+import { readPackageAsset } from "../assets.js";
 import { endianness } from "node:os";
+import { AuthenticationError, TAG_BYTES, type GcmSivBackend } from "./backend.js";
 import { checkArgs, deriveKeys, ecb } from "./gcmsiv-keys.js";
 
 // Just the WebAssembly surface used here (@types/node 20 does not declare it).
@@ -106,11 +107,11 @@ export function gcmSivSealWasm(key: Uint8Array, nonce: Uint8Array, pt: Uint8Arra
   }
 }
 
-/** Returns null when the tag does not verify. */
-export function gcmSivOpenWasm(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
+/** Throws AuthenticationError when the tag does not verify (the WebAssembly memory is wiped either way). */
+export function gcmSivOpenWasm(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   checkArgs(key, nonce);
-  if (sealed.length < 16) return null;
-  const n = sealed.length - 16;
+  if (sealed.length < TAG_BYTES) throw new AuthenticationError();
+  const n = sealed.length - TAG_BYTES;
   const tag = sealed.subarray(n);
   const aadPad = pad16(aad.length);
   const ptPad = pad16(n);
@@ -126,7 +127,7 @@ export function gcmSivOpenWasm(key: Uint8Array, nonce: Uint8Array, sealed: Uint8
     mem.set(aad, DATA);
     mem.fill(0, DATA + aad.length, DATA + aadPad);
     const expected = computeTag(auth, enc, nonce, aad.length, n);
-    if (!timingSafeEqual(expected, tag)) return null;
+    if (!timingSafeEqual(expected, tag)) throw new AuthenticationError();
     return mem.slice(DATA + aadPad, DATA + aadPad + n);
   } finally {
     auth.fill(0);
@@ -134,3 +135,11 @@ export function gcmSivOpenWasm(key: Uint8Array, nonce: Uint8Array, sealed: Uint8
     mem.fill(0, 0, scratch + ptPad);
   }
 }
+
+export const wasmGcmSiv: GcmSivBackend = {
+  name: "wasm",
+  available: wasmGcmSivAvailable,
+  description: "OpenSSL AES + POLYVAL in WebAssembly",
+  seal: gcmSivSealWasm,
+  open: gcmSivOpenWasm,
+};

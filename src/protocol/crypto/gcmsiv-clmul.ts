@@ -1,12 +1,13 @@
 // AES-256-GCM-SIV (RFC 8452) with AES on node:crypto (OpenSSL, AES-NI) and
 // POLYVAL, the counter blocks and the XOR in a small C addon using the CPU's
 // carry-less multiply (native/polyval.c). It works on the caller's buffers
-// directly, so nothing is copied into WebAssembly memory. When the addon was
-// not built or the CPU lacks PCLMULQDQ, gcmsiv-wasm.ts's WebAssembly POLYVAL is
-// used instead (issue 5 §1).
+// directly, so nothing is copied into WebAssembly memory. The default backend
+// where the addon was built and the CPU has PCLMULQDQ; elsewhere select.ts
+// falls back to gcmsiv-wasm.ts.
 import { timingSafeEqual } from "node:crypto";
 import { createRequire } from "node:module";
-import { uninitialized } from "./bytes.js";
+import { uninitialized } from "../bytes.js";
+import { AuthenticationError, TAG_BYTES, type GcmSivBackend } from "./backend.js";
 import { checkArgs, deriveKeys, ecb } from "./gcmsiv-keys.js";
 
 interface ClmulAddon {
@@ -30,6 +31,12 @@ const addon = loadAddon();
 
 /** True when the PCLMULQDQ addon is built and this CPU can run it. */
 export const clmulGcmSivAvailable = addon !== null;
+
+/** The addon; calling this backend where it is unavailable is a programming error, not a forgery. */
+function usable(): ClmulAddon {
+  if (!addon) throw new Error("the PCLMULQDQ AES-GCM-SIV backend is not available on this machine");
+  return addon;
+}
 
 /** RFC 8452 §4 steps 4–6: POLYVAL over aad, plaintext and the length block, then the tag. */
 function computeTag(a: ClmulAddon, auth: Uint8Array, enc: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array): Buffer {
@@ -65,7 +72,7 @@ function ctrXor(a: ClmulAddon, enc: Uint8Array, tag: Uint8Array, input: Uint8Arr
 
 export function gcmSivSealClmul(key: Uint8Array, nonce: Uint8Array, pt: Uint8Array, aad: Uint8Array): Uint8Array {
   checkArgs(key, nonce);
-  const a = addon!;
+  const a = usable();
   const { auth, enc } = deriveKeys(key, nonce);
   try {
     const tag = computeTag(a, auth, enc, nonce, aad, pt);
@@ -79,12 +86,12 @@ export function gcmSivSealClmul(key: Uint8Array, nonce: Uint8Array, pt: Uint8Arr
   }
 }
 
-/** Returns null when the tag does not verify; the plaintext is then wiped, never returned. */
-export function gcmSivOpenClmul(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
+/** Throws AuthenticationError when the tag does not verify; the plaintext is then wiped, never returned. */
+export function gcmSivOpenClmul(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   checkArgs(key, nonce);
-  if (sealed.length < 16) return null;
-  const a = addon!;
-  const n = sealed.length - 16;
+  const a = usable();
+  if (sealed.length < TAG_BYTES) throw new AuthenticationError();
+  const n = sealed.length - TAG_BYTES;
   const tag = sealed.subarray(n);
   const { auth, enc } = deriveKeys(key, nonce);
   try {
@@ -93,7 +100,7 @@ export function gcmSivOpenClmul(key: Uint8Array, nonce: Uint8Array, sealed: Uint
     const expected = computeTag(a, auth, enc, nonce, aad, pt);
     if (!timingSafeEqual(expected, tag)) {
       pt.fill(0);
-      return null;
+      throw new AuthenticationError();
     }
     return pt;
   } finally {
@@ -101,3 +108,11 @@ export function gcmSivOpenClmul(key: Uint8Array, nonce: Uint8Array, sealed: Uint
     enc.fill(0);
   }
 }
+
+export const clmulGcmSiv: GcmSivBackend = {
+  name: "clmul",
+  available: clmulGcmSivAvailable,
+  description: "OpenSSL AES + POLYVAL with PCLMULQDQ",
+  seal: gcmSivSealClmul,
+  open: gcmSivOpenClmul,
+};

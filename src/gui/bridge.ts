@@ -13,7 +13,11 @@ import { PROTOCOL_VERSION } from "../protocol/constants.js";
 import { cleanSettings, saveConfig } from "./config.js";
 import { imageTypeByName } from "./files.js";
 import { HISTORY_EVENTS, SessionHistory } from "./history.js";
-import type { EphemeralOwner, GuiConfig, GuiSettings, Hello, PageCall, PageState, ServerMessage } from "./page/wire.mjs";
+import type { EphemeralOwner, GuiConfig, GuiSettings, Hello, PageCall, PageEvent, PageState, ServerMessage } from "./page/wire.mjs";
+
+/** A core event with its name: a switch on `name` narrows `data`. */
+type ClientEvent = { [K in ClientEventName]: { name: K; data: ClientEventMap[K] } }[ClientEventName];
+type CallJsonEvent = { [K in (typeof GUI_CALL_EVENTS)[number]]: { name: K; data: CallEventMap[K] } }[(typeof GUI_CALL_EVENTS)[number]];
 
 /** Every core event, forwarded (the compile-time check below keeps this complete). */
 export const GUI_EVENTS = [
@@ -187,14 +191,15 @@ export class Bridge {
     this.config = opts.config;
     this.ephemeralMs = opts.ephemeralMs ?? EPHEMERAL_MS;
     for (const name of GUI_EVENTS) {
-      this.core.on(name, (payload: ClientEventMap[typeof name]) => this.onEvent(name, payload as unknown as Record<string, unknown>));
+      // The listener registered for `name` receives that event's data: the pair is one ClientEvent.
+      this.core.on(name, (data: ClientEventMap[typeof name]) => this.onEvent({ name, data } as ClientEvent));
     }
     this.calls = callsOf(this.core);
     if (this.calls) {
       // The GUI takes calls; the terminal client keeps declining them (the core's default).
       this.calls.setVoiceCalls(true);
       for (const name of GUI_CALL_EVENTS) {
-        this.calls.onCall(name, (payload: CallEventMap[typeof name]) => this.onCallEvent(name, payload as unknown as Record<string, unknown>));
+        this.calls.onCall(name, (data: CallEventMap[typeof name]) => this.onCallEvent({ name, data } as CallJsonEvent));
       }
       this.calls.onCall("call_audio", (e) => this.onCallAudio(e.pcm));
     }
@@ -292,41 +297,50 @@ export class Bridge {
 
   // ------------------------------------------------------------------ core events
 
-  private onEvent(name: ClientEventName, payload: Record<string, unknown>): void {
-    let data = payload;
-    switch (name) {
+  private onEvent(e: ClientEvent): void {
+    const page = this.toPage(e);
+    this.remember(e);
+    if (HISTORY_EVENTS.has(page.name)) this.history.record(page, this.ephemeralNow());
+    this.broadcast({ t: "event", ...page });
+  }
+
+  /** The event as the page gets it (page/wire.mts PageEventMap): no private paths, received files named. */
+  private toPage(e: ClientEvent): PageEvent {
+    switch (e.name) {
       case "file_offered": {
         // The path is our private temp copy: keep it here, the page does not need it.
-        const p = String(payload["path"]);
+        const { path: p, ...data } = e.data;
         const dir = this.uploadsByPath.get(p);
         if (dir !== undefined) {
           this.uploadsByPath.delete(p);
-          this.uploads.set(String(payload["transfer_id"]), dir);
+          this.uploads.set(e.data.transfer_id, dir);
         }
-        const { path: _p, ...rest } = payload;
-        data = rest;
-        break;
+        return { name: e.name, data };
       }
+      case "file_received": {
+        const p = e.data.path;
+        const ok = e.data.hash_ok;
+        if (ok) this.received.set(e.data.transfer_id, { path: p, name: path.basename(p) });
+        return { name: e.name, data: { ...e.data, name: path.basename(p), preview: ok && imageTypeByName(p) !== null } };
+      }
+      default:
+        return e;
+    }
+  }
+
+  /** What the bridge keeps about the session: upload copies, who owns ephemeral mode, a pending rekey question, the history. */
+  private remember(e: ClientEvent): void {
+    switch (e.name) {
       case "file_complete":
       case "file_send_failed":
-        this.dropUpload(String(payload["transfer_id"]));
+        this.dropUpload(e.data.transfer_id);
         break;
       case "file_expired":
-        if (payload["direction"] === "out") this.dropUpload(String(payload["transfer_id"]));
-        break;
       case "file_rejected":
-        if (payload["direction"] === "out") this.dropUpload(String(payload["transfer_id"]));
+        if (e.data.direction === "out") this.dropUpload(e.data.transfer_id);
         break;
-      case "file_received": {
-        const id = String(payload["transfer_id"]);
-        const p = String(payload["path"]);
-        const ok = payload["hash_ok"] === true;
-        if (ok) this.received.set(id, { path: p, name: path.basename(p) });
-        data = { ...payload, name: path.basename(p), preview: ok && imageTypeByName(p) !== null };
-        break;
-      }
       case "ephemeral_mode":
-        this.ephemeralOwner = payload["mode"] === "GLOBAL" ? (payload["by_peer"] === true ? "peer" : "self") : null;
+        this.ephemeralOwner = e.data.mode === "GLOBAL" ? (e.data.by_peer ? "peer" : "self") : null;
         break;
       case "rekey_prompt":
         this.rekeyPrompt = true;
@@ -341,23 +355,21 @@ export class Bridge {
         // The conversation is over: a reload shows the connect form, so keep nothing
         // (an emergency close wipes it here as on the page). A reset keeps it: the
         // connection stays, and the page goes on showing the log.
-        if (name !== "reset") this.history.clear();
+        if (e.name !== "reset") this.history.clear();
         this.ephemeralOwner = null;
         this.rekeyPrompt = false;
-        if (name !== "reset") for (const id of [...this.uploads.keys()]) this.dropUpload(id);
+        if (e.name !== "reset") for (const id of [...this.uploads.keys()]) this.dropUpload(id);
         break;
       default:
         break;
     }
-    if (HISTORY_EVENTS.has(name)) this.history.record(name, data, this.ephemeralNow());
-    this.broadcast({ t: "event", name, data });
   }
 
   // ------------------------------------------------------------------ calls
 
-  private onCallEvent(name: CallEventName, data: Record<string, unknown>): void {
-    if (name === "call_ended") this.audioPage = null;
-    this.broadcast({ t: "event", name, data });
+  private onCallEvent(e: CallJsonEvent): void {
+    if (e.name === "call_ended") this.audioPage = null;
+    this.broadcast({ t: "event", ...e });
   }
 
   /** A received packet: binary 16-bit LE PCM to the page that owns the call (never queued behind a stalled tab). */
@@ -476,7 +488,7 @@ export class Bridge {
         if (text.trim() === "") throw new BadCommand("The message is empty.");
         const ephemeral = this.ephemeralNow();
         const sent = core.sendText(text);
-        this.history.record("own_message", { text, message_id: sent.message_id }, ephemeral);
+        this.history.record({ name: "own_message", data: { text, message_id: sent.message_id } }, ephemeral);
         return sent;
       }
       case "accept":

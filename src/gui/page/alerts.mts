@@ -2,7 +2,11 @@
 // front. Notifications never carry message text (the OS may log or show them
 // on a lock screen); they say who wrote and what kind of thing arrived.
 
+import type { GuiSettings } from "./wire.mjs";
+
 let audio: AudioContext | null = null;
+/** Alerts since the page was last in front (shown in the title until it is focused again). */
+let unread = 0;
 
 /** Browsers start audio only after a user gesture: prepare it on the first one. */
 export function primeAudio(): void {
@@ -65,4 +69,18 @@ export function notify(title: string, body: string): void {
   } catch {
     /* some platforms allow notifications only from a service worker */
   }
+}
+
+/** Something arrived while the page is in the background: count it in the title, notify and chime as the settings say. */
+export function alertUser(settings: GuiSettings | null, kind: "message" | "offer", body: string): void {
+  if (!inBackground() || !settings) return;
+  unread++;
+  document.title = `(${unread}) pqchat`;
+  if (settings.notifications) notify("pqchat", body);
+  if (settings.sound) chime(kind);
+}
+
+export function markRead(): void {
+  unread = 0;
+  document.title = "pqchat";
 }

@@ -1,4 +1,4 @@
-// The page's audio for voice calls (issue 7): the microphone through the
+// The page's audio for voice calls: the microphone through the
 // pq-capture worklet into 441-frame 16-bit packets at 44.1 kHz, the peer's
 // packets (at the peer's own rate and packet size, which the reference lets
 // its users choose) through the pq-playback jitter buffer, which resamples them

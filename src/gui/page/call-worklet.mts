@@ -1,4 +1,4 @@
-// AudioWorklet processors for voice calls (issue 7), loaded by call-audio.mts
+// AudioWorklet processors for voice calls, loaded by call-audio.mts
 // with audioWorklet.addModule() — a separate same-origin module, as the page's
 // CSP requires (no inline or blob scripts).
 //

@@ -1,26 +1,29 @@
-// Voice calls in the page (issue 7): the call button, the incoming-call dialog
+// Voice calls in the page: the call button, the incoming-call dialog
 // with its ring tone, the in-call bar (duration, mute, hang up) and the audio
 // path between the worklets (call-audio.mts) and the bridge's WebSocket. The
 // in-call bar carries the packet counters as data attributes (data-sent,
 // data-received) so tests and curious users can see media flow.
 import { CallAudio, MicError, Ringer, type PlaybackStats } from "./call-audio.mjs";
 import { closeDialog, openDialog, setupDialog } from "./dialogs.mjs";
+import type { CallEndReason } from "../../client/events.js";
 import { $, $as } from "./dom.mjs";
-import type { Command, PageCall } from "./wire.mjs";
+import { fmtDuration } from "./format.mjs";
+import type { Tone } from "./model.mjs";
+import type { CallPageEvent, Command, PageCall, PageEventMap } from "./wire.mjs";
 
 export interface CallDeps {
   cmd(c: Command): Promise<unknown>;
   /** Sends a binary message to the bridge; false when it could not (closed, backed up). */
   sendBinary(buf: ArrayBuffer): boolean;
   toast(text: string, error?: boolean): void;
-  sys(text: string, tone?: "plain" | "good" | "bad" | "warn"): void;
+  sys(text: string, tone?: Tone): void;
   peerName(): string;
   secure(): boolean;
   /** The page is in the background: notify / chime as for a message. */
   alert(body: string): void;
 }
 
-const REASON_TONE: Record<string, "plain" | "good" | "bad" | "warn"> = {
+const REASON_TONE: Partial<Record<CallEndReason, Tone>> = {
   rejected: "warn",
   no_answer: "warn",
   missed: "warn",
@@ -29,14 +32,6 @@ const REASON_TONE: Record<string, "plain" | "good" | "bad" | "warn"> = {
   disconnected: "warn",
   emergency_close: "bad",
 };
-
-function fmtDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
-}
 
 export class CallUi {
   private phase: PageCall["phase"] = "idle";
@@ -108,9 +103,8 @@ export class CallUi {
     this.render();
   }
 
-  /** Returns true when the event was a call event. */
-  onEvent(name: string, d: Record<string, unknown>): boolean {
-    switch (name) {
+  onEvent(e: CallPageEvent): void {
+    switch (e.name) {
       case "call_ringing":
         this.phase = "ringing_out";
         this.ringer.start("ringback");
@@ -124,42 +118,39 @@ export class CallUi {
         this.deps.alert("Your peer is calling you");
         break;
       case "call_started":
-        this.phase = "active";
-        this.ringer.stop();
-        closeDialog(this.ui.dlg);
-        this.sent = 0;
-        this.received = 0;
-        this.startedAt = Date.now();
-        this.startClock();
-        {
-          const rate = typeof d["peer_rate"] === "number" ? d["peer_rate"] : 44100;
-          const chunk = typeof d["peer_chunk_size"] === "number" ? d["peer_chunk_size"] : 441;
-          this.ui.bar.setAttribute("data-peer-rate", String(rate));
-          const peerAt = rate === 44100 ? "" : `; your peer sends ${(rate / 1000).toLocaleString("en-US")} kHz`;
-          this.deps.sys(`Voice call started (${typeof d["format_name"] === "string" ? d["format_name"] : "int16"}, 44.1 kHz${peerAt}, end-to-end encrypted).`, "good");
-          if (this.owner) this.startAudio({ rate, chunk });
-        }
+        this.started(e.data);
         break;
       case "call_muted":
-        this.muted = d["muted"] === true;
+        this.muted = e.data.muted;
         this.audio.setMuted(this.muted);
         break;
       case "call_ended": {
-        const reason = typeof d["reason"] === "string" ? d["reason"] : "";
-        const text = typeof d["text"] === "string" ? d["text"] : "The call ended.";
-        const dur = typeof d["duration_ms"] === "number" ? ` (${fmtDuration(d["duration_ms"])})` : "";
+        const d = e.data;
+        const dur = d.duration_ms !== null ? ` (${fmtDuration(d.duration_ms)})` : "";
         this.ended();
-        this.deps.sys(`Call ended: ${text}${dur}`, REASON_TONE[reason] ?? "plain");
+        this.deps.sys(`Call ended: ${d.text}${dur}`, REASON_TONE[d.reason] ?? "plain");
         break;
       }
       case "voice_call_rejected":
-        this.deps.sys(`Your peer tried to call; the call was declined: ${typeof d["reason"] === "string" ? d["reason"] : ""}`, "warn");
+        this.deps.sys(`Your peer tried to call; the call was declined: ${e.data.reason}`, "warn");
         break;
-      default:
-        return false;
     }
     this.render();
-    return true;
+  }
+
+  private started(d: PageEventMap["call_started"]): void {
+    this.phase = "active";
+    this.ringer.stop();
+    closeDialog(this.ui.dlg);
+    this.sent = 0;
+    this.received = 0;
+    this.startedAt = Date.now();
+    this.startClock();
+    const rate = d.peer_rate;
+    this.ui.bar.setAttribute("data-peer-rate", String(rate));
+    const peerAt = rate === 44100 ? "" : `; your peer sends ${(rate / 1000).toLocaleString("en-US")} kHz`;
+    this.deps.sys(`Voice call started (${d.format_name}, 44.1 kHz${peerAt}, end-to-end encrypted).`, "good");
+    if (this.owner) this.startAudio({ rate, chunk: d.peer_chunk_size });
   }
 
   /** The session is gone (disconnected, emergency close): the core ends the call too; this just cleans up at once. */

@@ -2,7 +2,8 @@
 // and delivery ticks, distinct system lines, inline image previews, and the
 // ephemeral-mode expiry. A screen reader reads each message as
 // "nickname, time, text" (the commas are visually hidden text).
-import { clean, cleanText, el, fmtSize, fmtTime } from "./dom.mjs";
+import { el, fmtTime } from "./dom.mjs";
+import { clean, cleanText, fmtSize } from "./format.mjs";
 
 export type Tick = "queued" | "sent" | "delivered" | "failed";
 export type SysTone = "plain" | "good" | "bad" | "warn";

@@ -1,21 +1,17 @@
 // The files panel: one entry per transfer, both directions, with a progress
-// bar, MB/s and time left; accept/reject for offers.
-import { clean, el, fmtEta, fmtRate, fmtSize, icon } from "./dom.mjs";
-import type { PageTransfer } from "./wire.mjs";
+// bar, MB/s and time left; accept/reject for offers. It draws the model's
+// entries (model.mts FileEntry), redrawing only those a step replaced.
+import { el, icon } from "./dom.mjs";
+import { clean, fmtSize } from "./format.mjs";
+import type { FileEntry } from "./model.mjs";
 
-type Status = PageTransfer["status"] | "uploading" | "waiting";
-
-interface Entry {
+interface Row {
   li: HTMLLIElement;
   bar: HTMLProgressElement;
   left: HTMLElement;
   right: HTMLElement;
   actions: HTMLElement;
-  dir: "in" | "out";
-  total: number;
-  name: string;
-  size: number;
-  status: Status;
+  drawn: FileEntry | null;
 }
 
 export interface TransferActions {
@@ -24,7 +20,7 @@ export interface TransferActions {
 }
 
 export class TransferPanel {
-  private readonly items = new Map<string, Entry>();
+  private readonly rows = new Map<string, Row>();
 
   constructor(
     private readonly list: HTMLUListElement,
@@ -32,102 +28,58 @@ export class TransferPanel {
     private readonly actions: TransferActions,
   ) {}
 
-  private sync(): void {
-    this.empty.hidden = this.items.size > 0;
-  }
-
-  has(id: string): boolean {
-    return this.items.has(id);
-  }
-
-  info(id: string): { name: string; size: number; dir: "in" | "out"; status: Status } | null {
-    const e = this.items.get(id);
-    return e ? { name: e.name, size: e.size, dir: e.dir, status: e.status } : null;
-  }
-
-  /** Creates (or refreshes) an entry. */
-  upsert(id: string, dir: "in" | "out", name: string, size: number, total: number): void {
-    let e = this.items.get(id);
-    if (!e) {
-      const bar = el("progress", { max: "1", value: "0", "aria-label": `Progress of ${clean(name)}` });
-      const left = el("span", { class: "xfer-left" });
-      const right = el("span", { class: "xfer-right" });
-      const actions = el("div", { class: "xfer-actions" });
-      const li = el(
-        "li",
-        { class: "xfer", "data-dir": dir, "data-id": id },
-        el("div", { class: "xfer-top" }, icon(dir === "in" ? "down" : "up"), el("span", { class: "file-name", dir: "auto", title: clean(name, 400) }, clean(name)), el("span", { class: "xfer-size" }, fmtSize(size))),
-        bar,
-        el("div", { class: "xfer-status" }, left, right),
-        actions,
-      );
-      e = { li, bar, left, right, actions, dir, total: Math.max(total, 1), name, size, status: "offered" };
-      this.items.set(id, e);
-      this.list.prepend(li);
-      this.sync();
+  /** Brings the panel to `files`: new entries on top, changed ones redrawn, gone ones removed. */
+  render(files: ReadonlyMap<string, FileEntry>): void {
+    for (const [id, row] of this.rows) {
+      if (files.has(id)) continue;
+      row.li.remove();
+      this.rows.delete(id);
     }
-    e.total = Math.max(total, 1);
-    e.bar.max = e.total;
-  }
-
-  setStatus(id: string, status: Status, text: string): void {
-    const e = this.items.get(id);
-    if (!e) return;
-    e.status = status;
-    e.li.setAttribute("data-status", status);
-    e.left.textContent = text;
-    if (status !== "transferring" && status !== "uploading") e.right.textContent = "";
-    if (status === "done") e.bar.value = e.bar.max;
-    e.actions.replaceChildren();
-    if (status === "offered" && e.dir === "in") {
-      const acc = el("button", { type: "button", class: "btn primary small" }, "Accept");
-      const rej = el("button", { type: "button", class: "btn small" }, "Reject");
-      acc.setAttribute("aria-label", `Accept ${clean(e.name)}`);
-      rej.setAttribute("aria-label", `Reject ${clean(e.name)}`);
-      acc.addEventListener("click", () => this.actions.accept(id));
-      rej.addEventListener("click", () => this.actions.reject(id));
-      e.actions.append(rej, acc);
-    } else if (e.dir === "in" && (status === "accepted" || status === "transferring")) {
-      const cancel = el("button", { type: "button", class: "btn small" }, "Cancel");
-      cancel.setAttribute("aria-label", `Cancel ${clean(e.name)}`);
-      cancel.addEventListener("click", () => this.actions.reject(id));
-      e.actions.append(cancel);
+    for (const [id, e] of files) {
+      let row = this.rows.get(id);
+      if (!row) {
+        row = this.create(id, e);
+        this.rows.set(id, row);
+        this.list.prepend(row.li);
+      }
+      if (row.drawn !== e) this.draw(id, row, e);
     }
+    this.empty.hidden = this.rows.size > 0;
   }
 
-  progress(id: string, bytes: number, total: number, rate: number, eta: number | null): void {
-    const e = this.items.get(id);
-    if (!e) return;
-    e.total = Math.max(total, 1);
-    e.bar.max = e.total;
-    e.bar.value = Math.min(bytes, e.total);
-    const pct = Math.floor((100 * bytes) / e.total);
-    if (e.status !== "transferring") this.setStatus(id, "transferring", "");
-    e.left.textContent = `${pct}% · ${fmtSize(bytes)} of ${fmtSize(total)}`;
-    e.right.textContent = [fmtRate(rate), fmtEta(eta)].filter((s) => s !== "").join(" · ");
+  private create(id: string, e: FileEntry): Row {
+    const bar = el("progress", { max: "1", value: "0", "aria-label": `Progress of ${clean(e.name)}` });
+    const left = el("span", { class: "xfer-left" });
+    const right = el("span", { class: "xfer-right" });
+    const actions = el("div", { class: "xfer-actions" });
+    const top = el("div", { class: "xfer-top" }, icon(e.dir === "in" ? "down" : "up"), el("span", { class: "file-name", dir: "auto", title: clean(e.name, 400) }, clean(e.name)), el("span", { class: "xfer-size" }, fmtSize(e.size)));
+    const li = el("li", { class: "xfer", "data-dir": e.dir, "data-id": id }, top, bar, el("div", { class: "xfer-status" }, left, right), actions);
+    return { li, bar, left, right, actions, drawn: null };
   }
 
-  /** The local copy to the bridge (before the offer exists). */
-  uploading(key: string, loaded: number, total: number): void {
-    const e = this.items.get(key);
-    if (!e) return;
-    e.total = Math.max(total, 1);
-    e.bar.max = e.total;
-    e.bar.value = loaded;
-    e.left.textContent = loaded >= total ? "Preparing (hashing and compressing)…" : `Reading ${Math.floor((100 * loaded) / e.total)}%`;
+  private draw(id: string, row: Row, e: FileEntry): void {
+    row.bar.max = e.total;
+    row.bar.value = e.done;
+    row.left.textContent = e.left;
+    row.right.textContent = e.right;
+    if (row.drawn?.status !== e.status) {
+      row.li.setAttribute("data-status", e.status);
+      row.actions.replaceChildren(...this.buttons(id, e));
+    }
+    row.drawn = e;
   }
 
-  remove(id: string): void {
-    const e = this.items.get(id);
-    if (!e) return;
-    e.li.remove();
-    this.items.delete(id);
-    this.sync();
-  }
-
-  clear(): void {
-    this.items.clear();
-    this.list.replaceChildren();
-    this.sync();
+  private buttons(id: string, e: FileEntry): HTMLButtonElement[] {
+    const button = (text: string, label: string, primary: boolean, run: () => void): HTMLButtonElement => {
+      const b = el("button", { type: "button", class: primary ? "btn primary small" : "btn small" }, text);
+      b.setAttribute("aria-label", `${label} ${clean(e.name)}`);
+      b.addEventListener("click", run);
+      return b;
+    };
+    if (e.status === "offered" && e.dir === "in") {
+      return [button("Reject", "Reject", false, () => this.actions.reject(id)), button("Accept", "Accept", true, () => this.actions.accept(id))];
+    }
+    if (e.dir === "in" && (e.status === "accepted" || e.status === "transferring")) return [button("Cancel", "Cancel", false, () => this.actions.reject(id))];
+    return [];
   }
 }

@@ -10,7 +10,10 @@
 // The page never sees key material: events carry none, and nothing else is sent.
 // During a voice call, audio also travels as binary messages (raw PCM, see PageCall).
 
-export type Mode = "OFF" | "LOCAL" | "GLOBAL";
+import type { CallState, ClientState, TransferState } from "../../client/api.js";
+import type { CallEventMap, ClientEventMap } from "../../client/events.js";
+
+export type Mode = ClientState["ephemeral_mode"];
 /** "yes": from a peer you verified (asked otherwise); "yes-unverified": from anyone. */
 export type AcceptFiles = "ask" | "yes" | "no" | "yes-unverified";
 export type Theme = "auto" | "light" | "dark" | "contrast";
@@ -59,45 +62,50 @@ export type CommandName = Command["cmd"];
 export type CommandMessage = Command & { id: number };
 
 /** The parts of the core's ClientState the page uses (see src/client/api.ts). */
-export interface PageState {
-  phase: "disconnected" | "connecting" | "waiting_for_peer" | "key_exchange" | "secure" | "closing";
-  host: string | null;
-  port: number | null;
-  room: string | null;
-  role: "initiator" | "responder" | null;
-  words: string[] | null;
+export type PageState = Pick<ClientState, "phase" | "host" | "port" | "room" | "role" | "words" | "verified" | "peer_verified" | "nickname" | "peer_nickname" | "ephemeral_mode" | "download_dir"> & {
   /** The full SHA-256 behind the words, lowercase hex (the "compare the full fingerprint" view). */
   fingerprint_sha256: string | null;
-  verified: boolean | null;
-  peer_verified: boolean | null;
-  nickname: string | null;
-  peer_nickname: string | null;
-  ephemeral_mode: Mode;
   transfers: PageTransfer[];
-  download_dir: string;
   call: PageCall;
-}
+};
 
-/** The voice call (issue 7). Audio itself travels as binary WebSocket messages: 16-bit LE mono PCM at 44.1 kHz, both ways. */
-export interface PageCall {
+/** The voice call. Audio itself travels as binary WebSocket messages: 16-bit LE mono PCM at 44.1 kHz, both ways. */
+export type PageCall = Pick<CallState, "phase" | "direction" | "format" | "muted" | "started_at"> & {
   /** Voice calls are available in this pqchat process. */
   available: boolean;
-  phase: "idle" | "ringing_out" | "ringing_in" | "active";
-  direction: "in" | "out" | null;
-  format: number | null;
-  muted: boolean;
-  started_at: number | null;
-}
+};
 
-export interface PageTransfer {
-  transfer_id: string;
-  filename: string;
-  file_size: number;
-  direction: "in" | "out";
-  status: "offered" | "accepted" | "transferring" | "verifying" | "done" | "failed" | "rejected";
-  bytes: number;
-  total: number;
-  rate: number;
+/** A transfer as the hello lists it: the core's TransferState without its local path. */
+export type PageTransfer = Pick<TransferState, "transfer_id" | "filename" | "file_size" | "direction" | "status" | "bytes" | "total" | "rate">;
+
+/**
+ * The core's events as the page receives them: ClientEventMap and CallEventMap
+ * (src/client/events.ts) as they are, except where the bridge changes them:
+ * an outgoing offer loses the bridge's private temp path, a received file gains
+ * the name it was saved as and whether the bridge serves a preview, and call
+ * audio goes as binary messages instead.
+ */
+export type PageEventMap = Omit<ClientEventMap, "file_offered" | "file_received"> &
+  Omit<CallEventMap, "call_audio"> & {
+    file_offered: Omit<ClientEventMap["file_offered"], "path">;
+    file_received: ClientEventMap["file_received"] & { name: string; preview: boolean };
+  };
+
+export type PageEventName = keyof PageEventMap;
+
+/** One event, its name tagging its data: a switch on `name` narrows `data`. */
+export type PageEvent = { [K in PageEventName]: { name: K; data: PageEventMap[K] } }[PageEventName];
+
+/** The call events (the page's call module handles them). */
+export type CallEventPageName = Exclude<keyof CallEventMap, "call_audio"> | "voice_call_rejected";
+export type CallPageEvent = Extract<PageEvent, { name: CallEventPageName }>;
+/** Every other event (the page's reducer handles them). */
+export type SessionPageEvent = Exclude<PageEvent, { name: CallEventPageName }>;
+
+/** Not a core event: a message the local user sent, kept so a reloaded page shows it again. */
+export interface OwnMessage {
+  name: "own_message";
+  data: { text: string; message_id: string };
 }
 
 /** Who turned on GLOBAL ephemeral mode (only the owner can turn it off). */
@@ -121,17 +129,9 @@ export interface Hello {
 }
 
 /** One event of the session's log, as it was forwarded, with its time (ms since the epoch). */
-export interface HistoryEvent {
-  name: string;
-  data: Record<string, unknown>;
-  at: number;
-}
+export type HistoryEvent = (PageEvent | OwnMessage) & { at: number };
 
-export interface EventMessage {
-  t: "event";
-  name: string;
-  data: Record<string, unknown>;
-}
+export type EventMessage = { t: "event" } & PageEvent;
 
 export interface Reply {
   t: "reply";

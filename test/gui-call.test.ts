@@ -1,4 +1,4 @@
-// Voice calls in the GUI end to end (issue 7): two `pqchat gui` processes and
+// Voice calls in the GUI end to end: two `pqchat gui` processes and
 // a real `pqchat server`, both pages in Chromium with a fake microphone fed
 // from a generated 440 Hz WAV. Call, the ringing dialog, accept on the other
 // page, media both ways (the in-call bars' packet counters rise on both

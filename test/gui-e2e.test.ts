@@ -1,4 +1,4 @@
-// The GUI end to end (issue 6): two `pqchat gui` processes and a real
+// The GUI end to end: two `pqchat gui` processes and a real
 // `pqchat server`, each page driven in Debian's chromium by playwright-core.
 // Connect, same fingerprint words on both pages, verify, chat both ways, files
 // (file input, paste, drag and drop; offer dialog and panel; progress; the
@@ -189,7 +189,7 @@ test("two GUIs: connect, verify, chat, files, rekey, ephemeral, themes, emergenc
     await A.setInputFiles("#file-input", file);
     await B.waitForSelector("#dlg-offer[open]");
     assert.equal(await B.textContent("#offer-name"), "payload.bin");
-    assert.equal(await B.textContent("#offer-size"), "24 MB");
+    assert.equal(await B.textContent("#offer-size"), "24 MiB");
     await B.click("#btn-offer-accept");
     // Progress on both sides (MB/s and time left shown while it runs, then done).
     const progressed = async (p: Page, dir: string): Promise<void> => {

@@ -89,7 +89,7 @@ test("progress draws percent, sizes, speed and time left; a finished transfer fi
   ]);
   const e = state.files.get("t2")!;
   assert.equal(e.status, "transferring");
-  assert.equal(e.left, "50% · 512 B of 1.0 KB");
+  assert.equal(e.left, "50% · 512 B of 1.0 KiB");
   assert.equal(e.right, "1.00 MB/s · 5 s left");
   assert.equal(e.done, 512);
   const done = run(state, [event({ name: "file_sent", data: { transfer_id: "t2", direction: "out" } }), event({ name: "file_complete", data: { transfer_id: "t2", direction: "out" } })]);
@@ -97,7 +97,7 @@ test("progress draws percent, sizes, speed and time left; a finished transfer fi
   assert.equal(f.status, "done");
   assert.equal(f.done, f.total);
   assert.equal(f.right, "");
-  assert.deepEqual(sysLines(done.effects), ["b.bin (1.0 KB) was delivered."]);
+  assert.deepEqual(sysLines(done.effects), ["b.bin (1.0 KiB) was delivered."]);
 });
 
 test("the same error within five seconds shows once; later it shows again", () => {

@@ -3,14 +3,14 @@
 // original), and which received files may be shown as inline images.
 import { open } from "node:fs/promises";
 import * as path from "node:path";
+import { stripUnsafe } from "../present/display-text.js";
 
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const MAX_NAME_BYTES = 200;
 
 /** A safe base name for the local temp copy of an upload; "file" when nothing is left. */
 export function safeUploadName(raw: string, platform: NodeJS.Platform = process.platform): string {
-  let n = raw.normalize("NFC").replace(UNSAFE, "");
+  // Controls, bidi overrides and invisible characters go (the one display policy's set).
+  let n = stripUnsafe(raw.normalize("NFC"));
   n = n.split(/[\\/]/).pop() ?? "";
   if (platform === "win32") n = n.replace(/[<>:"|?*]/g, "_").replace(/[. ]+$/, "");
   n = n.trim();

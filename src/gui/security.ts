@@ -71,7 +71,7 @@ export function securityHeaders(host: string | null): Record<string, string> {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
-    // The microphone for voice calls, for this origin only (issue 7).
+    // The microphone for voice calls, for this origin only.
     "Permissions-Policy": "camera=(), microphone=(self), geolocation=(), payment=(), usb=()",
     "Cache-Control": "no-store",
   };

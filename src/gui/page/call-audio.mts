@@ -19,29 +19,54 @@ export interface PlaybackStats {
   trimmed: number;
 }
 
-/** A getUserMedia failure in plain words. */
-export class MicError extends Error {}
+/** Why the microphone or the call's audio could not be used (a stable kind; the message is for the user). */
+export type MicErrorKind = "denied" | "not_found" | "busy" | "unsupported" | "engine" | "unknown";
 
-export function micErrorText(err: unknown): string {
+/** A getUserMedia or audio-engine failure in plain words. */
+export class MicError extends Error {
+  readonly kind: MicErrorKind;
+  constructor(kind: MicErrorKind, message: string) {
+    super(message);
+    this.name = "MicError";
+    this.kind = kind;
+  }
+}
+
+const MIC_ERROR_TEXT: Record<Exclude<MicErrorKind, "unknown">, string> = {
+  denied: "Microphone access was refused. Allow the microphone for this page (the icon at the left of the address bar, or the browser's site settings) and try again.",
+  not_found: "No microphone was found. Connect one and try again.",
+  busy: "The microphone could not be opened: another program may be using it.",
+  unsupported: "This browser cannot use a microphone on this page.",
+  engine: "The audio engine of this page could not start.",
+};
+
+/** The kind of a getUserMedia failure, by the DOMException's name. */
+export function micErrorKind(err: unknown): MicErrorKind {
   const name = err instanceof DOMException || err instanceof Error ? err.name : "";
   switch (name) {
     case "NotAllowedError":
     case "SecurityError":
     case "PermissionDeniedError":
-      return "Microphone access was refused. Allow the microphone for this page (the icon at the left of the address bar, or the browser's site settings) and try again.";
+      return "denied";
     case "NotFoundError":
     case "DevicesNotFoundError":
     case "OverconstrainedError":
-      return "No microphone was found. Connect one and try again.";
+      return "not_found";
     case "NotReadableError":
     case "TrackStartError":
     case "AbortError":
-      return "The microphone could not be opened: another program may be using it.";
+      return "busy";
     case "TypeError":
-      return "This browser cannot use a microphone on this page.";
+      return "unsupported";
     default:
-      return `The microphone could not be used (${name || "unknown error"}).`;
+      return "unknown";
   }
+}
+
+export function micError(kind: MicErrorKind, cause?: unknown): MicError {
+  if (kind !== "unknown") return new MicError(kind, MIC_ERROR_TEXT[kind]);
+  const name = cause instanceof DOMException || cause instanceof Error ? cause.name : "";
+  return new MicError(kind, `The microphone could not be used (${name || "unknown error"}).`);
 }
 
 export class CallAudio {
@@ -79,19 +104,19 @@ export class CallAudio {
 
   /**
    * Asks for the microphone (the browser may prompt) and loads the worklets.
-   * Call from a click handler. Throws MicError with a plain-words message.
+   * Call from a click handler. Throws a MicError (a kind, and a plain-words message).
    */
   async prepare(): Promise<void> {
     const ctx = this.context();
     if (!this.stream) {
-      if (!navigator.mediaDevices?.getUserMedia) throw new MicError(micErrorText(new TypeError("no mediaDevices")));
+      if (!navigator.mediaDevices?.getUserMedia) throw micError("unsupported");
       try {
         this.stream = await navigator.mediaDevices.getUserMedia({
           audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
           video: false,
         });
       } catch (err) {
-        throw new MicError(micErrorText(err));
+        throw micError(micErrorKind(err), err);
       }
     }
     this.moduleLoaded ??= ctx.audioWorklet.addModule(new URL("call-worklet.mjs", location.href).href);
@@ -99,7 +124,7 @@ export class CallAudio {
       await this.moduleLoaded;
     } catch {
       this.moduleLoaded = null;
-      throw new MicError("The audio engine of this page could not start.");
+      throw micError("engine");
     }
   }
 

@@ -6,6 +6,7 @@
 import { CallAudio, MicError, Ringer, type PlaybackStats } from "./call-audio.mjs";
 import { closeDialog, openDialog, setupDialog } from "./dialogs.mjs";
 import type { CallEndReason } from "../../client/events.js";
+import { errorText } from "../../present/error-text.js";
 import { $, $as } from "./dom.mjs";
 import { fmtDuration } from "./format.mjs";
 import type { Tone } from "./model.mjs";
@@ -189,7 +190,7 @@ export class CallUi {
     } catch (err) {
       this.owner = false;
       this.audio.stop();
-      const text = err instanceof Error ? err.message : String(err);
+      const text = errorText(err);
       this.deps.toast(text, true);
       if (err instanceof MicError) this.deps.sys(`No call: ${text}`, "bad");
     } finally {
@@ -208,7 +209,7 @@ export class CallUi {
         try {
           await this.audio.prepare();
         } catch (err) {
-          const text = err instanceof Error ? err.message : String(err);
+          const text = errorText(err);
           this.deps.toast(text, true);
           this.deps.sys(`The call was declined because the microphone could not be used. ${text}`, "bad");
           this.audio.stop();
@@ -221,7 +222,7 @@ export class CallUi {
     } catch (err) {
       this.owner = false;
       this.audio.stop();
-      this.deps.toast(err instanceof Error ? err.message : String(err), true);
+      this.deps.toast(errorText(err), true);
     } finally {
       this.busy = false;
       this.render();
@@ -230,7 +231,7 @@ export class CallUi {
 
   private hangUp(): void {
     if (this.phase === "idle") return;
-    this.deps.cmd({ cmd: "hang_up" }).catch((err: unknown) => this.deps.toast(err instanceof Error ? err.message : String(err), true));
+    this.deps.cmd({ cmd: "hang_up" }).catch((err: unknown) => this.deps.toast(errorText(err), true));
   }
 
   private toggleMute(): void {
@@ -240,7 +241,7 @@ export class CallUi {
     this.muted = muted;
     this.audio.setMuted(muted);
     this.render();
-    this.deps.cmd({ cmd: "mute", muted }).catch((err: unknown) => this.deps.toast(err instanceof Error ? err.message : String(err), true));
+    this.deps.cmd({ cmd: "mute", muted }).catch((err: unknown) => this.deps.toast(errorText(err), true));
   }
 
   // ------------------------------------------------------------------ audio

@@ -3,7 +3,8 @@
 import { askNotificationPermission } from "./alerts.mjs";
 import { closeDialog, openDialog } from "./dialogs.mjs";
 import { $as } from "./dom.mjs";
-import { errText, toastError, type PageDeps } from "./controls.mjs";
+import { errorText } from "../../present/error-text.js";
+import { toastError, type PageDeps } from "./controls.mjs";
 import { openVerify } from "./effects.mjs";
 import { renderConfig, renderEphemeral } from "./render.mjs";
 import { nextTheme, shownFingerprint } from "./view.mjs";
@@ -26,7 +27,7 @@ async function answerVerify(p: PageDeps, answer: boolean): Promise<void> {
     await p.cmd(fingerprint === null ? { cmd: "verify", answer } : { cmd: "verify", answer, fingerprint });
     closeDialog(p.ui.dlgVerify);
   } catch (err) {
-    p.toast(errText(err), true);
+    p.toast(errorText(err), true);
   }
 }
 
@@ -36,7 +37,7 @@ export async function answerOffer(p: PageDeps, id: string, accept: boolean): Pro
     await p.cmd(accept ? { cmd: "accept", transfer_id: id } : { cmd: "reject", transfer_id: id });
     accepted = accept;
   } catch (err) {
-    p.toast(errText(err), true);
+    p.toast(errorText(err), true);
   }
   p.dispatch({ t: "offer_answered", id, accepted });
 }
@@ -74,7 +75,7 @@ export function wireToolbar(p: PageDeps): void {
   });
   ui.ephemeral.addEventListener("change", () => {
     p.cmd({ cmd: "ephemeral", mode: ui.ephemeral.value as Mode }).catch((err: unknown) => {
-      p.toast(errText(err), true);
+      p.toast(errorText(err), true);
       renderEphemeral(ui, p.model());
     });
   });
@@ -84,7 +85,7 @@ async function changeSetting(p: PageDeps, s: Partial<GuiSettings>): Promise<void
   try {
     await p.cmd({ cmd: "settings", settings: s });
   } catch (err) {
-    p.toast(errText(err), true);
+    p.toast(errorText(err), true);
     renderConfig(p.ui, p.model());
   }
 }

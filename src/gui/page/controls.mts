@@ -1,6 +1,7 @@
 // What the user does in the page, wired to the bridge and the reducer: the
 // connect form, the composer, files (picker, drop, paste) and the emergency
 // close. The session's buttons and the settings are in controls-session.mts.
+import { errorText } from "../../present/error-text.js";
 import { setupDialog } from "./dialogs.mjs";
 import type { Elements } from "./elements.mjs";
 import type { ChatLog } from "./log.mjs";
@@ -20,13 +21,10 @@ export interface PageDeps {
   toast(text: string, error?: boolean): void;
 }
 
-export function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** Shows a failed command's plain-words error. */
 export function toastError(p: PageDeps): (err: unknown) => void {
-  return (err) => p.toast(errText(err), true);
+  return (err) => p.toast(errorText(err), true);
 }
 
 export function wireDialogs(p: PageDeps): void {
@@ -58,7 +56,7 @@ async function connect(p: PageDeps): Promise<void> {
     p.dispatch({ t: "connect_done", nickname });
     ui.input.focus();
   } catch (err) {
-    p.dispatch({ t: "connect_failed", error: errText(err) });
+    p.dispatch({ t: "connect_failed", error: errorText(err) });
   }
 }
 
@@ -107,7 +105,7 @@ async function sendMessage(p: PageDeps, autosize: Autosize): Promise<void> {
     log.bindOwn(li, r.message_id);
   } catch (err) {
     log.setTickOn(li, "failed");
-    p.toast(errText(err), true);
+    p.toast(errorText(err), true);
   }
 }
 

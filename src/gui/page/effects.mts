@@ -6,7 +6,7 @@ import type { CallUi } from "./call.mjs";
 import { closeDialog, openDialog } from "./dialogs.mjs";
 import { el } from "./dom.mjs";
 import type { Elements } from "./elements.mjs";
-import { clean, fmtSize } from "./format.mjs";
+import { clean, formatBytes } from "./format.mjs";
 import type { ChatLog } from "./log.mjs";
 import type { Dialog, Effect, PageModel, SysPart } from "./model.mjs";
 import { renderVerifyDialog } from "./render.mjs";
@@ -114,7 +114,7 @@ export function showNextOffer(deps: Pick<EffectDeps, "ui" | "model">): void {
   ui.dlgOffer.setAttribute("data-id", id);
   ui.offerName.textContent = clean(entry.name);
   ui.offerName.title = clean(entry.name, 400);
-  ui.offerSize.textContent = fmtSize(entry.size);
+  ui.offerSize.textContent = formatBytes(entry.size);
   ui.offerNote.textContent = offerNote(m);
   openDialog(ui.dlgOffer, ui.btnOfferAccept);
 }

@@ -1,7 +1,11 @@
 // Text the page shows, as pure functions (no DOM): the shared display policy
-// for peer-controlled text and the page's number formats. The reducer and the
+// for peer-controlled text and the shared byte formats (src/present), and the
+// page's own time formats. The reducer and the
 // view models use them, so they run in Node too (the page's unit tests).
 import { displayMultiline, displayName } from "../../present/display-text.js";
+import { formatRate } from "../../present/format-bytes.js";
+
+export { formatBytes } from "../../present/format-bytes.js";
 
 /**
  * One line of peer-controlled text (a nickname, a file name, a reason) for
@@ -19,24 +23,9 @@ export function cleanText(s: string): string {
   return displayMultiline(s);
 }
 
-export function fmtSize(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return "";
-  if (n < 1024) return `${n} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
-
-/** Bytes per second as MB/s (decimal megabytes, as download tools show). */
+/** A transfer's speed for the files panel ("" while it is unknown). */
 export function fmtRate(bps: number): string {
-  if (!Number.isFinite(bps) || bps <= 0) return "";
-  const mb = bps / 1e6;
-  return `${mb >= 100 ? Math.round(mb) : mb >= 10 ? mb.toFixed(1) : mb.toFixed(2)} MB/s`;
+  return Number.isFinite(bps) && bps > 0 ? formatRate(bps) : "";
 }
 
 export function fmtEta(s: number | null): string {

@@ -3,7 +3,7 @@
 // ephemeral-mode expiry. A screen reader reads each message as
 // "nickname, time, text" (the commas are visually hidden text).
 import { el, fmtTime } from "./dom.mjs";
-import { clean, cleanText, fmtSize } from "./format.mjs";
+import { clean, cleanText, formatBytes } from "./format.mjs";
 
 export type Tick = "queued" | "sent" | "delivered" | "failed";
 export type SysTone = "plain" | "good" | "bad" | "warn";
@@ -158,7 +158,7 @@ export class ChatLog {
   /** A received file, with an inline preview for images the bridge serves. */
   addFile(nick: string, name: string, size: number, previewUrl: string | null, savedAs: string, ephemeral: boolean): HTMLElement {
     const when = this.now();
-    const caption = el("figcaption", null, `${clean(name)} · ${fmtSize(size)} · saved as ${clean(savedAs)}`);
+    const caption = el("figcaption", null, `${clean(name)} · ${formatBytes(size)} · saved as ${clean(savedAs)}`);
     const fig = el("figure", null);
     if (previewUrl) {
       const img = el("img", { src: previewUrl, alt: `Image from ${clean(nick, 64)}: ${clean(name)}`, loading: "lazy", decoding: "async" });

@@ -1,7 +1,7 @@
 // The files panel and the offer queue as data: each file event's change to
 // the panel's entries, the incoming offers waiting for the offer dialog, and
 // the local files on their way to the bridge.
-import { clean, fmtEta, fmtRate, fmtSize } from "./format.mjs";
+import { clean, fmtEta, fmtRate, formatBytes } from "./format.mjs";
 import type { FileEntry, FileStatus } from "./model.mjs";
 import { ephemeralNow, setFile, sys, type Draft } from "./reduce-base.mjs";
 import type { PageEventMap, PageTransfer } from "./wire.mjs";
@@ -93,7 +93,7 @@ export const FILE_EVENTS: Handlers<FileEventName> = {
     const total = Math.max(e.total, 1);
     const pct = Math.floor((100 * e.bytes) / total);
     const right = [fmtRate(e.rate), fmtEta(e.eta)].filter((s) => s !== "").join(" · ");
-    setFile(d, e.transfer_id, { ...entry, status: "transferring", total, done: Math.min(e.bytes, total), left: `${pct}% · ${fmtSize(e.bytes)} of ${fmtSize(e.total)}`, right });
+    setFile(d, e.transfer_id, { ...entry, status: "transferring", total, done: Math.min(e.bytes, total), left: `${pct}% · ${formatBytes(e.bytes)} of ${formatBytes(e.total)}`, right });
   },
   file_sent(d, e) {
     setStatus(d, e.transfer_id, "verifying", "Sent; waiting for your peer to confirm…");
@@ -101,7 +101,7 @@ export const FILE_EVENTS: Handlers<FileEventName> = {
   file_complete(d, e) {
     setStatus(d, e.transfer_id, "done", "Delivered ✓");
     const entry = d.m.files.get(e.transfer_id);
-    if (entry) sys(d, [{ name: entry.name }, ` (${fmtSize(entry.size)}) was delivered.`], "good");
+    if (entry) sys(d, [{ name: entry.name }, ` (${formatBytes(entry.size)}) was delivered.`], "good");
   },
   file_received(d, e) {
     const entry = d.m.files.get(e.transfer_id);

@@ -1,10 +1,9 @@
 // The page's one WebSocket to the bridge: commands with ids, each answered by
 // exactly one reply; the bridge's hello, config and events; call audio as
 // binary messages both ways.
+import { AUDIO_BACKLOG } from "../../present/limits.js";
 import type { Command, ServerMessage } from "./wire.mjs";
 
-/** Binary messages waiting in the WebSocket beyond this are not sent (audio is dropped, never delayed). */
-const AUDIO_BACKLOG = 64 * 1024;
 
 const LOST = "Lost contact with pqchat.";
 

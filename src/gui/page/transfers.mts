@@ -2,7 +2,7 @@
 // bar, MB/s and time left; accept/reject for offers. It draws the model's
 // entries (model.mts FileEntry), redrawing only those a step replaced.
 import { el, icon } from "./dom.mjs";
-import { clean, fmtSize } from "./format.mjs";
+import { clean, formatBytes } from "./format.mjs";
 import type { FileEntry } from "./model.mjs";
 
 interface Row {
@@ -52,7 +52,7 @@ export class TransferPanel {
     const left = el("span", { class: "xfer-left" });
     const right = el("span", { class: "xfer-right" });
     const actions = el("div", { class: "xfer-actions" });
-    const top = el("div", { class: "xfer-top" }, icon(e.dir === "in" ? "down" : "up"), el("span", { class: "file-name", dir: "auto", title: clean(e.name, 400) }, clean(e.name)), el("span", { class: "xfer-size" }, fmtSize(e.size)));
+    const top = el("div", { class: "xfer-top" }, icon(e.dir === "in" ? "down" : "up"), el("span", { class: "file-name", dir: "auto", title: clean(e.name, 400) }, clean(e.name)), el("span", { class: "xfer-size" }, formatBytes(e.size)));
     const li = el("li", { class: "xfer", "data-dir": e.dir, "data-id": id }, top, bar, el("div", { class: "xfer-status" }, left, right), actions);
     return { li, bar, left, right, actions, drawn: null };
   }

@@ -2,6 +2,7 @@
 // its PQCHAT_* environment variable, its config-file key, its --help text and
 // its --print-config line all follow (src/commands/server-config.ts reads
 // them). A row added here is available everywhere without further code.
+import { availableParallelism } from "node:os";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../server/log.js";
 import { DEFAULT_OPTIONS, DEFAULT_PORT, MAX_JOIN_WAIT_MS, type ServerOptions } from "../server/options.js";
 import { parseDuration, parseIntFlag, parseSize, UsageError } from "./args.js";
@@ -175,6 +176,15 @@ export const SERVER_OPTION_TABLE: readonly OptionRow[] = [
       return { host: m[1] ?? m[2] ?? "127.0.0.1", port: parseIntFlag(m[3]!, `${name} port`, 0, 65535) };
     },
     format: (m) => str(m === null ? "" : m.host.includes(":") ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`),
+    tomlNumbers: true,
+  }),
+  row({
+    key: "workers",
+    flag: "--workers",
+    metavar: "N",
+    help: "relay processes on this machine, or auto (one per\ncore); each room is served by one of them, the\nlobby by the first (default 1)",
+    parse: (v, name) => (v.trim() === "auto" ? availableParallelism() : parseIntFlag(v, name, 1, 256)),
+    format: String,
     tomlNumbers: true,
   }),
   row({

@@ -1,13 +1,20 @@
 // `pqchat server`: run the relay until SIGTERM/SIGINT (a first signal drains,
-// a second ends at once).
+// a second ends at once). With --workers N this process is the primary and
+// node:cluster starts N copies of it as workers (src/server/primary.ts).
+import cluster from "node:cluster";
 import { HealthHttp } from "../server/health-http.js";
 import { Logger } from "../server/log.js";
 import { createRelayRegistry } from "../server/metrics.js";
 import type { ServerOptions } from "../server/options.js";
+import { RelayPrimary } from "../server/primary.js";
 import { RelayServer, type ListenAddress } from "../server/relay.js";
+import { runRelayWorker } from "../server/worker.js";
 import { formatConfig, optionsHelp, parseServerArgs } from "./server-config.js";
 
 export { parseServerArgs, type ParsedServerArgs } from "./server-config.js";
+
+/** One relay process, or the primary of several. */
+type Relay = RelayServer | RelayPrimary;
 
 export function formatAddress(a: ListenAddress): string {
   return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
@@ -25,7 +32,11 @@ export async function runServer(argv: string[]): Promise<number> {
   }
   const opts = parsed.options;
   const log = new Logger(opts.logLevel, process.stderr, opts.logFormat);
-  const relay = new RelayServer(opts, log);
+  if (cluster.isWorker) {
+    await runRelayWorker(opts, log);
+    return 0;
+  }
+  const relay = opts.workers > 1 ? new RelayPrimary(opts, log) : new RelayServer(opts, log);
   const address = await relay.listen();
   const http = opts.metrics === null ? null : await startMetrics(relay, opts.metrics, log);
   // The last line on stdout; scripts and tests wait for it.
@@ -38,8 +49,9 @@ export async function runServer(argv: string[]): Promise<number> {
 }
 
 /** The metrics and health endpoints; if their port cannot be had, the relay is closed and the error names the flag. */
-async function startMetrics(relay: RelayServer, at: ListenAddress, log: Logger): Promise<HealthHttp> {
-  const http = new HealthHttp(createRelayRegistry(relay), { started: () => true, draining: () => relay.gauges().draining }, log);
+async function startMetrics(relay: Relay, at: ListenAddress, log: Logger): Promise<HealthHttp> {
+  const metrics = relay instanceof RelayPrimary ? relay.metricsText() : createRelayRegistry(relay);
+  const http = new HealthHttp(metrics, { started: () => true, draining: () => relay.gauges().draining }, log);
   try {
     const m = await http.listen(at.host, at.port);
     process.stdout.write(`metrics on ${formatAddress(m)}\n`);
@@ -47,13 +59,13 @@ async function startMetrics(relay: RelayServer, at: ListenAddress, log: Logger):
   } catch (err) {
     // Without this the relay's listener would keep the process alive.
     relay.destroyAll();
-    await relay.shutdown();
+    await relay.drain(0);
     throw new Error(`--metrics ${formatAddress(at)}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
 /** Resolves once the relay has stopped: a first SIGTERM/SIGINT drains, a second stops at once. */
-async function untilStopped(relay: RelayServer, opts: ServerOptions, log: Logger): Promise<void> {
+async function untilStopped(relay: Relay, opts: ServerOptions, log: Logger): Promise<void> {
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {

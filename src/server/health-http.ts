@@ -4,7 +4,11 @@
 // stops sending clients here). Never exposed by default; defaults to loopback.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Registry } from "prom-client";
+/** What /metrics serves: a prom-client Registry, or the merged metrics of a relay's workers. */
+export interface MetricsText {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
 import type { Logger } from "./log.js";
 
 export interface HealthSource {
@@ -18,7 +22,7 @@ export class HealthHttp {
   private readonly server: Server;
 
   constructor(
-    private readonly registry: Registry,
+    private readonly registry: MetricsText,
     private readonly health: HealthSource,
     private readonly log: Logger,
   ) {

@@ -17,11 +17,13 @@ export function createRelayRegistry(relay: MetricsSource): Registry {
   const register = registers[0]!;
   collectDefaultMetrics({ register });
 
-  const gauge = (name: string, help: string, read: (g: RelayGauges) => number): void => {
+  // Across relay workers (src/server/primary.ts) gauges are summed, but a flag is a flag.
+  const gauge = (name: string, help: string, read: (g: RelayGauges) => number, aggregator: "sum" | "max" = "sum"): void => {
     new Gauge({
       name,
       help,
       registers,
+      aggregator,
       collect() {
         this.set(read(relay.gauges()));
       },
@@ -32,7 +34,7 @@ export function createRelayRegistry(relay: MetricsSource): Registry {
   gauge("pqchat_relay_clients_waiting", "Registered clients waiting for a partner.", (g) => g.waiting);
   gauge("pqchat_relay_clients_paired", "Clients in a session (two per session).", (g) => g.paired);
   gauge("pqchat_relay_rooms", "Rooms in use (the lobby counts as one).", (g) => g.rooms);
-  gauge("pqchat_relay_draining", "1 while the relay is shutting down and accepts nobody new.", (g) => (g.draining ? 1 : 0));
+  gauge("pqchat_relay_draining", "1 while the relay is shutting down and accepts nobody new.", (g) => (g.draining ? 1 : 0), "max");
 
   const counter = (name: string, help: string, read: (s: RelayStats) => number): void => {
     new Counter({

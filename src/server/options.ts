@@ -33,6 +33,8 @@ export interface ServerOptions {
   maxWaitingPerAddress: number;
   /** Longest wait for a partner; then the client is disconnected. */
   maxWaitMs: number;
+  /** Relay processes on this machine (1: one process, as the reference). */
+  workers: number;
 }
 
 export const DEFAULT_PORT = 16384;
@@ -57,4 +59,5 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = {
   connectBurst: 30,
   maxWaitingPerAddress: 4,
   maxWaitMs: 3_600_000,
+  workers: 1,
 };

@@ -194,27 +194,60 @@ export class RelayServer {
   // ---------------------------------------------------------------- accept
 
   private accept(socket: Socket): void {
+    const c = this.admit(socket, this.nextId++);
+    if (c === null) return;
+    this.serve(c);
+    const acceptedAt = performance.now();
+    c.joinTimer = setTimeout(() => this.matchmaker.joinWaitElapsed(c, acceptedAt), this.opts.joinWaitMs);
+  }
+
+  /**
+   * Takes over a connection whose place a primary process already decided
+   * (src/server/join-gate.ts): registers it at once and processes the bytes
+   * the primary read (`head`, without the JOIN if `joined`).
+   */
+  adopt(socket: Socket, id: number, room: string, joined: boolean, head: Buffer): void {
+    const c = this.admit(socket, id);
+    if (c === null) return;
+    // Bytes that arrived before this process took the socket over.
+    const early = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
+    this.serve(c);
+    c.sawFrame = joined;
+    this.matchmaker.register(c, room);
+    if (!c.open) return;
+    const all = early === null ? head : Buffer.concat([head, early]);
+    if (all.length > 0) this.onData(c, all, true);
+  }
+
+  /** Capacity and per-address admission; null when `socket` was refused. */
+  private admit(socket: Socket, id: number): Connection | null {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     if (this.shuttingDown || this.draining !== null) {
       this.stats.refusals.add(RefusalReason.draining);
       socket.destroy();
-      return;
+      return null;
     }
     socket.setNoDelay(true);
     const n = this.live.size;
     if (n >= this.opts.maxClients + Math.min(this.limits.waitingCount, MAX_OVERFLOW)) {
       this.refusals.refuse(socket, this.limits.refused(RefusalReason.serverFull));
-      return;
+      return null;
     }
-    const c: Connection = new Connection(this.nextId++, socket, this.opts.maxFrame, (frame) => this.onFrame(c, frame));
+    const c: Connection = new Connection(id, socket, this.opts.maxFrame, (frame) => this.onFrame(c, frame));
     const refusal = this.limits.admit(c, socket.remoteAddress);
     if (refusal !== null) {
       this.refusals.refuse(socket, refusal);
-      return;
+      return null;
     }
     this.stats.accepted++;
     this.live.add(c);
+    return c;
+  }
+
+  /** Starts reading an admitted connection, watching its socket, and its keepalive. */
+  private serve(c: Connection): void {
+    const socket = c.socket;
     // Reads go into the shared buffer, or straight into a large frame's own
     // buffer; without that facility, into a fresh chunk per read ('data').
     const reused = readIntoBuffers(
@@ -234,9 +267,8 @@ export class RelayServer {
       this.close(c, null, "connection lost");
     });
     socket.on("drain", () => this.onDrain(c));
-    const acceptedAt = performance.now();
-    c.joinTimer = setTimeout(() => this.matchmaker.joinWaitElapsed(c, acceptedAt), this.opts.joinWaitMs);
     c.keepaliveTimer = setInterval(() => this.onKeepaliveTick(c), this.opts.keepaliveIntervalMs);
+    if (socket.isPaused()) socket.resume();
   }
 
   // ------------------------------------------------------------ reading

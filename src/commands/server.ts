@@ -34,7 +34,9 @@ export async function runServer(argv: string[]): Promise<number> {
   const log = new Logger(opts.logLevel, process.stderr, opts.logFormat);
   if (cluster.isWorker) {
     await runRelayWorker(opts, log);
-    return 0;
+    // A worker lives exactly as long as its primary wants it: nothing it may
+    // still hold (an IPC handle, a metrics timer) may keep it running.
+    process.exit(0);
   }
   const relay = opts.workers > 1 ? new RelayPrimary(opts, log) : new RelayServer(opts, log);
   const address = await relay.listen();

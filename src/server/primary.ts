@@ -31,9 +31,17 @@ interface Slot {
   worker: number;
 }
 
+interface HandOff {
+  message: ToWorker;
+  socket: Socket;
+  lost: () => void;
+}
+
 interface WorkerState {
   worker: Worker | null;
   ready: boolean;
+  /** Hand-offs waiting for a (re)started worker to be ready: a message sent before it listens would be lost. */
+  queue: HandOff[];
 }
 
 export class RelayPrimary {
@@ -59,7 +67,7 @@ export class RelayPrimary {
   ) {
     this.limits = new AddressLimits<Slot>({ ...opts, maxWaitingPerAddress: 0 }, this.stats, () => {}, opts.maxClients + MAX_GATE_OVERFLOW);
     this.refusals = new Refusals(log);
-    this.workers = Array.from({ length: opts.workers }, () => ({ worker: null, ready: false }));
+    this.workers = Array.from({ length: opts.workers }, () => ({ worker: null, ready: false, queue: [] }));
     this.server = createServer((socket) => this.accept(socket));
     cluster.setupPrimary({ serialization: "advanced" });
     cluster.on("exit", (w, code, signal) => this.onWorkerExit(w, code, signal));
@@ -121,11 +129,13 @@ export class RelayPrimary {
     this.draining = true;
     this.limits.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of [...this.gated]) {
+    const waitingForWorker = this.workers.flatMap((w) => w.queue.splice(0));
+    for (const s of [...this.gated, ...waitingForWorker.map((h) => h.socket)]) {
       this.gated.delete(s);
       s.end(F.shutdown);
       s.resume();
     }
+    for (const h of waitingForWorker) this.release((h.message as { id: number }).id);
     const exited = this.workers.map(
       (w) => new Promise<void>((resolve) => (w.worker === null || w.worker.isDead() ? resolve() : w.worker.once("exit", () => resolve()))),
     );
@@ -145,10 +155,13 @@ export class RelayPrimary {
 
   private onMessage(index: number, m: FromWorker): void {
     switch (m.t) {
-      case "ready":
-        this.workers[index]!.ready = true;
+      case "ready": {
+        const state = this.workers[index]!;
+        state.ready = true;
+        for (const h of state.queue.splice(0)) this.send(state.worker, h.message, h.socket, h.lost);
         if (this.workers.every((w) => w.ready)) this.allReady?.();
         return;
+      }
       case "end":
         this.release(m.id);
         return;
@@ -161,8 +174,10 @@ export class RelayPrimary {
   private onWorkerExit(w: Worker, code: number | null, signal: string | null): void {
     const index = this.workers.findIndex((s) => s.worker === w);
     if (index < 0) return;
-    this.workers[index]!.worker = null;
-    this.workers[index]!.ready = false;
+    const state = this.workers[index]!;
+    state.worker = null;
+    state.ready = false;
+    if (this.stopping !== null) for (const h of state.queue.splice(0)) h.lost();
     for (const slot of [...this.handedOff.values()]) if (slot.worker === index) this.release(slot.id);
     if (this.stopping !== null) return;
     this.log.warn(`relay worker ${index} exited (${signal ?? `code ${code ?? "?"}`}); starting it again`);
@@ -223,7 +238,10 @@ export class RelayPrimary {
           socket.destroy();
           this.release(slot.id);
         };
-        this.send(this.workers[index]!.worker, { t: "conn", id: slot.id, room: d.room, joined: d.joined, head: d.head }, socket, lost);
+        const message: ToWorker = { t: "conn", id: slot.id, room: d.room, joined: d.joined, head: d.head };
+        const owner = this.workers[index]!;
+        if (owner.ready) this.send(owner.worker, message, socket, lost);
+        else owner.queue.push({ message, socket, lost });
       },
       (why) => {
         this.gated.delete(socket);

@@ -13,6 +13,7 @@ import { FrameDecoder, parseJsonObject } from "../src/protocol/index.js";
 import { fileAccept } from "../src/protocol/file/index.js";
 import type { WorkerPool } from "../src/io/workers/pool.js";
 import type { ClientCore } from "../src/client/core.js";
+import type { ClientParts } from "../src/client/parts.js";
 import { TestClient, connectClient, newClient, pair, removeDir, startServer, tempDir, tempFilesIn, type ServerHandle } from "./helpers/client-harness.js";
 import { HostilePeer } from "./helpers/hostile-peer.js";
 
@@ -28,7 +29,8 @@ after(async () => {
   await removeDir(src);
 });
 
-const poolOf = (c: ClientCore) => (c as unknown as { pool: WorkerPool | null }).pool;
+// The session's worker pool lives in the write path (src/client/write-path.ts).
+const poolOf = (c: ClientCore): WorkerPool | null => (c as unknown as { parts: ClientParts }).parts.writePath.workers;
 
 test("chunks encrypted on workers and texts queued meanwhile: strictly increasing counters on the wire", async () => {
   // Dummies off and a fast tick: many texts are encrypted while chunks are on the workers.

@@ -1,0 +1,159 @@
+// The one way encrypted frames reach the relay (WIRE-NOTES §13: counters are
+// assigned and frames written in one serialized path, so the peer sees
+// strictly increasing counters). An inner message is encrypted — its counter
+// assigned — and put in line on the ordered output in one synchronous step; a
+// big file chunk takes its counter and its place in line at once and is sealed
+// on the worker pool meanwhile. Also the back-pressure a chunk stream waits on.
+import { PoolClosedError, WorkerPool, owned } from "../io/workers/pool.js";
+import { chunkFramePrefix, chunkHeader } from "../protocol/session.js";
+import type { ClientContext } from "./context.js";
+import { OrderedOutput } from "./sender.js";
+
+/** Chunk streaming waits while more than this is buffered in the socket (never the whole file in memory). */
+export const SEND_HIGH_WATER = 4 * 1024 * 1024;
+/** File chunks being encrypted on worker threads at once (the pool has 2; one more keeps both busy). */
+export const MAX_SEALS_IN_FLIGHT = 3;
+/** Chunk frames at least this big are encrypted/decrypted on the worker pool; smaller ones inline. */
+export const PIPELINE_MIN_BYTES = 64 * 1024;
+/**
+ * Voice packets are dropped rather than queued while this much is waiting to
+ * be written (a file transfer filling the socket): late audio is useless, and
+ * queueing it would only add latency to every packet after it.
+ */
+export const REALTIME_HIGH_WATER = 256 * 1024;
+
+export class WritePath {
+  /** The ordered output (sender.ts): strictly in counter order. */
+  readonly output: OrderedOutput;
+  /** Worker threads for chunk AEADs and gzip members; ended on reset, disconnect, emergency close. */
+  private pool: WorkerPool | null = null;
+  private sealsInFlight = 0;
+  private wakers: (() => void)[] = [];
+
+  constructor(
+    private readonly ctx: ClientContext,
+    /** Rekey holds application traffic (initiator between commit and commit_ack, WIRE-NOTES §9). */
+    private readonly holdOutgoing: () => boolean,
+  ) {
+    this.output = new OrderedOutput((frame) => {
+      const c = ctx.conn;
+      return !!c && !c.closed && c.write(frame);
+    });
+  }
+
+  /** The session's worker pool, if one was started (tests look at it). */
+  get workers(): WorkerPool | null {
+    return this.pool;
+  }
+
+  /**
+   * Encrypts (the counter is assigned here) and puts the frame in line on the
+   * ordered output in one synchronous step (WIRE-NOTES §13): written at once,
+   * or right after the file chunks encrypted before it. `outOfLine`
+   * (emergency close only) writes it at once and drops whatever is in line.
+   */
+  sendInner(inner: Uint8Array, outOfLine = false): number | null {
+    const s = this.ctx.session;
+    const c = this.ctx.conn;
+    if (!s || s.isDestroyed || !c || c.closed) return null;
+    const { wire, counter } = s.encrypt(inner);
+    if (outOfLine) this.output.abandonAndSend(wire);
+    else this.output.send(wire);
+    return counter;
+  }
+
+  /**
+   * VOICE_CALL_DATA (WIRE-NOTES §4.6, §12.5): outside the 250 ms queue, at
+   * once, but through the same serialized encrypt-and-write path as everything
+   * else, so its counter is in order with the rest of the traffic (unlike the
+   * reference, WIRE-NOTES §15.8). Not sent (false) while rekey holds outgoing
+   * traffic or while the socket is backed up.
+   */
+  sendRealtime(inner: Uint8Array): boolean {
+    const c = this.ctx.conn;
+    if (this.ctx.phase !== "secure" || !c || c.closed) return false;
+    if (this.holdOutgoing()) return false;
+    if (c.buffered + this.output.queuedBytes > REALTIME_HIGH_WATER) return false;
+    return this.sendInner(inner) !== null;
+  }
+
+  /** The worker pool of this session, started on first use; null without a session. */
+  workerPool(): WorkerPool | null {
+    const s = this.ctx.session;
+    if (!s || s.isDestroyed) return null;
+    this.pool ??= new WorkerPool();
+    return this.pool;
+  }
+
+  /**
+   * One FILE_CHUNK: the counter, chain step, DH and message key now, in order
+   * (Session.prepareChunkKeys); the double AEAD on a worker thread; the frame
+   * takes its place in line now and is written once every frame before it
+   * was. Resolves true once the frame is written or waiting only for earlier
+   * frames, false if the session ended meanwhile; rejects if the encryption
+   * failed (the counter is then skipped). `data` is handed over: do not use it
+   * afterwards. Returns false at once without a session or connection.
+   */
+  sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false {
+    const s = this.ctx.session;
+    const c = this.ctx.conn;
+    if (!s || s.isDestroyed || !c || c.closed) return false;
+    const pool = data.length >= PIPELINE_MIN_BYTES ? this.workerPool() : null;
+    if (!pool) {
+      const { frame } = s.encryptChunk(transferId, index, data);
+      return Promise.resolve(this.output.send(frame));
+    }
+    const k = s.prepareChunkKeys();
+    const ticket = this.output.reserve();
+    const key = owned(k.messageKey);
+    if (key !== k.messageKey) k.messageKey.fill(0);
+    const plain = owned(data);
+    this.sealsInFlight++;
+    const task = { op: "seal" as const, key, nonce: k.nonce, aad: k.aad, prefix: chunkFramePrefix(k), parts: [chunkHeader(transferId, index), plain] };
+    return pool.run(task, [key.buffer as ArrayBuffer, plain.buffer as ArrayBuffer]).then(
+      (frame) => {
+        this.sealsInFlight--;
+        const ok = this.output.fill(ticket, frame);
+        this.wakeAll();
+        return ok;
+      },
+      (err: unknown) => {
+        this.sealsInFlight--;
+        this.output.skip(ticket);
+        this.wakeAll();
+        if (err instanceof PoolClosedError) return false;
+        throw err;
+      },
+    );
+  }
+
+  /** Resolves true once a chunk may be started (write buffer low, few chunks sealing, no rekey hold), false if the session ended. */
+  async waitWritable(): Promise<boolean> {
+    const session = this.ctx.session;
+    while (true) {
+      const c = this.ctx.conn;
+      if (!this.ctx.session || this.ctx.session !== session || !c || c.closed) return false;
+      // Bounded: at most SEND_HIGH_WATER in the socket plus a few frames encrypting or waiting in line.
+      if (this.holdOutgoing() || c.buffered + this.output.queuedBytes > SEND_HIGH_WATER || this.sealsInFlight >= MAX_SEALS_IN_FLIGHT) {
+        await new Promise<void>((r) => this.wakers.push(r));
+        continue;
+      }
+      return true;
+    }
+  }
+
+  /** Something waitWritable waits on changed (drain, a chunk sealed, keys switched, the session ended). */
+  wakeAll(): void {
+    const w = this.wakers;
+    this.wakers = [];
+    for (const f of w) f();
+  }
+
+  /** The session ended: frames still in line or being encrypted belong to it and are dropped, and the threads end. */
+  clear(): void {
+    this.output.clear();
+    const pool = this.pool;
+    this.pool = null;
+    void pool?.terminate();
+  }
+}

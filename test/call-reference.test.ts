@@ -9,7 +9,8 @@
 // in a real session; settings beyond what a frame carries are declined.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { CALL_GRACE_MS, MAX_PACKET_BYTES, MAX_PEER_RATE, MIN_PEER_RATE, OUR_FORMAT, encodePcm, negotiateFormat } from "../src/client/calls.js";
+import { MAX_PACKET_BYTES, MAX_PEER_RATE, MIN_PEER_RATE, OUR_FORMAT, encodePcm, negotiateFormat } from "../src/client/call-wire-format.js";
+import { CALL_GRACE_MS } from "../src/client/calls.js";
 import { b64encode } from "../src/protocol/index.js";
 import { CallRecorder, Tone, pace } from "./helpers/call-harness.js";
 import { TestClient, startServer, type ServerHandle } from "./helpers/client-harness.js";

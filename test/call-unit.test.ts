@@ -1,4 +1,5 @@
-// The voice-call module on its own (src/client/calls.ts): wire forms against
+// The voice-call modules on their own (src/client/call-wire-format.ts and
+// src/client/calls.ts): wire forms against
 // the reference vectors, format negotiation, PCM conversions for every
 // PortAudio format, packetisation, and the state machine driven through a
 // recording CallHost (no sockets).
@@ -6,8 +7,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   CALL_CHUNK,
-  CallError,
-  CallManager,
   PA_INT16,
   PA_INT24,
   PA_INT32,
@@ -18,19 +17,15 @@ import {
   callAccept,
   callDataInner,
   callInit,
+  checkPeerParams,
   decodePcm,
   encodePcm,
   negotiateFormat,
   MAX_PACKET_BYTES,
   MAX_PEER_RATE,
   MIN_PEER_RATE,
-  PHANTOM_BYPASS_MS,
-  STRAY_END_INTERVAL_MS,
-  STRAY_GAP_MS,
-  STRAY_NOTICE_INTERVAL_MS,
-  checkPeerParams,
-  type CallHost,
-} from "../src/client/calls.js";
+} from "../src/client/call-wire-format.js";
+import { CallError, CallManager, PHANTOM_BYPASS_MS, STRAY_END_INTERVAL_MS, STRAY_GAP_MS, STRAY_NOTICE_INTERVAL_MS, type CallHost } from "../src/client/calls.js";
 import { Initiator, respond } from "../src/protocol/handshake.js";
 import type { AnyEventMap, AnyEventName } from "../src/client/events.js";
 import { DEFAULT_MAX_FRAME, b64decodeStrict, fromUtf8, parseJsonObject, pyjson } from "../src/protocol/index.js";
@@ -168,7 +163,7 @@ test("outgoing call: ringing, ACCEPT from a 32-bit peer negotiates 16-bit, audio
   assert.deepEqual(h.sent, [{ how: "queue", inner: '{"type": 30, "rate": 44100, "chunk_size": 441, "audio_format": 8}' }]);
   assert.equal(m.state.phase, "ringing_out");
   assert.ok(m.bypass, "bypass while ringing at the peer");
-  assert.throws(() => m.call(), CallError);
+  assert.throws(() => m.call(), (e: unknown) => e instanceof CallError && e.kind === "call_in_progress");
   assert.equal(m.sendAudio(tone(441)), false, "no audio before ACCEPT");
   m.onMessage(31, { type: 31, rate: 44100, chunk_size: 441, audio_format: 2 });
   assert.equal(m.state.phase, "active");
@@ -258,7 +253,8 @@ test("rejections: declined, rejected by the peer, busy, unsupported rate, calls 
   m.answer(false);
   assert.equal(h.sent.at(-1)!.inner, '{"type": 32}');
   assert.equal((h.last("call_ended") as { reason: string }).reason, "declined");
-  assert.throws(() => m.answer(true), CallError);
+  assert.throws(() => m.answer(true), (e: unknown) => e instanceof CallError && e.kind === "no_incoming_call");
+  assert.throws(() => m.hangUp(), (e: unknown) => e instanceof CallError && e.kind === "no_call");
 
   // Busy: a second INIT during a call is declined, the call goes on.
   m.call();
@@ -278,7 +274,7 @@ test("rejections: declined, rejected by the peer, busy, unsupported rate, calls 
   t.onMessage(30, { type: 30, rate: 44100, chunk_size: 441, audio_format: 8 });
   assert.deepEqual(off.sent, [{ how: "queue", inner: '{"type": 32}' }]);
   assert.deepEqual(off.names(), ["voice_call_rejected"]);
-  assert.throws(() => t.call(), CallError);
+  assert.throws(() => t.call(), (e: unknown) => e instanceof CallError && e.kind === "calls_off");
 });
 
 test("ringing timeouts: the caller sends END, an unanswered callee sends REJECT", async () => {

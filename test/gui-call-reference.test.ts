@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { PA_INT8, decodePcm } from "../src/client/calls.js";
+import { PA_INT8, decodePcm } from "../src/client/call-wire-format.js";
 import { b64decodeStrict, b64encode } from "../src/protocol/index.js";
 import { launchCallBrowser } from "./helpers/call-browser.js";
 import { pace, zeroCrossingHz } from "./helpers/call-harness.js";

@@ -25,7 +25,8 @@ import {
   MAX_PEER_RATE,
   MIN_PEER_RATE,
 } from "../src/client/call-wire-format.js";
-import { CallError, CallManager, PHANTOM_BYPASS_MS, STRAY_END_INTERVAL_MS, STRAY_GAP_MS, STRAY_NOTICE_INTERVAL_MS, type CallHost } from "../src/client/calls.js";
+import { PHANTOM_BYPASS_MS, STRAY_END_INTERVAL_MS, STRAY_GAP_MS, STRAY_NOTICE_INTERVAL_MS } from "../src/client/call-strays.js";
+import { CallError, CallManager, type CallHost } from "../src/client/calls.js";
 import { Initiator, respond } from "../src/protocol/handshake.js";
 import type { AnyEventMap, AnyEventName } from "../src/client/events.js";
 import { DEFAULT_MAX_FRAME, b64decodeStrict, fromUtf8, parseJsonObject, pyjson } from "../src/protocol/index.js";

@@ -19,15 +19,8 @@
 // rings at the peer the rate-limit bypass is on and such early packets are
 // dropped quietly.
 //
-// Phantom calls (WIRE-NOTES §4.6, §15.24): the reference's END handler
-// does not close its ringing dialog, so after we cancel a call its user can
-// still press Accept and stream ~100 packets a second to us. A stray ACCEPT or
-// DATA while we have no call is answered with END (at most one every
-// STRAY_END_INTERVAL_MS, not one per packet), and the packets are dropped
-// without an event each: quietly when they follow a call of ours (the phantom
-// window), otherwise with at most one coalesced notice carrying a count.
-// While such a phantom stream runs shortly after our call, the limiter is
-// bypassed for a bounded time so the stream cannot starve the peer's texts.
+// Call messages that belong to no call of ours (the echo of a call we
+// ended, WIRE-NOTES §15.24) are judged in call-strays.ts.
 //
 // Peer settings (WIRE-NOTES §4.6): the reference sends at its own rate (any the
 // sound card takes), chunk_size = rate / send frequency (1–1000 per second)
@@ -53,6 +46,7 @@ import {
   negotiateFormat,
   type PeerParams,
 } from "./call-wire-format.js";
+import { StrayCalls } from "./call-strays.js";
 import type { AnyEventMap, AnyEventName, CallEndReason, ErrorKind } from "./events.js";
 
 /** Default ringing timeouts: the caller gives up first (END); a callee that never answers declines a little later (REJECT). */
@@ -64,21 +58,6 @@ export const INCOMING_EXTRA_MS = 5_000;
  * dropped quietly instead of being reported.
  */
 export const CALL_GRACE_MS = 3_000;
-/**
- * After a call of ours ended, the peer's ringing dialog may still be open
- * (WIRE-NOTES §4.6: the reference's END does not close it; its dialog rings
- * ~30 s and our ring timeout is 30 s): a late ACCEPT and its audio within this
- * window are expected and handled without a word to the user.
- */
-export const PHANTOM_WINDOW_MS = 45_000;
-/** A phantom stream inside the window lifts the limiter for at most this long (our END reaches the peer well before). */
-export const PHANTOM_BYPASS_MS = 10_000;
-/** Stray packets this close together belong to one stream (one END, one notice). */
-export const STRAY_GAP_MS = 2_000;
-/** At most one END in answer to stray audio per this interval. */
-export const STRAY_END_INTERVAL_MS = 2_000;
-/** At most one notice about unexpected stray call messages per this interval, with a count. */
-export const STRAY_NOTICE_INTERVAL_MS = 10_000;
 
 export interface CallHost {
   /** A secure session exists (call messages can be queued). */
@@ -93,7 +72,7 @@ export interface CallHost {
   sendNow(inner: Uint8Array): boolean;
   emit<K extends AnyEventName>(name: K, payload: AnyEventMap[K]): void;
   error(kind: ErrorKind, text: string): void;
-  /** Dummy traffic is paused while a call is active (§12.5) and resumed when it ends. */
+  /** Dummy traffic is paused while a call is active (WIRE-NOTES §12.5) and resumed when it ends. */
   pauseDummies(paused: boolean): void;
 }
 
@@ -154,16 +133,8 @@ export class CallManager {
   private dropped = 0;
   /** Bumped on every end: an ACCEPT's onSent from an earlier call is ignored. */
   private generation = 0;
-  /** Until then, stray ACCEPT / DATA / REJECT are the echo of a call of ours (see the header). */
-  private phantomUntil = -Infinity;
-  /** The current run of stray call messages: its start, its last message, whether it lifts the limiter. */
-  private strayStart = -Infinity;
-  private lastStray = -Infinity;
-  private strayBypass = false;
-  private lastEndReply = -Infinity;
-  private lastStrayNotice = -Infinity;
-  /** Stray messages not yet mentioned in a notice. */
-  private strayUnreported = 0;
+  /** Call messages that belong to no call of ours (call-strays.ts). */
+  private readonly strays: StrayCalls;
   private readonly packetizer = new Packetizer(CALL_CHUNK);
   private readonly ringTimeoutMs: number;
   private readonly incomingTimeoutMs: number;
@@ -180,6 +151,7 @@ export class CallManager {
     this.incomingTimeoutMs = opts.incomingTimeoutMs ?? this.ringTimeoutMs + INCOMING_EXTRA_MS;
     this.graceMs = opts.graceMs ?? CALL_GRACE_MS;
     this.now = opts.now ?? (() => performance.now());
+    this.strays = new StrayCalls(this.now);
   }
 
   // ------------------------------------------------------------------ state
@@ -202,20 +174,13 @@ export class CallManager {
   }
 
   /**
-   * §12.2: the rate and size limits are skipped while a call is active; also
+   * WIRE-NOTES §12.2: the rate and size limits are skipped while a call is active; also
    * while our call rings at the peer (a reference callee's first packets can
    * arrive before its queued ACCEPT) and for a short grace after a call (the
    * peer's packets still in flight).
    */
   get bypass(): boolean {
-    return this.phase === "active" || this.phase === "ringing_out" || this.inGrace() || this.phantomBypass();
-  }
-
-  /** A phantom stream after a call of ours: bounded in time, and only while its packets keep coming. */
-  private phantomBypass(): boolean {
-    if (!this.strayBypass) return false;
-    const t = this.now();
-    return t - this.lastStray < STRAY_GAP_MS && t - this.strayStart < PHANTOM_BYPASS_MS;
+    return this.phase === "active" || this.phase === "ringing_out" || this.inGrace() || this.strays.bypass;
   }
 
   private inGrace(): boolean {
@@ -330,7 +295,7 @@ export class CallManager {
 
   private onInit(obj: JsonObject): void {
     if (!this.enabled) {
-      // The terminal client's answer (§4.6): reject politely.
+      // The terminal client's answer (WIRE-NOTES §4.6): reject politely.
       this.reply(MessageType.VOICE_CALL_REJECT);
       this.host.emit("voice_call_rejected", { reason: "Voice calls are not supported by this client." });
       return;
@@ -406,33 +371,12 @@ export class CallManager {
     if (!this.host.queue(toBytes(pyjson({ type })), { auto: true })) this.host.error("rate_limited", "Too many automatic replies are waiting; a call answer was not sent.");
   }
 
-  /**
-   * A call message that belongs to no call of ours (see the header): `answer`
-   * (we are idle) tells the peer the call is over with END, at most once per
-   * STRAY_END_INTERVAL_MS. Never one event per message: quiet after a call of
-   * ours, else one notice per STRAY_NOTICE_INTERVAL_MS with a count.
-   */
+  /** A call message that belongs to no call of ours: dropped; END and a notice as call-strays.ts decides. */
   private stray(what: string, answer: boolean): void {
-    const t = this.now();
-    const expected = this.inGrace() || t < this.phantomUntil;
-    if (t - this.lastStray >= STRAY_GAP_MS) {
-      this.strayStart = t;
-      this.strayBypass = expected && !this.inGrace();
-    }
-    this.lastStray = t;
     this.dropped++;
-    if (answer && this.host.secure() && t - this.lastEndReply >= STRAY_END_INTERVAL_MS) {
-      this.lastEndReply = t;
-      this.reply(MessageType.VOICE_CALL_END);
-    }
-    if (expected) return;
-    this.strayUnreported++;
-    if (t - this.lastStrayNotice < STRAY_NOTICE_INTERVAL_MS) return;
-    const n = this.strayUnreported;
-    this.strayUnreported = 0;
-    this.lastStrayNotice = t;
-    const tail = answer ? " Told the peer there is no call." : "";
-    this.host.error("not_allowed", n === 1 ? `Ignored a ${what} that belongs to no call.${tail}` : `Ignored ${n} call messages that belong to no call (the last a ${what}).${tail}`);
+    const v = this.strays.onStray(what, answer, this.inGrace(), this.host.secure());
+    if (v.replyEnd) this.reply(MessageType.VOICE_CALL_END);
+    if (v.notice !== null) this.host.error("not_allowed", v.notice);
   }
 
   // ------------------------------------------------------------------ teardown
@@ -440,11 +384,7 @@ export class CallManager {
   /** The session ended (peer reset, disconnect, emergency close): no message can be sent any more. */
   reset(reason: CallEndReason): void {
     if (this.phase !== "idle") this.end(reason);
-    // A new session is a new peer: nothing it sends is the echo of our call.
-    this.phantomUntil = -Infinity;
-    this.strayBypass = false;
-    this.lastStray = -Infinity;
-    this.lastEndReply = -Infinity;
+    this.strays.reset();
   }
 
   // ------------------------------------------------------------------ internals
@@ -494,7 +434,7 @@ export class CallManager {
     this.live = false;
     this.format = null;
     this.peer = null;
-    this.phantomUntil = this.now() + PHANTOM_WINDOW_MS;
+    this.strays.callEnded();
     this.muted = false;
     this.startedAt = null;
     this.endedAt = this.now();

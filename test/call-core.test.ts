@@ -1,5 +1,5 @@
-// Voice calls between client cores through a real `pqchat server` process
-// (issue 7): a 3-second two-way tone exchange with texts during the call
+// Voice calls between client cores through a real `pqchat server` process:
+// a 3-second two-way tone exchange with texts during the call
 // (counter order: no replay / decrypt errors), dummies paused during the call
 // and resumed after it; rejection (by the user, and by a `pqchat chat --json`
 // terminal client); and a call that ends because the peer dropped, left or

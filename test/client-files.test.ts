@@ -71,7 +71,7 @@ test("10 MiB compressible and random files both ways, an empty file, with hash c
   await sendAndCheck(b, a, "empty.bin", Buffer.alloc(0), false);
   const elapsed = Date.now() - t0;
   assert.ok(elapsed < 60000, `transfers took ${elapsed} ms`);
-  // Dummies resumed after the transfers on both sides (unlike the reference receiver, §15.22).
+  // Dummies resumed after the transfers on both sides (unlike the reference receiver, WIRE-NOTES §15.22).
   const before = b.core.state().peer_counter;
   await new Promise((r) => setTimeout(r, 700));
   assert.ok(b.core.state().peer_counter > before, "A sends dummies again after its transfers");

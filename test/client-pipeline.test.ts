@@ -1,6 +1,6 @@
-// Issue 5 §3 through a real `pqchat server`: file chunks are encrypted on
+// The chunk pipeline through a real `pqchat server`: file chunks are encrypted on
 // worker threads while texts keep being queued, and everything still reaches
-// the wire strictly in counter order (§13) — checked on the raw frames a
+// the wire strictly in counter order (WIRE-NOTES §13) — checked on the raw frames a
 // hostile-peer helper captures, and end to end with a real receiver (every
 // chunk and every text, no replay/drop errors). The session's worker threads
 // end on disconnect, reset and emergency close.
@@ -82,7 +82,7 @@ test("chunks encrypted on workers and texts queued meanwhile: strictly increasin
 });
 
 test("real receiver: every chunk and every text arrives, no replay or drop errors, hash verified", async () => {
-  // A fast tick without dummies: texts interleave with the chunks (both sides are in bypass, §12.2, during the transfer).
+  // A fast tick without dummies: texts interleave with the chunks (both sides are in bypass, WIRE-NOTES §12.2, during the transfer).
   const a = await newClient("A", { tickMs: 10, dummyTraffic: false });
   const b = await newClient("B", { acceptFiles: true, tickMs: 10, dummyTraffic: false });
   await pair(server, a, b, { room: "pipe-e2e" });

@@ -1,5 +1,5 @@
 // Version announcements and server errors, end to end (SPEC §4.2.1, §7.2,
-// §14): a scripted server (test/helpers/raw-server.ts) announces another
+// SPEC §14): a scripted server (test/helpers/raw-server.ts) announces another
 // SERVER_VERSION_INFO and plays a peer whose key-exchange message carries
 // another `version` or none, then sends an ERROR. The real `pqchat chat`
 // reports them as SPEC says — breaking: a warning; minor: a notice; patch:

@@ -35,7 +35,7 @@ export interface ClientOptions {
   /** Send tick (SPEC §12.1). Default 250 ms; tests must not change it for interop runs. */
   tickMs?: number;
   /**
-   * Voice calls (issue 7). Default false: every VOICE_CALL_INIT is answered
+   * Voice calls. Default false: every VOICE_CALL_INIT is answered
    * with VOICE_CALL_REJECT, as the reference terminal client does. The GUI
    * turns them on (setVoiceCalls).
    */
@@ -108,7 +108,7 @@ export interface ClientState {
   ephemeral_mode: "OFF" | "GLOBAL" | "LOCAL";
   settings: { dummy_traffic: boolean; delivery_receipts: boolean; allow_nickname_change: boolean; accept_files: AcceptFilesPolicy; auto_verify: Policy };
   download_dir: string;
-  /** Voice call state (issue 7); absent from stand-in cores. */
+  /** Voice call state; absent from stand-in cores. */
   call?: CallState;
 }
 
@@ -167,7 +167,7 @@ export interface ClientApi {
   state(): ClientState;
 }
 
-/** Voice calls (issue 7): implemented by ClientCore. */
+/** Voice calls: implemented by ClientCore. */
 export interface CallApi {
   onCall<K extends CallEventName>(event: K, listener: (e: CallEventMap[K]) => void): this;
   offCall<K extends CallEventName>(event: K, listener: (e: CallEventMap[K]) => void): this;

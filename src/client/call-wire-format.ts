@@ -18,7 +18,7 @@ export const CALL_CHUNK = 441;
 export const MIN_PEER_RATE = 1000;
 export const MAX_PEER_RATE = 384_000;
 
-/** PortAudio sample-format constants (§4.6). */
+/** PortAudio sample-format constants (WIRE-NOTES §4.6). */
 export const PA_INT32 = 2;
 export const PA_INT24 = 4;
 export const PA_INT16 = 8;
@@ -27,7 +27,7 @@ export const PA_UINT8 = 32;
 /** What we capture and announce: 16-bit (the reference's configured maximum). */
 export const OUR_FORMAT = PA_INT16;
 
-/** Lowest quality first (§4.6: 32 < 16 < 8 < 4 < 2). */
+/** Lowest quality first (WIRE-NOTES §4.6: 32 < 16 < 8 < 4 < 2). */
 const QUALITY_ORDER = [PA_UINT8, PA_INT8, PA_INT16, PA_INT24, PA_INT32] as const;
 const FORMAT_NAMES: Record<number, string> = { 2: "int32", 4: "int24", 8: "int16", 16: "int8", 32: "uint8" };
 
@@ -49,7 +49,7 @@ export function effectiveFormat(f: number): number {
   return isAudioFormat(f) ? f : PA_INT16;
 }
 
-/** §4.6: both sides use the lower-quality of the two announced formats (unknown ones count as 16-bit). */
+/** WIRE-NOTES §4.6: both sides use the lower-quality of the two announced formats (unknown ones count as 16-bit). */
 export function negotiateFormat(a: number, b: number): number {
   const ia = QUALITY_ORDER.indexOf(effectiveFormat(a) as (typeof QUALITY_ORDER)[number]);
   const ib = QUALITY_ORDER.indexOf(effectiveFormat(b) as (typeof QUALITY_ORDER)[number]);
@@ -76,7 +76,7 @@ export function bytesPerSample(f: number): number {
   }
 }
 
-/** 16-bit samples to the wire format: raw little-endian PCM (§4.6). */
+/** 16-bit samples to the wire format: raw little-endian PCM (WIRE-NOTES §4.6). */
 export function encodePcm(samples: Int16Array, f: number): Uint8Array {
   const n = samples.length;
   const out = new Uint8Array(n * bytesPerSample(f));

@@ -1,5 +1,5 @@
 // One TCP connection to the relay: length-prefixed frames in both directions
-// (WIRE-NOTES §2), a bounded frame decoder (§15.4: the length prefix is checked
+// (WIRE-NOTES §2), a bounded frame decoder (WIRE-NOTES §15.4: the length prefix is checked
 // before anything is allocated), write backpressure and read pausing.
 import * as net from "node:net";
 import { DEFAULT_MAX_FRAME, FrameDecoder, FrameTooLargeError, frameHeader } from "../protocol/index.js";
@@ -58,7 +58,7 @@ export class Connection {
     return new Promise((resolve, reject) => {
       // One read buffer for the connection's life: a 1 MiB file chunk arrives
       // in a few reads instead of sixteen fresh 64 KiB buffers, which would
-      // otherwise be a large share of the garbage a transfer makes (issue 5 §3).
+      // otherwise be a large share of the garbage a transfer makes.
       let conn: Connection | null = null;
       const early: Uint8Array[] = [];
       const socket = net.connect({

@@ -49,7 +49,7 @@ export interface ClientEventMap {
   server_version: { version: string; local_version: string; match: boolean; compatibility: Compatibility };
   /**
    * The `version` the peer put in its KEY_EXCHANGE_INIT / RESPONSE (SPEC §7.2,
-   * §4.2.1): null and "missing" when it sent none (the reference requires it).
+   * SPEC §4.2.1): null and "missing" when it sent none (the reference requires it).
    * Breaking also comes as an `error {kind: "version_mismatch"}`.
    */
   peer_version: { version: string | null; local_version: string; compatibility: Compatibility | "missing" };
@@ -118,7 +118,7 @@ export type CallEndReason =
   | "emergency_close"; // either side's emergency close
 
 /**
- * Voice call events (issue 7; WIRE-NOTES §4.6). A separate map so the
+ * Voice call events (WIRE-NOTES §4.6). A separate map so the
  * JSON-lines interface, which forwards every ClientEventMap event, stays as it
  * is: `call_audio` carries binary PCM and only makes sense for the GUI bridge.
  */

@@ -1,6 +1,6 @@
 // The client's inbound rules (WIRE-NOTES §12.1–12.3): the fixed-window rate
-// limit, the 8,192-byte rule with its bypass (§12.2), JSON-or-chunk
-// classification (§2) and the outer/inner field allow-lists. Pure helpers: the
+// limit, the 8,192-byte rule with its bypass (WIRE-NOTES §12.2), JSON-or-chunk
+// classification (WIRE-NOTES §2) and the outer/inner field allow-lists. Pure helpers: the
 // core decides what a drop means and reports it as an `error` event.
 import {
   MAX_UNBYPASSED_FRAME,
@@ -14,7 +14,7 @@ import {
 } from "../protocol/index.js";
 import type { ErrorKind } from "./events.js";
 
-/** §12.1 step 1: at most this many frames per fixed one-second window. */
+/** WIRE-NOTES §12.1 step 1: at most this many frames per fixed one-second window. */
 export const RATE_LIMIT_FRAMES = 5;
 export const RATE_WINDOW_MS = 1000;
 
@@ -61,7 +61,7 @@ export type Classified =
   | { kind: "drop"; error: ErrorKind; text: string };
 
 /**
- * §2 / §12.1 steps 3–5 for one frame that passed the limiter and the size rule:
+ * WIRE-NOTES §2 / §12.1 steps 3–5 for one frame that passed the limiter and the size rule:
  * a payload starting with "{" must be a JSON object with a known integer type
  * and only allowed outer fields; anything else is a FILE_CHUNK candidate.
  */
@@ -69,7 +69,7 @@ export function classifyFrame(payload: Uint8Array): Classified {
   if (payload.length === 0 || payload[0] !== 0x7b) return { kind: "chunk", payload };
   const obj = parseJsonObject(payload);
   if (!obj) return { kind: "drop", error: "malformed", text: "Dropped a frame that is not a valid JSON object." };
-  // The reference converts the outer type with int(), so "41" is accepted too (errata 26).
+  // The reference converts the outer type with int(), so "41" is accepted too (WIRE-NOTES §14 erratum 26).
   const type = messageTypeOf(obj, true);
   if (type === null) return { kind: "drop", error: "malformed", text: "Dropped a message without a valid type." };
   if (!isKnownType(type)) return { kind: "drop", error: "unknown_type", text: `Dropped a message of unknown type ${type}.` };
@@ -80,7 +80,7 @@ export function classifyFrame(payload: Uint8Array): Classified {
   return { kind: "json", obj, type };
 }
 
-/** True for a frame the size rule (§12.1 step 2) drops outside bypass. */
+/** True for a frame the size rule (WIRE-NOTES §12.1 step 2) drops outside bypass. */
 export function oversizeUnbypassed(length: number): boolean {
   return length > MAX_UNBYPASSED_FRAME;
 }
@@ -109,9 +109,9 @@ export type InnerChecked =
 
 /**
  * A decrypted inner plaintext: must be a JSON object with an integer type
- * (non-JSON plaintexts — the GUI emoticon quirk §4.6 — are reported, never a
- * crash, §15.3); while the local user has NOT verified the peer, only the
- * fields of the §12.3 allow-list may appear.
+ * (non-JSON plaintexts — the GUI emoticon quirk, WIRE-NOTES §4.6 — are reported, never a
+ * crash, WIRE-NOTES §15.3); while the local user has NOT verified the peer, only the
+ * fields of the WIRE-NOTES §12.3 allow-list may appear.
  */
 export function checkInner(plaintext: Uint8Array, localVerified: boolean): InnerChecked {
   const obj = parseJsonObject(plaintext);

@@ -1,4 +1,4 @@
-// Rekey wiring for the client (WIRE-NOTES §9, errata 16) around the protocol
+// Rekey wiring for the client (WIRE-NOTES §9, §14 erratum 16) around the protocol
 // library's Rekeyer: the four REKEY messages travel through the send queue
 // ahead of everything else; the responder switches keys in the same
 // synchronous step that encrypts and writes commit_ack (Sender calls onSent
@@ -6,11 +6,11 @@
 // holds application traffic in between (Rekeyer.holdOutgoing). A rekey started
 // by a peer the local user has not verified waits for answerRekey()
 // (rekey_prompt) without blocking anything else — unlike the reference's
-// console prompt on its receive thread (§15.10, §15.23).
+// console prompt on its receive thread (WIRE-NOTES §15.10, §15.23).
 //
 // A rekey that does not complete is timed out (see onTimeout): without that, a
 // peer that never answers would hold our outgoing traffic (commit_sent) and
-// keep the rate/size limits lifted (§12.2: bypass while a rekey is in
+// keep the rate/size limits lifted (WIRE-NOTES §12.2: bypass while a rekey is in
 // progress) for as long as the session lasts.
 import { RekeyError, Rekeyer, pyjson, toBytes, type JsonObject, type Session } from "../protocol/index.js";
 import { CommandError } from "./api.js";

@@ -2,8 +2,8 @@
 // (250 ms), a DUMMY_MESSAGE when the queue is empty and dummies are allowed.
 // Encryption assigns the counter, so an item is encrypted only when the tick
 // takes it, and handed to the ordered output (below) in the same synchronous
-// step (§13). The tick re-arms *after* sending, so two frames are never closer
-// than tickMs: a reference peer's 5-per-second limiter (§12.1) then never
+// step (WIRE-NOTES §13). The tick re-arms *after* sending, so two frames are never closer
+// than tickMs: a reference peer's 5-per-second limiter (WIRE-NOTES §12.1) then never
 // drops our frames.
 //
 // OrderedOutput is the one write path for encrypted frames: every encrypted
@@ -12,14 +12,14 @@
 // encrypted on worker threads and may finish in any order; a text encrypted
 // meanwhile gets a higher counter and waits behind them, so the peer always
 // sees strictly increasing counters (FILE_CHUNK frames have no out-of-order
-// tolerance, §8.5).
+// tolerance, WIRE-NOTES §8.5).
 import { randomBytes } from "node:crypto";
 import { DUMMY_DATA_BYTES, MessageType, b64encode, pyjson, toBytes } from "../protocol/index.js";
 
 export interface QueueItem {
   /** The inner plaintext (pyjson UTF-8), encrypted when the tick takes it. */
   inner: Uint8Array;
-  /** Rekey messages: sent first, and the only items let through while outgoing traffic is held (§9). */
+  /** Rekey messages: sent first, and the only items let through while outgoing traffic is held (WIRE-NOTES §9). */
   rekey?: boolean;
   /** Generated in reply to peer input (receipts, rejects): capped, see Sender.push. */
   auto?: boolean;
@@ -35,7 +35,7 @@ export interface QueueItem {
 export interface SenderHooks {
   /** May the loop send at all now (keys ready, ≥ 1 s after COMPLETE, socket open)? */
   ready(): boolean;
-  /** Application items must wait (initiator between commit and commit_ack, §9). */
+  /** Application items must wait (initiator between commit and commit_ack, WIRE-NOTES §9). */
   hold(): boolean;
   /** Dummies allowed now (option on, local user answered, no transfer or call, not held). */
   dummiesAllowed(): boolean;
@@ -47,7 +47,7 @@ export interface SenderHooks {
 export const MAX_AUTO_QUEUED = 64;
 
 export function dummyInner(): Uint8Array {
-  // Always exactly 512 random bytes (§12.5): 708-byte inner plaintext.
+  // Always exactly 512 random bytes (WIRE-NOTES §12.5): 708-byte inner plaintext.
   return toBytes(pyjson({ type: MessageType.DUMMY_MESSAGE, data: b64encode(randomBytes(DUMMY_DATA_BYTES)) }));
 }
 
@@ -103,12 +103,12 @@ export class Sender {
   }
 
   /**
-   * A frame that goes out "immediately" (KEY_VERIFICATION, §10) but must not
+   * A frame that goes out "immediately" (KEY_VERIFICATION, WIRE-NOTES §10) but must not
    * break the pace: if the last frame to the peer left at least one interval
    * ago it is written now and the next tick moves a full interval later;
    * otherwise it takes the very next tick slot, ahead of the queue (latest
    * call wins). So the peer never sees two of our frames closer than tickMs,
-   * and its 5-per-second limiter (§12.1) never drops one even with jitter.
+   * and its 5-per-second limiter (WIRE-NOTES §12.1) never drops one even with jitter.
    */
   sendSoon(write: () => boolean): void {
     if (!this.running) {
@@ -173,7 +173,7 @@ interface OutputSlot extends OutputTicket {
 }
 
 /**
- * The serialized write path of §13 for frames whose counters were assigned in
+ * The serialized write path of WIRE-NOTES §13 for frames whose counters were assigned in
  * order but whose bytes may be ready out of order. `send` (frame ready now)
  * writes at once when nothing is waiting, else queues behind; `reserve` takes
  * a place for a frame still being encrypted, `fill` delivers it and `skip`

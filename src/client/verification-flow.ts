@@ -1,5 +1,5 @@
-// The local user's verification answer and the peer's (SPEC §7.3, WIRE-NOTES
-// §10): verify() binds an answer to the fingerprint it names
+// The local user's verification answer and the peer's (SPEC §7.3,
+// WIRE-NOTES §10): verify() binds an answer to the fingerprint it names
 // (verification.ts), an answer given before the first fingerprint is held for
 // it, the standing auto-verify policy answers at COMPLETE, and our
 // KEY_VERIFICATION goes out as plaintext outer JSON (WIRE-NOTES §14 erratum 1)

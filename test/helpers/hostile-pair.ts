@@ -18,9 +18,10 @@ export interface HostilePair {
   close(): Promise<void>;
 }
 
-export async function hostilePair(server: ServerHandle, opts: ClientOptions = {}): Promise<HostilePair> {
+/** `downloadDir`: the client's download directory, owned by the caller (default: a temp dir removed on close). */
+export async function hostilePair(server: ServerHandle, opts: ClientOptions = {}, downloadDir?: string): Promise<HostilePair> {
   const room = `t${randomBytes(6).toString("hex")}`;
-  const dl = await tempDir("pqchat-hostile-pair-");
+  const dl = downloadDir ?? (await tempDir("pqchat-hostile-pair-"));
   const c = new TestClient("C", dl, opts);
   await connectClient(c, server, room);
   await c.next("server_version");
@@ -35,7 +36,7 @@ export async function hostilePair(server: ServerHandle, opts: ClientOptions = {}
     close: async () => {
       h.close();
       await c.close();
-      await removeDir(dl);
+      if (downloadDir === undefined) await removeDir(dl);
     },
   };
 }

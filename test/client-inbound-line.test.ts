@@ -22,17 +22,21 @@ import { sessionPair } from "./helpers/session-pair.js";
 const keepAlive = setInterval(() => undefined, 60_000);
 after(() => clearInterval(keepAlive));
 
-/** A real worker pool whose results wait until the test releases them. */
+/** A real worker pool whose results wait until the test releases them; `held[i]` settles the i-th task begun. */
 class HeldPool {
   readonly real = new WorkerPool();
   readonly held: (() => void)[] = [];
+  private begun = 0;
+  private finished = 0;
   private waiters: (() => void)[] = [];
 
   run(task: PoolTask, transfer: ArrayBuffer[]): Promise<Uint8Array> {
+    const slot = this.begun++;
     const done = this.real.run(task, transfer);
     return new Promise((resolve, reject) => {
       const hold = (settle: () => void) => {
-        this.held.push(settle);
+        this.held[slot] = settle;
+        this.finished++;
         for (const w of this.waiters.splice(0)) w();
       };
       done.then(
@@ -42,8 +46,19 @@ class HeldPool {
     });
   }
 
+  /** Resolves once the first `n` tasks finished on the workers (their results still held). */
   async heldCount(n: number): Promise<void> {
-    while (this.held.length < n) await new Promise<void>((r) => this.waiters.push(r));
+    while (this.finished < n) await new Promise<void>((r) => this.waiters.push(r));
+  }
+}
+
+/** Runs `body` with a held pool, ending its threads whatever happens. */
+async function withPool(body: (pool: HeldPool) => Promise<void>): Promise<void> {
+  const pool = new HeldPool();
+  try {
+    await body(pool);
+  } finally {
+    await pool.real.terminate();
   }
 }
 
@@ -89,67 +104,67 @@ const settle = () => new Promise((r) => setImmediate(r));
 const BIG = PIPELINE_MIN_BYTES + 1000;
 
 test("chunks opened on workers and finishing in reverse order come out in arrival order, the JSON frame behind them last", async () => {
-  const { initiator, responder } = sessionPair();
-  const pool = new HeldPool();
-  const r = receiver(responder, pool);
-  const data = [0, 1, 2].map(() => new Uint8Array(randomBytes(BIG)));
-  for (const [i, d] of data.entries()) r.line.onFrame(initiator.encryptChunk("t1", i, d).frame);
-  r.line.onFrame(initiator.encrypt(toBytes(pyjson({ type: MessageType.TEXT_MESSAGE, text: "after the chunks" }))).wire);
-  await pool.heldCount(3);
-  assert.equal(r.out.length, 0, "nothing handed on while the first open is pending");
-  pool.held[2]!();
-  pool.held[1]!();
-  await settle();
-  await settle();
-  assert.equal(r.out.length, 0, "later opens finished, the first not: still nothing");
-  pool.held[0]!();
-  await r.until(() => r.out.length === 4);
-  assert.deepEqual(
-    r.out.map((s) => ("chunk" in s ? `chunk ${s.chunk}` : `outer ${s.outer}: ${s.text}`)),
-    ["chunk 0", "chunk 1", "chunk 2", `outer ${MessageType.ENCRYPTED_MESSAGE}: after the chunks`],
-  );
-  for (const [i, d] of data.entries()) assert.deepEqual((r.out[i] as { bytes: Uint8Array }).bytes, d);
-  assert.deepEqual(r.errors, []);
-  await pool.real.terminate();
+  await withPool(async (pool) => {
+    const { initiator, responder } = sessionPair();
+    const r = receiver(responder, pool);
+    const data = [0, 1, 2].map(() => new Uint8Array(randomBytes(BIG)));
+    for (const [i, d] of data.entries()) r.line.onFrame(initiator.encryptChunk("t1", i, d).frame);
+    r.line.onFrame(initiator.encrypt(toBytes(pyjson({ type: MessageType.TEXT_MESSAGE, text: "after the chunks" }))).wire);
+    await pool.heldCount(3);
+    assert.equal(r.out.length, 0, "nothing handed on while the first open is pending");
+    pool.held[2]!();
+    pool.held[1]!();
+    await settle();
+    await settle();
+    assert.equal(r.out.length, 0, "later opens finished, the first not: still nothing");
+    pool.held[0]!();
+    await r.until(() => r.out.length === 4);
+    assert.deepEqual(
+      r.out.map((s) => ("chunk" in s ? `chunk ${s.chunk}` : `outer ${s.outer}: ${s.text}`)),
+      ["chunk 0", "chunk 1", "chunk 2", `outer ${MessageType.ENCRYPTED_MESSAGE}: after the chunks`],
+    );
+    for (const [i, d] of data.entries()) assert.deepEqual((r.out[i] as { bytes: Uint8Array }).bytes, d);
+    assert.deepEqual(r.errors, []);
+  });
 });
 
 test("a chunk that does not authenticate is reported with its kind; the chunks around it still come out in order", async () => {
-  const { initiator, responder } = sessionPair();
-  const pool = new HeldPool();
-  const r = receiver(responder, pool);
-  const frames = [0, 1, 2].map((i) => initiator.encryptChunk("t2", i, new Uint8Array(randomBytes(BIG))).frame);
-  const bad = frames[1]!;
-  bad[bad.length - 20] = bad[bad.length - 20]! ^ 0x01; // inside the ciphertext
-  for (const f of frames) r.line.onFrame(f);
-  await pool.heldCount(3);
-  for (const release of [...pool.held].reverse()) release();
-  await r.until(() => r.out.length === 2 && r.errors.length === 1);
-  assert.deepEqual(
-    r.out.map((s) => ("chunk" in s ? s.chunk : -1)),
-    [0, 2],
-  );
-  assert.equal(r.errors[0]!.kind, "decrypt_failed");
-  assert.match(r.errors[0]!.text, /^Dropped a file chunk: /);
-  await pool.real.terminate();
+  await withPool(async (pool) => {
+    const { initiator, responder } = sessionPair();
+    const r = receiver(responder, pool);
+    const frames = [0, 1, 2].map((i) => initiator.encryptChunk("t2", i, new Uint8Array(randomBytes(BIG))).frame);
+    const bad = frames[1]!;
+    bad[bad.length - 20] = bad[bad.length - 20]! ^ 0x01; // inside the ciphertext
+    for (const f of frames) r.line.onFrame(f);
+    await pool.heldCount(3);
+    for (const release of [...pool.held].reverse()) release();
+    await r.until(() => r.out.length === 2 && r.errors.length === 1);
+    assert.deepEqual(
+      r.out.map((s) => ("chunk" in s ? s.chunk : -1)),
+      [0, 2],
+    );
+    assert.equal(r.errors[0]!.kind, "decrypt_failed");
+    assert.match(r.errors[0]!.text, /^Dropped a file chunk: /);
+  });
 });
 
 test("a small chunk frame behind a pending open waits for it (only the sequential order gives the reference's answer)", async () => {
-  const { initiator, responder } = sessionPair();
-  const pool = new HeldPool();
-  const r = receiver(responder, pool);
-  r.line.onFrame(initiator.encryptChunk("t3", 0, new Uint8Array(randomBytes(BIG))).frame);
-  r.line.onFrame(initiator.encryptChunk("t3", 1, new Uint8Array(randomBytes(100))).frame);
-  await pool.heldCount(1);
-  await settle();
-  assert.equal(r.out.length, 0, "the small frame was not decrypted ahead of the big one");
-  pool.held[0]!();
-  await r.until(() => r.out.length === 2);
-  assert.deepEqual(
-    r.out.map((s) => ("chunk" in s ? s.chunk : -1)),
-    [0, 1],
-  );
-  assert.equal(pool.held.length, 1, "the small frame was opened inline, not on a worker");
-  await pool.real.terminate();
+  await withPool(async (pool) => {
+    const { initiator, responder } = sessionPair();
+    const r = receiver(responder, pool);
+    r.line.onFrame(initiator.encryptChunk("t3", 0, new Uint8Array(randomBytes(BIG))).frame);
+    r.line.onFrame(initiator.encryptChunk("t3", 1, new Uint8Array(randomBytes(100))).frame);
+    await pool.heldCount(1);
+    await settle();
+    assert.equal(r.out.length, 0, "the small frame was not decrypted ahead of the big one");
+    pool.held[0]!();
+    await r.until(() => r.out.length === 2);
+    assert.deepEqual(
+      r.out.map((s) => ("chunk" in s ? s.chunk : -1)),
+      [0, 1],
+    );
+    assert.equal(pool.held.length, 1, "the small frame was opened inline, not on a worker");
+  });
 });
 
 test("binary frames are refused outside an established session, and when too short to be a chunk", () => {

@@ -1,6 +1,6 @@
 // Wycheproof vectors (test/fixtures/wycheproof/, see SOURCE.md) run through the
 // project's own wrappers in src/protocol/primitives.ts, as SCP uses them
-// (issue 2 §3): every "valid" case is accepted with the exact expected output,
+// (SPEC §16: conformance): every "valid" case is accepted with the exact expected output,
 // every "invalid" case is rejected, and each "acceptable" flag gets a documented
 // decision. Cases outside SCP's parameters (other key/nonce/tag sizes) must be
 // rejected by the wrapper, and the tests assert that it throws.

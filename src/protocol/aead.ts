@@ -79,7 +79,7 @@ export function doubleDecrypt(messageKey: Uint8Array, nonce: Uint8Array, ciphert
 
 /**
  * doubleEncrypt of the concatenation of `parts`, with `reserve` bytes left in
- * front of the result for the caller (the 48-byte FILE_CHUNK prefix, §8.5):
+ * front of the result for the caller (the 48-byte FILE_CHUNK prefix, WIRE-NOTES §8.5):
  * the same bytes as doubleEncrypt(k, n, concat(parts), aad) at offset
  * `reserve`, but the plaintext is copied once (straight into its padded form)
  * and the outer layer lands directly in the final buffer. Used for file chunks.

@@ -67,7 +67,7 @@ export function be32(n: number): Uint8Array {
  * A buffer of n bytes with its own ArrayBuffer (transferable to a worker),
  * NOT zeroed: only for outputs that are written whole before anyone reads
  * them. Zeroing fresh megabyte buffers is a measurable share of the file
- * pipeline (issue 5 §3).
+ * pipeline (measured with bench/file-pipeline.ts).
  */
 export function uninitialized(n: number): Uint8Array {
   const b = Buffer.allocUnsafeSlow(n);

@@ -1,6 +1,6 @@
 // Hybrid ML-KEM-1024 + X25519 key exchange (SPEC §7, WIRE-NOTES §5).
 // The initiator sends KEY_EXCHANGE_INIT; the responder answers with
-// KEY_EXCHANGE_RESPONSE; both derive identical session keys (§5.2).
+// KEY_EXCHANGE_RESPONSE; both derive identical session keys (WIRE-NOTES §5.2).
 import { b64decodeStrict, b64encode, toBytes, wipe } from "./bytes.js";
 import { PROTOCOL_VERSION } from "./constants.js";
 import { HandshakeError } from "./errors.js";
@@ -126,7 +126,7 @@ export class Initiator {
 }
 
 /**
- * Responder side (§5.1 step 4): a fresh, otherwise unused ML-KEM key pair of
+ * Responder side (WIRE-NOTES §5.1 step 4): a fresh, otherwise unused ML-KEM key pair of
  * our own enters the salts and the fingerprint (errata 18).
  */
 export function respond(init: JsonObject, rnd: HandshakeRandomness = {}, opts: SessionOptions = {}): { response: Uint8Array; session: Session } {

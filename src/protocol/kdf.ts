@@ -13,7 +13,7 @@ export function combineSecrets(kemShared: Uint8Array, dhShared: Uint8Array): Uin
 export interface SessionKeys {
   encryptionSalt: Uint8Array;
   chainSalt: Uint8Array;
-  /** The HMAC key of §6.5, despite its name. */
+  /** The HMAC key of WIRE-NOTES §6.5, despite its name. */
   encryptionKey: Uint8Array;
   rootChainKey: Uint8Array;
 }

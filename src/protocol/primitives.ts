@@ -61,7 +61,7 @@ const HASH_LEN: Record<HashName, number> = { sha256: 32, sha512: 64, "sha3-512":
 
 /**
  * RFC 5869 HKDF (extract + expand). Every SCP output fits in one hash block,
- * where two HMACs are about twice as fast as hkdfSync (issue 5 §2); longer
+ * where two HMACs are about twice as fast as hkdfSync (bench/protocol.ts); longer
  * outputs go to OpenSSL's HKDF. Every SCP salt is non-empty (WIRE-NOTES §1).
  */
 export function hkdf(name: HashName, salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, length: number): Uint8Array {
@@ -89,7 +89,7 @@ export function hkdfExpandOneBlock(name: HashName, prk: Uint8Array, info: Uint8A
 // ---------------------------------------------------------------- X25519
 // Raw keys cross into OpenSSL as JWK: importing JWK is ~10x faster than DER
 // here, and it avoids KeyObject.export({format: "jwk"}), which deadlocked
-// Node 20 on fresh keys (issue 2 notes). Fresh keys are generated with JWK
+// Node 20 on fresh keys. Fresh keys are generated with JWK
 // output encoding instead.
 const b64url = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64url");
 const fromB64url = (s: string) => new Uint8Array(Buffer.from(s, "base64url"));

@@ -67,7 +67,7 @@ export function parseJsonObject(payload: Uint8Array | string): JsonObject | null
   let text: string;
   if (typeof payload === "string") text = payload;
   else {
-    // Cheap pre-check: the reference never emits leading whitespace (§2).
+    // Cheap pre-check: the reference never emits leading whitespace (WIRE-NOTES §2).
     if (payload.length === 0 || payload[0] !== 0x7b) return null;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(payload);

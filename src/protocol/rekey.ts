@@ -46,7 +46,7 @@ export class Rekeyer {
     return { phase: this.phase, role: this.role };
   }
 
-  /** True while a rekey is in progress (bypass of the size/rate limits, §12.2). */
+  /** True while a rekey is in progress (bypass of the size/rate limits, WIRE-NOTES §12.2). */
   get inProgress(): boolean {
     return this.phase !== "idle";
   }

@@ -1,7 +1,7 @@
-// Claiming the final path of a received file in the download directory:
-// the claim itself is the existence test, so an existing file is never
-// overwritten (WIRE-NOTES §15.5).
-import { open } from "node:fs/promises";
+// Claiming the final path of a received file in the download directory and
+// moving the file there: the claim itself is the existence test, so an
+// existing file is never overwritten (WIRE-NOTES §15.5).
+import { link, open, rename, rm } from "node:fs/promises";
 import { FileTransferError } from "../../protocol/file/metadata.js";
 import { assertInside, candidateName } from "../../protocol/file/names.js";
 
@@ -40,4 +40,32 @@ export async function uniqueDestination(dir: string, name: string, claim: ClaimF
     }
   }
   throw new FileTransferError("io_error", `No free file name for "${name}" in the download folder.`);
+}
+
+/** Link-based placement is not available on every file system (FAT, some network/FUSE mounts). */
+const NO_LINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "EMLINK", "ENOSYS", "EACCES"]);
+
+/**
+ * Gives the verified temp file `tmp` the first free name "name", "name (1).ext",
+ * … in `dir`: a hard link (link() fails with EEXIST instead of replacing — no
+ * check-then-rename race), after which the caller removes the temp name
+ * (`tempRemains` true). Where hard links are unsupported: claims the name by
+ * exclusive create and renames onto that empty placeholder we own (`tempRemains`
+ * false: the temp name is gone).
+ */
+export async function placeFile(tmp: string, dir: string, name: string): Promise<{ dest: string; tempRemains: boolean }> {
+  try {
+    return { dest: await uniqueDestination(dir, name, (c) => link(tmp, c)), tempRemains: true };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined || !NO_LINK_CODES.has(code)) throw err;
+  }
+  const dest = await uniqueDestination(dir, name);
+  try {
+    await rename(tmp, dest);
+  } catch (renameErr) {
+    await rm(dest, { force: true }); // our empty placeholder
+    throw renameErr;
+  }
+  return { dest, tempRemains: false };
 }

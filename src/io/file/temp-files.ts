@@ -14,7 +14,7 @@
 // from another pid namespace sharing the directory is the one case where the
 // check can be fooled, which is why the uid must match as well.
 import { randomBytes } from "node:crypto";
-import { lstat, readdir, rm, unlink } from "node:fs/promises";
+import { lstat, open, readdir, rm, unlink, type FileHandle } from "node:fs/promises";
 import * as path from "node:path";
 
 export type TempFileSuffix = ".part" | ".out" | ".gz.tmp";
@@ -80,4 +80,42 @@ export async function removeStaleTemps(dir: string, what: "files" | "dirs"): Pro
     }
   }
   return removed;
+}
+
+/**
+ * The temp files one transfer created, so that a failure or abort removes
+ * exactly those: a path is registered only once our exclusive create
+ * succeeded, so a file we did not create is never removed.
+ */
+export class OwnedTempFiles {
+  private readonly paths = new Set<string>();
+
+  /**
+   * Creates a fresh temp file in `dir` (exclusive create, mode 0600: the
+   * content is the user's). The leading dot of its name, which safeFileName()
+   * strips, means a peer can never name or clash with it; our pid in the name
+   * lets a later start remove it if we crash.
+   */
+  async create(dir: string, suffix: TempFileSuffix): Promise<{ path: string; handle: FileHandle }> {
+    const p = path.join(dir, tempFileName(suffix));
+    const handle = await open(p, "wx", 0o600);
+    this.paths.add(p);
+    return { path: p, handle };
+  }
+
+  /** Removes `p` and forgets it. */
+  async remove(p: string): Promise<void> {
+    await rm(p, { force: true });
+    this.paths.delete(p);
+  }
+
+  /** `p` is no longer a temp file of ours (it was renamed into place). */
+  forget(p: string): void {
+    this.paths.delete(p);
+  }
+
+  /** Removes every file still registered; never throws. */
+  async removeAll(): Promise<void> {
+    for (const p of [...this.paths]) await this.remove(p).catch(() => undefined);
+  }
 }

@@ -5,7 +5,7 @@
 // 256 pages then fault in one by one, which on this project's virtual machines
 // costs more than the encryption itself (measured: AES-256-ECB of 1 MiB 727 µs
 // with fresh pages, 279 µs with reused ones). Used by allocator.ts; built by
-// scripts/build-native.mjs; without it pqchat is just slower (issue 5 §3).
+// scripts/build-native.mjs; without it pqchat is just slower.
 #include <node_api.h>
 #ifdef __GLIBC__
 #include <malloc.h>

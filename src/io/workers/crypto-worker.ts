@@ -1,5 +1,5 @@
 // The worker side of WorkerPool (pool.ts): pure jobs, one at a time.
-//   gzip: one independent gzip member of a block (issue 5 §3: members are
+//   gzip: one independent gzip member of a block (members are
 //         concatenated by the sender; a multi-member stream is valid gzip).
 //   seal: the double AEAD of one FILE_CHUNK plaintext, written behind the
 //         48-byte frame prefix, so the reply is the finished frame.

@@ -1,5 +1,5 @@
 // A small pool of worker threads for the CPU-heavy, order-free parts of the
-// file pipeline (issue 5 §3): gzip members on the sender, and the double AEAD
+// file pipeline: gzip members on the sender, and the double AEAD
 // of FILE_CHUNK frames in both directions. Everything that depends on order —
 // counters, the chain walk, commits, writes — stays on the main thread; a job
 // here is a pure function of its inputs. Buffers are transferred, not copied,

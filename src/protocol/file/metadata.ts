@@ -1,6 +1,6 @@
 // File-transfer metadata: the FILE_* inner messages, transfer ids, the
 // incompressible-extension rule and validation of what a peer announces.
-// WIRE-NOTES §8 (values), §4.6 (exact field order), SPEC §9.
+// WIRE-NOTES §8 (values), WIRE-NOTES §4.6 (exact field order), SPEC §9.
 import { createHash } from "node:crypto";
 import { createBLAKE2b, type IHasher } from "hash-wasm";
 import { SEND_CHUNK_SIZE, MessageType } from "../constants.js";
@@ -112,7 +112,7 @@ export function chunkCount(processedSize: number): number {
 }
 
 /**
- * The FILE_METADATA record (§8.2) of a file whose content has `fileSize` bytes
+ * The FILE_METADATA record (WIRE-NOTES §8.2) of a file whose content has `fileSize` bytes
  * and BLAKE2b-256 `fileHash`, sent as a processed stream of `processedSize`
  * bytes (gzip when `compressed`): the derived fields (transfer_id,
  * total_chunks) computed the one way the reference does.
@@ -149,7 +149,7 @@ export async function fileHashHex(data: Uint8Array): Promise<string> {
 // Type aliases (not interfaces) so they are assignable to pyjson's JsonValue.
 export type FileMetadataInner = FileMetadata & { type: 20 };
 
-/** FILE_METADATA with "type" LAST: the reference copies the record, then adds the type (§4.6). */
+/** FILE_METADATA with "type" LAST: the reference copies the record, then adds the type (WIRE-NOTES §4.6). */
 export function metadataInner(m: FileMetadata): FileMetadataInner {
   return {
     transfer_id: m.transfer_id,
@@ -203,7 +203,7 @@ const HASH_RE = /^[0-9a-f]{64}$/; // the reference compares hexdigest() (lowerca
  * Worst case for incompressible input is deflate's stored blocks: 5 bytes per
  * 64 KiB block plus 18 bytes of gzip framing per member. We allow ~0.1 % + 64 KiB,
  * which also leaves room for multi-member streams (members of ≥ ~20 KiB) and
- * for some zero padding, while keeping the temp file bounded (§15.6).
+ * for some zero padding, while keeping the temp file bounded (WIRE-NOTES §15.6).
  */
 export function maxCompressedSize(fileSize: number): number {
   return fileSize + Math.ceil(fileSize / 1024) + 65536;
@@ -223,7 +223,7 @@ function nonNegInt(obj: Record<string, unknown>, key: string): number {
 
 /**
  * Checks a received FILE_METADATA inner object and returns it typed. Unknown
- * extra fields are ignored here (the inner allow-list, §12.3, is applied by the
+ * extra fields are ignored here (the inner allow-list, WIRE-NOTES §12.3, is applied by the
  * session layer). Throws FileTransferError (malformed / bad_filename / file_too_large).
  */
 export function validateMetadata(obj: unknown, limits: FileLimits = {}): FileMetadata {

@@ -2,7 +2,7 @@
 // the two bulk helpers AES-256-GCM-SIV needs around OpenSSL's AES: counter
 // blocks and XOR. Used by src/protocol/gcmsiv-clmul.ts; built at `npm run
 // build` by scripts/build-native.mjs. Without a C compiler, or on a CPU
-// without PCLMULQDQ, pqchat uses the WebAssembly POLYVAL instead (issue 5 §1).
+// without PCLMULQDQ, pqchat uses the WebAssembly POLYVAL instead (crypto/select.ts).
 //
 // Constant time: PCLMULQDQ has data-independent timing, and nothing here
 // branches on or indexes memory by key or data bytes.

@@ -1,0 +1,53 @@
+// The sender's chunk source: chunk i is bytes [i × 1 MiB, (i+1) × 1 MiB) of
+// the processed stream (WIRE-NOTES §8.3), read from disk one chunk at a time.
+import { open } from "node:fs/promises";
+import { CHUNK_SIZE, FileTransferError, asFileTransferError } from "../../protocol/file/metadata.js";
+
+export interface ProcessedStream {
+  path: string;
+  size: number;
+  /** The file's mtime when it was hashed: a different one means it was edited since. */
+  mtimeMs: number;
+  totalChunks: number;
+  /** For messages only. */
+  filename: string;
+}
+
+/**
+ * Every chunk in order, each in a NEW buffer the consumer owns. Fails with
+ * io_error if the file changed since it was prepared (size or mtime), became
+ * shorter while read, or `cleanedUp()` says the temp file is gone.
+ */
+export async function* readChunks(s: ProcessedStream, cleanedUp: () => boolean): AsyncGenerator<{ index: number; data: Buffer }> {
+  if (cleanedUp()) throw new FileTransferError("io_error", "The prepared file was already cleaned up.");
+  let fh;
+  try {
+    fh = await open(s.path, "r");
+    const now = await fh.stat();
+    if (now.size !== s.size || now.mtimeMs !== s.mtimeMs) {
+      throw new FileTransferError("io_error", `${s.filename} changed after it was offered; offer it again.`);
+    }
+  } catch (err) {
+    await fh?.close();
+    throw asFileTransferError(err, `Cannot read ${s.filename}`);
+  }
+  try {
+    for (let index = 0; index < s.totalChunks; index++) {
+      const offset = index * CHUNK_SIZE;
+      const len = Math.min(CHUNK_SIZE, s.size - offset);
+      // allocUnsafe is fine: the loop below fills every byte or throws before yielding.
+      const data = Buffer.allocUnsafe(len);
+      let got = 0;
+      while (got < len) {
+        const { bytesRead } = await fh.read(data, got, len - got, offset + got);
+        if (bytesRead === 0) throw new FileTransferError("io_error", `${s.filename} became shorter while sending.`);
+        got += bytesRead;
+      }
+      yield { index, data };
+    }
+  } catch (err) {
+    throw asFileTransferError(err, `Reading ${s.filename} failed`);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,14 +1,12 @@
-// The reference's DoubleEncryptor and key-schedule known answers
-// (test/fixtures/aead.json, kdf.json; WIRE-NOTES §5.2, §6.2, §6.3, §9): every
-// case, including aead.json's must-fail cases — tag failures and the padding
+// The double AEAD (src/protocol/aead.ts) against the reference's DoubleEncryptor
+// known answers (test/fixtures/aead.json; WIRE-NOTES §6.3): every case,
+// including the must-fail cases — tag failures and the padding
 // failures behind valid tags (pad byte 0, pad byte above the block size,
 // inconsistent pad bytes, a padded length not a multiple of 64, an empty
 // padded plaintext), which must be refused as padding errors, not decrypted.
-// kdf.json holds known answers only (no must-fail cases).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { deriveAeadKeys, doubleDecrypt, doubleEncrypt, pad, unpad } from "../src/protocol/aead.js";
-import { combineSecrets, deriveRekeyKeys, deriveSessionKeys, dhMix, messageKey, ratchet } from "../src/protocol/kdf.js";
 import { AuthenticationError, gcmsivSeal } from "../src/protocol/primitives.js";
 import { loadFixture } from "./helpers/fixtures.js";
 
@@ -36,8 +34,6 @@ interface FailCase {
 }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const aead: any = loadFixture("aead.json");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const kdf: any = loadFixture("kdf.json");
 
 test("aead.json: derived sub-keys and nonces of both layers", () => {
   const k = deriveAeadKeys(hex(aead.key), hex(aead.nonce));
@@ -95,32 +91,4 @@ test("aead.json: every must-fail case is refused; the valid-tag ones as padding 
   assert.throws(() => unpad(new Uint8Array(0)), AuthenticationError);
   assert.equal(unpad(block(64)).length, 0);
   assert.equal(unpad(block(4)).length, 60);
-});
-
-test("kdf.json: hybrid combine, session keys, DH mix, message keys, ratchet, chain walk, rekey keys", () => {
-  for (const c of kdf.hybrid_combine) {
-    assert.equal(toHex(combineSecrets(hex(c.kem_shared_secret), hex(c.dh_shared_secret))), c.combined_shared_secret);
-  }
-  for (const c of kdf.derive_keys) {
-    const k = deriveSessionKeys(hex(c.combined_shared_secret), hex(c.own_kem_public_key), hex(c.peer_kem_public_key));
-    assert.equal(toHex(k.encryptionSalt), c.encryption_salt);
-    assert.equal(toHex(k.encryptionKey), c.encryption_key);
-    assert.equal(toHex(k.chainSalt), c.chain_salt);
-    assert.equal(toHex(k.rootChainKey), c.root_chain_key);
-    // Both sides derive the same keys (the salts sort the two public keys).
-    const other = deriveSessionKeys(hex(c.combined_shared_secret), hex(c.peer_kem_public_key), hex(c.own_kem_public_key));
-    assert.equal(toHex(other.encryptionKey), c.encryption_key);
-  }
-  for (const c of kdf.dh_mix) assert.equal(toHex(dhMix(hex(c.chain_key), hex(c.dh_shared), c.counter)), c.mixed_chain_key);
-  for (const c of kdf.message_key) assert.equal(toHex(messageKey(hex(c.chain_key), c.counter)), c.message_key);
-  for (const c of kdf.ratchet) assert.equal(toHex(ratchet(hex(c.chain_key), c.counter)), c.next_chain_key);
-  const walk = kdf.chain_walk.chain_keys as string[];
-  for (let i = 1; i < walk.length; i++) assert.equal(toHex(ratchet(hex(walk[i - 1]!), i)), walk[i], `chain key ${i}`);
-  for (const c of kdf.rekey_derive) {
-    const k = deriveRekeyKeys(hex(c.kem_shared_secret));
-    assert.equal(toHex(k.encSalt), c.enc_salt);
-    assert.equal(toHex(k.chainSalt), c.chain_salt);
-    assert.equal(toHex(k.encryptionKey), c.encryption_key);
-    assert.equal(toHex(k.rootChainKey), c.root_chain_key);
-  }
 });

@@ -156,7 +156,7 @@ void test("Wycheproof HKDF-SHA-512 via hkdf and hkdfExpandOneBlock", (t) => {
 //  * Every other acceptable case (Twist, NonCanonicalPublic, SmallPublicKey,
 //    SpecialPublicKey, EdgeCaseShared, ...) is ACCEPTED with the exact expected
 //    output: RFC 7748 §5 defines X25519 on the twist and on non-canonical
-//    u-coordinates (high bit masked, values >= p reduced), and §7 recommends
+//    u-coordinates (high bit masked, values >= p reduced), and RFC 7748 §7 recommends
 //    accepting them; the result is still exact and not all-zero.
 const ZERO32 = "00".repeat(32);
 const BASEPOINT = new Uint8Array(32);

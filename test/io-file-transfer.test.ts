@@ -126,7 +126,7 @@ for (const c of V.cases) {
       assert.equal(m.compressed, c.metadata.compressed);
       const chunks = await collect(out);
       if (!c.metadata.compressed) {
-        // Uncompressed streams are byte-exact for senders (§8.4).
+        // Uncompressed streams are byte-exact for senders (WIRE-NOTES §8.4).
         assert.deepEqual(m, c.metadata);
         assert.equal(pyjson(metadataInner(m)), c.metadata_inner_json);
         assert.deepEqual(chunks.map((x) => x.length), c.chunk_lengths);

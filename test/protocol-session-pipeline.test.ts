@@ -1,4 +1,4 @@
-// Issue 5 §3, the protocol half of the pipeline: chunk keys derived in order on
+// The protocol half of the file pipeline: chunk keys derived in order on
 // the main thread (Session.prepareChunkKeys) with the AEAD elsewhere, the
 // pipelined receive (beginChunkOpen / finishChunkOpen) against the sequential
 // decryptChunk, doubleEncryptParts against doubleEncrypt, and the worker pool.

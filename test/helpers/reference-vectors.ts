@@ -1,22 +1,22 @@
-// Replays every known-answer vector of the reference implementation
-// (WIRE-NOTES §16) through the protocol library.
-import { test } from "node:test";
+// The reference implementation's known-answer vectors (WIRE-NOTES §16) as
+// runnable scripts: the scripted handshake of handshake.json and the op
+// runner that replays messages.json, file.json and rekey.json through the
+// protocol library. Used by protocol-handshake, protocol-fingerprint,
+// protocol-messages-vectors, protocol-file-vectors and protocol-rekey tests.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { fileCaseContent, loadFixture } from "./helpers/fixtures.js";
-import { bytesToHex, hexToBytes, toBytes, fromUtf8 } from "../src/protocol/bytes.js";
-import { Initiator, respond } from "../src/protocol/handshake.js";
-import { fingerprintFromBytes, wordlist } from "../src/protocol/fingerprint.js";
-import { parseJsonObject, pyjson } from "../src/protocol/pyjson.js";
-import { Rekeyer } from "../src/protocol/rekey.js";
-import { Session, SessionError } from "../src/protocol/index.js";
-import * as control from "../src/protocol/control.js";
-import { SEND_CHUNK_SIZE } from "../src/protocol/constants.js";
+import { fileCaseContent, loadFixture } from "./fixtures.js";
+import { bytesToHex, hexToBytes, toBytes, fromUtf8 } from "../../src/protocol/bytes.js";
+import { Initiator, respond } from "../../src/protocol/handshake.js";
+import { parseJsonObject, pyjson } from "../../src/protocol/pyjson.js";
+import { Rekeyer } from "../../src/protocol/rekey.js";
+import { Session, SessionError } from "../../src/protocol/index.js";
+import { SEND_CHUNK_SIZE } from "../../src/protocol/constants.js";
 
-const hs = loadFixture("handshake.json");
-const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+export const hs = loadFixture("handshake.json");
+export const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
-interface Party {
+export interface Party {
   session: Session;
   rekeyer: Rekeyer;
   lastReply: string | null;
@@ -24,7 +24,7 @@ interface Party {
 }
 
 /** Runs the handshake of handshake.json with its scripted randomness. */
-function handshake(): { alice: Party; bob: Party; initMessage: string; response: string } {
+export function handshake(): { alice: Party; bob: Party; initMessage: string; response: string } {
   const r = hs.randomness;
   const initiator = new Initiator({ kemSeed: hexToBytes(r.alice_kem_keygen_seed_d_z), x25519Private: hexToBytes(r.alice_x25519_session_priv) });
   const init = parseJsonObject(initiator.initMessage)!;
@@ -38,45 +38,9 @@ function handshake(): { alice: Party; bob: Party; initMessage: string; response:
   return { alice: party(alice), bob: party(bob), initMessage: fromUtf8(initiator.initMessage), response: fromUtf8(response) };
 }
 
-test("handshake: exact KEY_EXCHANGE_INIT/RESPONSE bytes, keys and state on both sides", () => {
-  const { alice, bob, initMessage, response } = handshake();
-  assert.equal(initMessage, hs.key_exchange_init);
-  assert.equal(response, hs.key_exchange_response);
-  assert.equal(toBytes(initMessage).length.toString(16).padStart(8, "0"), hs.key_exchange_init_frame_length_prefix);
-  assert.equal(toBytes(response).length.toString(16).padStart(8, "0"), hs.key_exchange_response_frame_length_prefix);
-  for (const [p, st] of [[alice, hs.alice_state], [bob, hs.bob_state]] as const) {
-    const c = p.session._chains;
-    assert.equal(bytesToHex(c.encryptionKey), st.encryption_key);
-    assert.equal(bytesToHex(c.send), st.send_chain_key);
-    assert.equal(bytesToHex(c.receive), st.receive_chain_key);
-    assert.equal(p.session.state.messageCounter, 0);
-    assert.equal(p.session.state.peerCounter, 0);
-  }
-  assert.equal(bytesToHex(alice.session._chains.encryptionKey), hs.encryption_key);
-});
-
-test("fingerprint: handshake words, display and the synthetic cases", () => {
-  const { alice, bob } = handshake();
-  assert.equal(wordlist().length, hs.fingerprint.wordlist_size);
-  for (const p of [alice, bob]) {
-    assert.equal(bytesToHex(p.session.fingerprint.sha256), hs.fingerprint.sha256_of_sorted_concat);
-    assert.deepEqual(p.session.fingerprint.indices, hs.fingerprint.word_indices);
-    assert.deepEqual(p.session.fingerprint.words, hs.fingerprint.words);
-    assert.equal(p.session.fingerprint.display, hs.fingerprint.display);
-  }
-  for (const c of hs.fingerprint_extra.cases) {
-    const f = fingerprintFromBytes(hexToBytes(c.input));
-    assert.equal(bytesToHex(f.sha256), c.sha256);
-    assert.deepEqual(f.indices, c.word_indices);
-    assert.equal(f.display, c.display);
-  }
-  assert.equal(fromUtf8(control.keyVerification(true)), hs.key_verification_true);
-  assert.equal(fromUtf8(control.keyVerification(false)), hs.key_verification_false);
-});
-
 const stageKind: Record<string, string> = { hmac: "hmac_failed", counter: "replay", aead: "decrypt_failed" };
 
-interface RunOptions {
+export interface RunOptions {
   /** chunk bytes by transfer id, for chunk encrypt ops without chunk_data_hex */
   processed?: Map<string, Uint8Array>;
   /** encaps m per party for rekey responses */
@@ -89,7 +53,7 @@ interface RunOptions {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function runOps(ops: any[], opts: RunOptions = {}): number {
+export function runOps(ops: any[], opts: RunOptions = {}): number {
   const parties = handshake();
   const byName = (n: string): Party => (n === "alice" ? parties.alice : parties.bob);
   const wires = new Map<string, { json?: Uint8Array; frame?: Uint8Array; inner: string }>();
@@ -211,46 +175,8 @@ function runOps(ops: any[], opts: RunOptions = {}): number {
   return checked;
 }
 
-test("messages.json: every encrypt and deliver op", () => {
-  const m = loadFixture("messages.json");
-  const n = runOps(m.ops);
-  assert.equal(n, m.ops.filter((o: { op: string }) => o.op !== "advance_sender").length);
-});
-
-test("messages.json: pyjson escaping cases", () => {
-  const m = loadFixture("messages.json");
-  for (const c of m.json_compat.cases) assert.equal(pyjson({ type: 13, text: c.text }), c.inner_json);
-});
-
-test("messages.json: a forward gap wider than the configured window is rejected unread", () => {
-  const { alice, bob } = handshake();
-  for (let i = 0; i < 5; i++) alice.session.encrypt(toBytes("{}"));
-  const { wire } = alice.session.encrypt(toBytes('{"type": 12}'));
-  // A second bob with a window of 4: the 6th message jumps 5 ahead.
-  const h2 = handshake();
-  const bob2 = new Session(
-    {
-      encryptionKey: h2.bob.session._chains.encryptionKey,
-      rootChainKey: hexToBytes(hs.root_chain_key),
-      ownSessionPrivateKey: hexToBytes(hs.randomness.bob_x25519_session_priv),
-      ownSessionPublicKey: hexToBytes(hs.bob.x25519_session_pub),
-      peerSessionPublicKey: hexToBytes(hs.alice.x25519_session_pub),
-      ownKemPublicKey: Buffer.from(hs.bob.kem_public_key_b64, "base64"),
-      peerKemPublicKey: Buffer.from(hs.alice.kem_public_key_b64, "base64"),
-    },
-    { maxForwardGap: 4 },
-  );
-  assert.throws(() => bob2.decrypt(parseJsonObject(wire)!), (e: unknown) => e instanceof SessionError && e.kind === "out_of_window");
-  assert.equal(bob2.state.peerCounter, 0);
-  assert.deepEqual(bob2.state.savedCounters, []);
-  // The default window accepts it and saves the five skipped states.
-  const d = bob.session.decrypt(parseJsonObject(wire)!);
-  assert.equal(d.counter, 6);
-  assert.deepEqual(bob.session.state.savedCounters, [1, 2, 3, 4, 5]);
-});
-
 /** Processed streams of the uncompressed cases (their content), by transfer id. */
-function fileCaseStreams(f: ReturnType<typeof loadFixture>): Map<string, Uint8Array> {
+export function fileCaseStreams(f: ReturnType<typeof loadFixture>): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const c of f.cases) {
     if (c.metadata.compressed) continue;
@@ -260,35 +186,3 @@ function fileCaseStreams(f: ReturnType<typeof loadFixture>): Map<string, Uint8Ar
   }
   return out;
 }
-
-test("file.json: metadata, chunk frames, replayed and tampered chunks", () => {
-  const f = loadFixture("file.json");
-  const n = runOps(f.ops, { processed: fileCaseStreams(f) });
-  assert.equal(n, f.ops.length);
-});
-
-test("file.json: reference-gzip session (metadata and frame heads)", () => {
-  const f = loadFixture("file.json");
-  runOps(f.ops_reference_gzip);
-});
-
-test("rekey.json: init/response/commit/commit_ack, switch points, new keys; stale-cache quirk fixed", () => {
-  const r = loadFixture("rekey.json");
-  let quirkSeen = false;
-  runOps(r.ops, {
-    rekeySeed: hexToBytes(r.randomness.alice_rekey_kem_keygen_seed_d_z),
-    rekeyEncapsM: hexToBytes(r.randomness.bob_rekey_kem_encaps_m),
-    // After bob's switch the reference still holds the stale entry 2 (§15.9) until m11
-    // skips counter 2 again; we hold none until then.
-    expectedSaved: (op, reference) => (op["to"] === "bob" && ["m6", "m8"].includes(op["id"] as string) ? [] : reference),
-    quirk: (op, outcome) => {
-      if (typeof op["label"] !== "string" || !op["label"].startsWith("REFERENCE QUIRK")) return false;
-      // We clear the cache on key change, so the late message decrypts (WIRE-NOTES §15.9).
-      assert.ok(outcome.ok, "late message after rekey should decrypt once the stale cache is gone");
-      assert.match(outcome.plaintext!, /"type": 13/);
-      quirkSeen = true;
-      return true;
-    },
-  });
-  assert.ok(quirkSeen);
-});

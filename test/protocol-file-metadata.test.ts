@@ -65,7 +65,7 @@ for (const c of V.cases) {
     assert.equal(await fileHashHex(data), m.file_hash);
     assert.equal(c.filename + String(c.file_size) + m.file_hash, c.transfer_id_input);
     assert.equal(transferId(c.filename, c.file_size, m.file_hash), m.transfer_id);
-    // compressed = requested AND extension allows it (§8.2)
+    // compressed = requested AND extension allows it (WIRE-NOTES §8.2)
     assert.equal(m.compressed, c.compress_requested && !hasIncompressibleExtension(c.filename));
     // Byte-exact FILE_METADATA with "type" last, built from a record in any key order.
     const shuffled: FileMetadata = {
@@ -113,7 +113,7 @@ test("transferId: non-ASCII names are hashed as UTF-8", () => {
   assert.throws(() => transferId("a", -1, h), RangeError);
 });
 
-test("extension rule: leading dots do not count, last dot wins, case-insensitive (§8.2)", () => {
+test("extension rule: leading dots do not count, last dot wins, case-insensitive (WIRE-NOTES §8.2)", () => {
   const cases: [string, string][] = [
     [".bashrc", ""],
     ["..gz", ""],
@@ -226,7 +226,7 @@ test("validateMetadata rejects malformed offers with the right kind", () => {
     ["malformed", { ...GOOD, compressed: false }],
     // a compressed stream is never empty
     ["malformed", { ...GOOD, file_size: 0, processed_size: 0, total_chunks: 0 }],
-    // compressed size wildly above what gzip can produce (disk exhaustion, §15.6)
+    // compressed size wildly above what gzip can produce (disk exhaustion, WIRE-NOTES §15.6)
     ["malformed", { ...GOOD, file_size: 10, processed_size: 100 * CHUNK_SIZE, total_chunks: 100 }],
     ["file_too_large", { ...GOOD, file_size: DEFAULT_MAX_FILE_SIZE + 1, processed_size: 206 }],
   ];

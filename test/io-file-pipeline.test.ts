@@ -1,4 +1,4 @@
-// Issue 5 §3, the file layer: multi-member gzip compressed on worker threads
+// The file pipeline in src/io/file: multi-member gzip compressed on worker threads
 // (and accepted whole by IncomingTransfer), the sample-based compression skip,
 // the in-order streaming receive (hash and gunzip as chunks arrive) with its
 // fall-back for chunks out of order, and temp-file cleanup on every failure.

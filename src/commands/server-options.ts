@@ -188,6 +188,43 @@ export const SERVER_OPTION_TABLE: readonly OptionRow[] = [
     tomlNumbers: true,
   }),
   row({
+    key: "redis",
+    flag: "--redis",
+    metavar: "URL",
+    help: "join a relay cluster that shares this Redis\n(redis://HOST:PORT); needs --cluster-secret-file\n(default: a standalone relay)",
+    parse: (v, name) => {
+      const t = v.trim();
+      if (t === "") return null;
+      if (!/^rediss?:\/\/[^\s]+$/.test(t)) throw new UsageError(`${name}: expected redis://HOST:PORT, got "${v}"`);
+      return t;
+    },
+    format: (v) => str(v ?? ""),
+  }),
+  countRow("clusterPort", "--cluster-port", "PORT", "this node's port for other relay nodes, 0 picks\na free one (default 16385)", 0, 65535),
+  row({
+    key: "advertise",
+    flag: "--advertise",
+    metavar: "HOST",
+    help: "the host other nodes reach this one at\n(default 127.0.0.1)",
+    parse: (v, name) => {
+      if (v.trim() === "") throw new UsageError(`${name}: must not be empty`);
+      return v.trim();
+    },
+    format: str,
+  }),
+  row({
+    key: "clusterSecretFile",
+    flag: "--cluster-secret-file",
+    metavar: "FILE",
+    help: "file with the cluster's shared secret (32+\ncharacters); only nodes that know it can join",
+    parse: (v) => (v.trim() === "" ? null : v.trim()),
+    format: (v) => str(v ?? ""),
+  }),
+  durationRow("clusterLeaseMs", "--cluster-lease", "how long a node's rooms stay its own without\nrenewal: the longest a dead node's rooms stay\nunreachable (default 10s)", (ms, name) => {
+    if (ms < 300) throw new UsageError(`${name}: must be at least 300ms`);
+    return ms;
+  }),
+  row({
     key: "logLevel",
     flag: "--log-level",
     metavar: "LEVEL",

@@ -2,6 +2,9 @@
 // a second ends at once). With --workers N this process is the primary and
 // node:cluster starts N copies of it as workers (src/server/primary.ts).
 import cluster from "node:cluster";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { ClusterNode, type ClusterOptions } from "../server/cluster/node.js";
 import { HealthHttp } from "../server/health-http.js";
 import { Logger } from "../server/log.js";
 import { createRelayRegistry } from "../server/metrics.js";
@@ -9,12 +12,27 @@ import type { ServerOptions } from "../server/options.js";
 import { RelayPrimary } from "../server/primary.js";
 import { RelayServer, type ListenAddress } from "../server/relay.js";
 import { runRelayWorker } from "../server/worker.js";
+import { UsageError } from "./args.js";
 import { formatConfig, optionsHelp, parseServerArgs } from "./server-config.js";
 
 export { parseServerArgs, type ParsedServerArgs } from "./server-config.js";
 
-/** One relay process, or the primary of several. */
-type Relay = RelayServer | RelayPrimary;
+/** One relay process, the primary of several, or a node of a cluster. */
+type Relay = RelayServer | RelayPrimary | ClusterNode;
+
+/** The cluster settings, checked: a secret from its file, and no --workers (not combined yet). */
+function clusterOptions(opts: ServerOptions): ClusterOptions {
+  if (opts.workers > 1) throw new UsageError("--redis and --workers cannot be combined yet: run one node per core instead");
+  if (opts.clusterSecretFile === null) throw new UsageError("--redis needs --cluster-secret-file");
+  let secret: Buffer;
+  try {
+    secret = Buffer.from(readFileSync(opts.clusterSecretFile, "utf8").trim(), "utf8");
+  } catch (err) {
+    throw new UsageError(`--cluster-secret-file ${opts.clusterSecretFile}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  if (secret.length < 32) throw new UsageError(`--cluster-secret-file ${opts.clusterSecretFile}: the secret must be at least 32 characters`);
+  return { redisUrl: opts.redis!, clusterPort: opts.clusterPort, advertise: opts.advertise, secret, nodeId: randomUUID(), leaseMs: opts.clusterLeaseMs };
+}
 
 export function formatAddress(a: ListenAddress): string {
   return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
@@ -38,7 +56,7 @@ export async function runServer(argv: string[]): Promise<number> {
     // still hold (an IPC handle, a metrics timer) may keep it running.
     process.exit(0);
   }
-  const relay = opts.workers > 1 ? new RelayPrimary(opts, log) : new RelayServer(opts, log);
+  const relay = opts.redis !== null ? new ClusterNode(opts, clusterOptions(opts), log) : opts.workers > 1 ? new RelayPrimary(opts, log) : new RelayServer(opts, log);
   const address = await relay.listen();
   const http = opts.metrics === null ? null : await startMetrics(relay, opts.metrics, log);
   // The last line on stdout; scripts and tests wait for it.
@@ -52,7 +70,7 @@ export async function runServer(argv: string[]): Promise<number> {
 
 /** The metrics and health endpoints; if their port cannot be had, the relay is closed and the error names the flag. */
 async function startMetrics(relay: Relay, at: ListenAddress, log: Logger): Promise<HealthHttp> {
-  const metrics = relay instanceof RelayPrimary ? relay.metricsText() : createRelayRegistry(relay);
+  const metrics = relay instanceof RelayPrimary ? relay.metricsText() : createRelayRegistry(relay instanceof ClusterNode ? relay.relay : relay);
   const http = new HealthHttp(metrics, { started: () => true, draining: () => relay.gauges().draining }, log);
   try {
     const m = await http.listen(at.host, at.port);

@@ -16,6 +16,7 @@ export const Reason = {
   evicted: "Server full: a new client needed the place of a client waiting for a partner",
   waitedTooLong: "No partner arrived in time: reconnect to wait again",
   tooManyWaiting: "Too many clients waiting from this address",
+  unroutable: "The relay cannot place this room right now: try again shortly",
   /** Suffix after "Too many unexpected messages" for frames dropped after the exchange. */
   unexpectedAfterExchange: "unexpected message after key exchange",
 } as const;
@@ -39,6 +40,7 @@ export const F = {
   evicted: frame(serverDisconnect(Reason.evicted)),
   waitedTooLong: frame(serverDisconnect(Reason.waitedTooLong)),
   tooManyWaiting: frame(serverDisconnect(Reason.tooManyWaiting)),
+  unroutable: frame(serverDisconnect(Reason.unroutable)),
   internal: frame(serverDisconnect(ServerText.defaultDisconnect)),
 };
 

@@ -35,6 +35,16 @@ export interface ServerOptions {
   maxWaitMs: number;
   /** Relay processes on this machine (1: one process, as the reference). */
   workers: number;
+  /** A relay cluster's shared Redis (redis://HOST:PORT); null: a standalone relay. */
+  redis: string | null;
+  /** This node's listener for other cluster nodes (0: a free port). */
+  clusterPort: number;
+  /** The host other nodes use to reach this node's cluster port. */
+  advertise: string;
+  /** A file holding the cluster's shared secret (at least 32 characters). */
+  clusterSecretFile: string | null;
+  /** How long a node's directory entries live unless renewed. */
+  clusterLeaseMs: number;
 }
 
 export const DEFAULT_PORT = 16384;
@@ -60,4 +70,9 @@ export const DEFAULT_OPTIONS: Readonly<ServerOptions> = {
   maxWaitingPerAddress: 4,
   maxWaitMs: 3_600_000,
   workers: 1,
+  redis: null,
+  clusterPort: 16385,
+  advertise: "127.0.0.1",
+  clusterSecretFile: null,
+  clusterLeaseMs: 10_000,
 };

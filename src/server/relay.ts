@@ -204,10 +204,11 @@ export class RelayServer {
   /**
    * Takes over a connection whose place a primary process already decided
    * (src/server/join-gate.ts): registers it at once and processes the bytes
-   * the primary read (`head`, without the JOIN if `joined`).
+   * the primary read (`head`, without the JOIN if `joined`). `ip` is the
+   * client's address when the socket comes from another relay node.
    */
-  adopt(socket: Socket, id: number, room: string, joined: boolean, head: Buffer): void {
-    const c = this.admit(socket, id);
+  adopt(socket: Socket, id: number, room: string, joined: boolean, head: Buffer, ip: string | undefined = socket.remoteAddress): void {
+    const c = this.admit(socket, id, ip);
     if (c === null) return;
     // Bytes that arrived before this process took the socket over.
     const early = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
@@ -220,7 +221,7 @@ export class RelayServer {
   }
 
   /** Capacity and per-address admission; null when `socket` was refused. */
-  private admit(socket: Socket, id: number): Connection | null {
+  private admit(socket: Socket, id: number, ip: string | undefined = socket.remoteAddress): Connection | null {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     if (this.shuttingDown || this.draining !== null) {
@@ -235,7 +236,7 @@ export class RelayServer {
       return null;
     }
     const c: Connection = new Connection(id, socket, this.opts.maxFrame, (frame) => this.onFrame(c, frame));
-    const refusal = this.limits.admit(c, socket.remoteAddress);
+    const refusal = this.limits.admit(c, ip);
     if (refusal !== null) {
       this.refusals.refuse(socket, refusal);
       return null;

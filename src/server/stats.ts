@@ -47,6 +47,8 @@ export const RefusalReason = {
   connectRate: "connect_rate",
   /** Its address has --max-waiting-per-address clients waiting already (refused after its JOIN). */
   waitingPerAddress: "waiting_per_address",
+  /** A relay cluster node could not place the client's room (Redis unreachable, or its owner node). */
+  unroutable: "unroutable",
 } as const;
 export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 

@@ -29,13 +29,15 @@ describe("options", () => {
       "--max-frame", "2MiB", "--log-level=debug", "--join-wait", "100ms", "--exchange-timeout", "5m",
       "--frame-timeout", "1.5", "--drain-timeout", "0", "--metrics", "[::1]:9464", "--log-format", "json",
       "--max-per-address", "0", "--connect-rate=0.5", "--connect-burst", "3", "--max-waiting-per-address", "2",
-      "--max-wait", "2h", "--workers", "3",
+      "--max-wait", "2h", "--workers", "3", "--redis", "redis://10.0.0.5:6379", "--cluster-port", "7000",
+      "--advertise", "node-a.internal", "--cluster-secret-file", "/etc/pqchat/secret", "--cluster-lease", "5s",
     ]);
     assert.deepEqual(o, {
       host: "0.0.0.0", port: 0, maxClients: 2000, keepaliveIntervalMs: 200, maxFrame: 2 * 1048576,
       logLevel: "debug", joinWaitMs: 100, exchangeTimeoutMs: 300_000, frameTimeoutMs: 1500,
       drainTimeoutMs: 0, metrics: { host: "::1", port: 9464 }, logFormat: "json",
       maxPerAddress: 0, connectRate: 0.5, connectBurst: 3, maxWaitingPerAddress: 2, maxWaitMs: 7_200_000, workers: 3,
+      redis: "redis://10.0.0.5:6379", clusterPort: 7000, advertise: "node-a.internal", clusterSecretFile: "/etc/pqchat/secret", clusterLeaseMs: 5000,
     });
     assert.equal(opts(["--workers", "auto"]).workers, availableParallelism());
     assert.deepEqual(parseServerArgs(["--port", "1", "--help"]), { help: true });
@@ -51,7 +53,7 @@ describe("options", () => {
       ["--config"], ["--keepalive-interval", "600h"],
       ["--max-per-address", "-1"], ["--connect-rate", "fast"], ["--connect-rate", "-2"], ["--connect-burst", "0"],
       ["--max-waiting-per-address", "x"], ["--max-wait", "0"], ["--max-wait", "600h"],
-      ["--workers", "0"], ["--workers", "many"],
+      ["--workers", "0"], ["--workers", "many"], ["--redis", "localhost:6379"], ["--cluster-lease", "100ms"], ["--advertise", " "],
     ]) {
       assert.throws(() => parseServerArgs(argv), UsageError, argv.join(" "));
     }

@@ -12,7 +12,7 @@ import { newClient, removeDir, type TestClient } from "./helpers/client-harness.
 import type { RawClient } from "./helpers/raw-client.js";
 import { startRedis, type RedisHandle } from "./helpers/redis-server.js";
 import { completeExchange, joinClient, S } from "./helpers/scenarios.js";
-import { startServer, type ServerHandle } from "./helpers/server-process.js";
+import { runCli, startServer, type ServerHandle } from "./helpers/server-process.js";
 
 let dir: string;
 let secretFile: string;
@@ -188,6 +188,22 @@ test("an outsider without the cluster secret cannot hand a node a client", async
   } finally {
     await node.stop();
     await redis.stop();
+  }
+});
+
+test("cluster flags that cannot work are one clear line and exit 2", async () => {
+  const short = path.join(dir, "short-secret");
+  await writeFile(short, "too short\n");
+  for (const [args, message] of [
+    [["--redis", "redis://127.0.0.1:1"], /^pqchat: --redis needs --cluster-secret-file\n$/],
+    [["--redis", "redis://127.0.0.1:1", "--cluster-secret-file", short], /the secret must be at least 32 characters\n$/],
+    [["--redis", "redis://127.0.0.1:1", "--cluster-secret-file", path.join(dir, "missing")], /cannot read the file \(ENOENT\)\n$/],
+    [["--redis", "redis://127.0.0.1:1", "--cluster-secret-file", secretFile, "--workers", "2"], /cannot be combined yet/],
+  ] as const) {
+    const r = await runCli(["server", "--port", "0", ...args]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   }
 });
 

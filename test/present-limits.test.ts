@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as limits from "../src/present/limits.js";
-import { OUTPUT_HIGH_WATER as JSON_HIGH, OUTPUT_LOW_WATER as JSON_LOW } from "../src/json-api/json-api.js";
+import { OUTPUT_HIGH_WATER as JSON_HIGH, OUTPUT_LOW_WATER as JSON_LOW } from "../src/json-api/line-writer.js";
 
 test("back-pressure marks: resume well below the mark that pauses", () => {
   assert.ok(limits.OUTPUT_LOW_WATER > 0 && limits.OUTPUT_LOW_WATER < limits.OUTPUT_HIGH_WATER);

@@ -1,5 +1,5 @@
 // `pqchat chat --json`: framing, replies, errors and exits of one process
-// (plus a server to connect to). Two-client sessions: cli-json-session.test.ts.
+// (plus a server to connect to). Two-client sessions: json-api-session.test.ts.
 import assert from "node:assert/strict";
 import { isAbsolute } from "node:path";
 import { PassThrough, Writable } from "node:stream";
@@ -67,6 +67,7 @@ test("ready first, commands answered once each, bad input survives, quit exits 0
     assert.equal(e1.cmd, null);
     assert.equal(e1.id, null);
     assert.match(e1.error as string, /invalid JSON/);
+    assert.equal(e1.kind, "bad_command");
     from = p.mark();
     p.writeLine("[1,2]");
     assert.match((await p.next("cmd_error", {}, { from })).error as string, /JSON object/);
@@ -80,9 +81,12 @@ test("ready first, commands answered once each, bad input survives, quit exits 0
     const unk = await p.command("fly");
     assert.equal(unk.event, "cmd_error");
     assert.equal(unk.cmd, "fly");
+    assert.equal(unk.kind, "bad_command");
+    assert.match(unk.error as string, /^unknown command "fly" \(one of: connect, verify, auto_verify, send, file, accept, reject, accept_files, rekey, rekey_answer, nick, emergency_close, state, quit\)$/);
 
-    // Field validation.
-    assert.equal((await p.command("verify", { answer: "yes" })).event, "cmd_error");
+    // Field validation: a sentence naming the field, and the kind "bad_command".
+    const badAnswer = await p.command("verify", { answer: "yes" });
+    assert.deepEqual([badAnswer.event, badAnswer.error, badAnswer.kind], ["cmd_error", '"answer" must be true or false', "bad_command"]);
     assert.equal((await p.command("accept_files", { value: "maybe" })).event, "cmd_error");
     assert.equal((await p.command("connect", { host: "127.0.0.1", port: 70000 })).event, "cmd_error");
 
@@ -93,6 +97,7 @@ test("ready first, commands answered once each, bad input survives, quit exits 0
     assert.equal(early.event, "cmd_error");
     assert.equal(early.cmd, "send");
     assert.ok((early.error as string).length > 0);
+    assert.equal(early.kind, undefined, "a refusal by the client without a kind has none");
 
     // state: reply in cmd_ok and as a state event.
     from = p.mark();
@@ -116,7 +121,10 @@ test("ready first, commands answered once each, bad input survives, quit exits 0
     assert.equal(c.cmd, "connect");
     await p.next("connected");
     await p.next("waiting_for_peer");
-    assert.equal((await p.command("connect", { host: "127.0.0.1", port: server.port })).event, "cmd_error", "already connected");
+    const again = await p.command("connect", { host: "127.0.0.1", port: server.port });
+    assert.equal(again.event, "cmd_error", "already connected");
+    assert.match(again.error as string, /^already connected \(waiting_for_peer\); connect is allowed again after "disconnected"$/);
+    assert.equal(again.kind, undefined, "no undocumented kind on the wire");
     const q = await p.ok("quit");
     const exit = await p.next("exit");
     assert.ok(exit.seq > q.seq);
@@ -163,7 +171,8 @@ test("connect failure is an error event, and the process stays usable", async ()
   assert.equal(r.event, "cmd_error");
   const st = await p.ok("state");
   assert.equal((st.state as Record<string, unknown>).phase, "disconnected");
-  assert.equal((await p.command("connect", { host: "127.0.0.1", port: server.port, room: "no spaces" })).event, "cmd_error");
+  const badRoom = await p.command("connect", { host: "127.0.0.1", port: server.port, room: "no spaces" });
+  assert.deepEqual([badRoom.event, badRoom.error, badRoom.kind], ["cmd_error", '"room" must be 1 to 64 characters of A-Z a-z 0-9 _ -', "bad_command"]);
   const ok = await p.ok("connect", { host: "127.0.0.1", port: server.port }); // room from --room
   assert.equal(ok.room, "retry");
   assert.equal((await p.next("connected")).room, "retry");

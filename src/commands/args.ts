@@ -1,9 +1,15 @@
 // Small helpers shared by the subcommands: durations, sizes, one-line errors.
 
+/** What was wrong with the command line (every kind ends the process with status 2). */
+export type UsageErrorKind = "unknown_command" | "unknown_option" | "missing_value" | "bad_value" | "too_many_arguments" | "unreadable_config";
+
+/** A bad command line: one line "pqchat: <message>" on stderr, exit status 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  readonly kind: UsageErrorKind;
+  constructor(message: string, kind: UsageErrorKind = "bad_value") {
     super(message);
     this.name = "UsageError";
+    this.kind = kind;
   }
 }
 
@@ -43,4 +49,22 @@ export function parseHostPort(text: string, defPort: number): { host: string; po
     return { host: text.slice(0, i), port: parseIntFlag(text.slice(i + 1), "port", 1, 65535) };
   }
   return { host: text, port: defPort };
+}
+
+/**
+ * A node:util parseArgs error as one short line with its kind: the option at
+ * fault and a pointer to `pqchat <command> --help`.
+ */
+export function usageFromParseArgs(err: unknown, command: string): UsageError {
+  const code = (err as { code?: string }).code;
+  const msg = err instanceof Error ? err.message : String(err);
+  const opt = /'(-{1,2}[^' ]+)/.exec(msg)?.[1];
+  const help = `(try 'pqchat ${command} --help')`;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return new UsageError(`unknown option ${opt ?? ""} ${help}`.replace("  ", " "), "unknown_option");
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    if (opt && /argument missing/.test(msg)) return new UsageError(`${opt} needs a value`, "missing_value");
+    return new UsageError(`${opt ?? "option"}: ${msg.split(".")[0]}`, "bad_value");
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return new UsageError(`${msg.split("\n")[0] ?? msg} ${help}`, "too_many_arguments");
+  return new UsageError(msg.split("\n")[0] ?? msg);
 }

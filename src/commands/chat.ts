@@ -7,12 +7,9 @@ import type { ClientApi, ClientOptions, ConnectOptions } from "../client/api.js"
 import { ClientCore } from "../client/core.js";
 import type { AcceptFilesPolicy } from "../client/events.js";
 import { NICKNAME_MAX, PROTOCOL_VERSION } from "../protocol/constants.js";
-import { parseHostPort, parseIntFlag, UsageError } from "./args.js";
-
-export const DEFAULT_HOST = "127.0.0.1";
-export const DEFAULT_PORT = 16384;
-/** Room codes the pqchat relay accepts (docs/PROTOCOL-EXTENSIONS.md §1). */
-export const ROOM_CODE = /^[A-Za-z0-9_-]{1,64}$/;
+import { ROOM_CODE_PATTERN } from "../protocol/control.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../present/limits.js";
+import { parseHostPort, parseIntFlag, UsageError, usageFromParseArgs } from "./args.js";
 
 const HELP = `Usage: pqchat chat [host[:port]] [options]
 
@@ -72,12 +69,12 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
       },
     });
   } catch (err) {
-    throw new UsageError(parseArgsMessage(err));
+    throw usageFromParseArgs(err, "chat");
   }
   const v = parsed.values;
   if (v.help) return null;
   if (parsed.positionals.length > 1) {
-    throw new UsageError(`expected at most one host[:port], got "${parsed.positionals.join(" ")}" (try 'pqchat chat --help')`);
+    throw new UsageError(`expected at most one host[:port], got "${parsed.positionals.join(" ")}" (try 'pqchat chat --help')`, "too_many_arguments");
   }
   const target = parsed.positionals[0];
   if (target !== undefined && target.trim() === "") throw new UsageError("host must not be empty");
@@ -88,7 +85,7 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
     connect = { host: hp.host, port: hp.port, room: null };
   }
   if (v.room !== undefined) {
-    if (!ROOM_CODE.test(v.room)) throw new UsageError("--room: 1 to 64 characters of A-Z a-z 0-9 _ -");
+    if (!ROOM_CODE_PATTERN.test(v.room)) throw new UsageError("--room: 1 to 64 characters of A-Z a-z 0-9 _ -");
     if (connect) connect.room = v.room;
   }
   if (v.nick !== undefined) {
@@ -111,18 +108,6 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
   };
   if (v["gzip-level"] !== undefined) options.gzipLevel = parseIntFlag(v["gzip-level"], "--gzip-level", 0, 9);
   return { connect, room: v.room ?? null, json, options };
-}
-
-/** Turns node:util parseArgs errors into one short line. */
-function parseArgsMessage(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  const msg = err instanceof Error ? err.message : String(err);
-  const opt = /'(-{1,2}[^' ]+)/.exec(msg)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${opt ?? ""} (try 'pqchat chat --help')`.replace("  ", " ");
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    return opt && /argument missing/.test(msg) ? `${opt} needs a value` : `${opt ?? "option"}: ${msg.split(".")[0]}`;
-  }
-  return msg.split("\n")[0] ?? msg;
 }
 
 export function createCore(options: ClientOptions): ClientApi {

@@ -1,4 +1,4 @@
-// `pqchat gui`: the browser client (issue 6). The client core runs in this
+// `pqchat gui`: the browser client. The client core runs in this
 // process; the page served on 127.0.0.1 is only a view (src/gui/).
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import * as os from "node:os";
@@ -10,7 +10,7 @@ import { removeStaleTemps, tempDirPrefix } from "../io/file/index.js";
 import { Bridge, openWithDesktop } from "../gui/bridge.js";
 import { configPath, loadConfig } from "../gui/config.js";
 import { startGuiServer } from "../gui/server.js";
-import { parseIntFlag, UsageError } from "./args.js";
+import { parseIntFlag, UsageError, usageFromParseArgs } from "./args.js";
 import { packageVersion } from "../client/version.js";
 
 const HELP = `Usage: pqchat gui [options]
@@ -57,8 +57,7 @@ export function parseGuiArgs(argv: string[]): GuiArgs | null {
       },
     });
   } catch (err) {
-    const e = err as { code?: string; message: string };
-    throw new UsageError(`${e.message.split("\n")[0]} (try 'pqchat gui --help')`);
+    throw usageFromParseArgs(err, "gui");
   }
   const v = parsed.values;
   if (v.help) {

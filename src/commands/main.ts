@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const load = commands[first];
-  if (!load) throw new UsageError(`unknown command "${first}" (try 'pqchat --help')`);
+  if (!load) throw new UsageError(`unknown command "${first}" (try 'pqchat --help')`, "unknown_command");
   return (await load())(rest);
 }
 

@@ -62,3 +62,9 @@ test("a bad flag of pqchat gui: one line on stderr, exit status 2", async () => 
   assert.equal(r.stderr, "pqchat: unknown option --bogus (try 'pqchat gui --help')\n");
   assert.equal(r.stdout, "");
 });
+
+test("a bad flag of pqchat selftest is bad usage too: exit status 2, not a crash", async () => {
+  const r = await runCli(["selftest", "--bogus"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "pqchat: unknown option --bogus (try 'pqchat selftest --help')\n");
+});

@@ -7,14 +7,37 @@ import { parseJsonObject, pyjson, type JsonObject } from "../protocol/pyjson.js"
 import { Rekeyer } from "../protocol/rekey.js";
 import type { Session } from "../protocol/session.js";
 import { gcmSivBackend } from "../protocol/primitives.js";
+import { usageFromParseArgs } from "./args.js";
 
 const HELP = `Usage: pqchat selftest
 
 Runs a complete SCP session in memory (ML-KEM-1024 + X25519 handshake, messages
 both ways, a rekey) and reports each step. Exit code 0 when every step passed.`;
 
+/** Which step of the self-test failed (the process then exits 1 with this message). */
+export type SelftestErrorKind = "fingerprint_mismatch" | "message_round_trip" | "message_after_rekey";
+
+export class SelftestError extends Error {
+  constructor(
+    readonly kind: SelftestErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = "SelftestError";
+  }
+}
+
+function parseSelftestArgs(argv: string[]): { help: boolean } {
+  try {
+    const { values } = parseArgs({ args: argv, strict: true, options: { help: { type: "boolean", short: "h" } } });
+    return { help: values.help === true };
+  } catch (err) {
+    throw usageFromParseArgs(err, "selftest");
+  }
+}
+
 export async function runSelftest(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } } });
+  const values = parseSelftestArgs(argv);
   if (values.help) {
     process.stdout.write(HELP + "\n");
     return 0;
@@ -25,7 +48,7 @@ export async function runSelftest(argv: string[]): Promise<number> {
   const { response, session: bob } = respond(parseJsonObject(initiator.initMessage)!);
   const alice = initiator.finish(parseJsonObject(response)!);
   say(`handshake: ok (${(performance.now() - t0).toFixed(1)} ms)`);
-  if (alice.fingerprint.display !== bob.fingerprint.display) throw new Error("fingerprints differ");
+  if (alice.fingerprint.display !== bob.fingerprint.display) throw new SelftestError("fingerprint_mismatch", "fingerprints differ");
   say(`fingerprint (both sides):\n  ${alice.fingerprint.display.replace("\n", "\n  ")}`);
 
   const relay = (from: Session, to: Session, inner: JsonObject): JsonObject => {
@@ -33,8 +56,8 @@ export async function runSelftest(argv: string[]): Promise<number> {
     return parseJsonObject(fromUtf8(to.decrypt(parseJsonObject(wire)!).plaintext))!;
   };
   const text = "hello from pqchat 🎉";
-  if (relay(alice, bob, { type: 13, text })["text"] !== text) throw new Error("message round trip failed");
-  if (relay(bob, alice, { type: 13, text })["text"] !== text) throw new Error("message round trip failed");
+  if (relay(alice, bob, { type: 13, text })["text"] !== text) throw new SelftestError("message_round_trip", "message round trip failed");
+  if (relay(bob, alice, { type: 13, text })["text"] !== text) throw new SelftestError("message_round_trip", "message round trip failed");
   say("messages both ways: ok");
 
   const ra = new Rekeyer(alice);
@@ -45,7 +68,7 @@ export async function runSelftest(argv: string[]): Promise<number> {
   const ack = bob.encrypt(toBytes(pyjson(r3.reply!))).wire;
   rb.switchAfterCommitAck();
   ra.handle(parseJsonObject(fromUtf8(alice.decrypt(parseJsonObject(ack)!).plaintext))!);
-  if (relay(alice, bob, { type: 13, text })["text"] !== text) throw new Error("message after rekey failed");
+  if (relay(alice, bob, { type: 13, text })["text"] !== text) throw new SelftestError("message_after_rekey", "message after rekey failed");
   say("rekey and messages under the new keys: ok");
   alice.destroy();
   bob.destroy();

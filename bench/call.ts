@@ -94,7 +94,7 @@ try {
   await core.connect({ host: server.host, port: server.port, room: "bench" });
   await complete;
   await verified;
-  await new Promise((r) => setTimeout(r, 1100)); // the 1 s quiet after COMPLETE (§13)
+  await new Promise((r) => setTimeout(r, 1100)); // the 1 s quiet after COMPLETE (WIRE-NOTES §13)
 
   const started = once<void>((r) => core.onCall("call_started", () => r()));
   core.call();

@@ -3,6 +3,7 @@
 // the rule knows is described in the document.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ESLint } from "eslint";
@@ -70,4 +71,37 @@ test("docs/ARCHITECTURE.md describes every layer the rule knows, and every folde
   for (const dir of readdirSync(ROOT + "src", { withFileTypes: true })) {
     if (dir.isDirectory()) assert.ok(dir.name in layersModule.LAYERS, `src/${dir.name} is not a layer`);
   }
+});
+
+/** The tracked text files of the repository (fixtures, the lock file and the word list aside). */
+function trackedTextFiles(): string[] {
+  return execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" })
+    .split("\n")
+    .filter((f) => f !== "" && !/package-lock\.json$|^test\/fixtures\/|\.(png|jpg|wasm|node)$|wordlist\.txt$/.test(f));
+}
+
+test("no file names an issue number, which no reader of the repository can look up", () => {
+  const hits: string[] = [];
+  for (const f of trackedTextFiles()) {
+    readFileSync(ROOT + f, "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        if (/\bissues? #?\d+/i.test(line)) hits.push(`${f}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  assert.deepEqual(hits, []);
+});
+
+test("every § in code and tests says which document it cites (SPEC, WIRE-NOTES, an RFC or a docs/*.md file)", () => {
+  const hits: string[] = [];
+  const rule = "test/architecture.test.ts"; // this file spells the rule out
+  for (const f of trackedTextFiles().filter((f) => f !== rule && /^(src|test|bench|scripts)\/.*\.(ts|mts|mjs|js|c|wat)$/.test(f))) {
+    // Comment continuation markers are dropped, so a citation may wrap onto the next line.
+    const text = readFileSync(ROOT + f, "utf8").replace(/\n\s*(\/\/|\*|;;)\s?/g, " ");
+    for (const m of text.matchAll(/§/g)) {
+      const before = text.slice(Math.max(0, m.index - 80), m.index);
+      if (!/(SPEC|WIRE-NOTES|RFC ?\d+|FIPS ?\d+|\.md)\b[^()§]*(§[^()]*)?$/.test(before)) hits.push(`${f}: …${text.slice(Math.max(0, m.index - 50), m.index + 8)}`);
+    }
+  }
+  assert.deepEqual(hits, []);
 });

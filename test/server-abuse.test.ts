@@ -2,7 +2,7 @@
 // distinct source addresses (127.0.0.0/8 is all local): one host must not be
 // able to lock other users out, and a slow abusive load from many addresses
 // must not grow the relay's memory past a bound (docs/PROTOCOL-EXTENSIONS.md
-// §2.6). The policy itself is unit-tested in server-address-limits.test.ts.
+// §2.8). The policy itself is unit-tested in server-address-limits.test.ts.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";

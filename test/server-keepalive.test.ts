@@ -17,7 +17,7 @@ test("keepalive: three unanswered probes, then SERVER_DISCONNECT and the connect
     assert.equal(got[0], S.version); // never a keepalive before the greeting
     for (const k of got.slice(1, 4)) assert.match(k, KEEPALIVE);
     assert.equal(got[4], S.keepaliveTimeout);
-    await e.expectClosed(); // the reference leaves it open (§15.13)
+    await e.expectClosed(); // the reference leaves it open (WIRE-NOTES §15.13)
     const took = performance.now() - t0;
     assert.ok(took >= 600 && took < 1600, `dropped after ${took.toFixed(0)} ms (4 ticks of 200 ms)`);
     // Timestamps are the wall clock in seconds.

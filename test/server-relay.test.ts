@@ -1,6 +1,6 @@
 // Relay behaviour against the reference server's transcripts
 // (test/fixtures/server.json, WIRE-NOTES §11), byte-exact relaying, and the
-// hardening of §15.1–15.3 (rejected connections closed, forged control
+// hardening of WIRE-NOTES §15.1–15.3 (rejected connections closed, forged control
 // messages and hostile JSON never relayed).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -46,7 +46,7 @@ describe("reference session transcript (default capacity 2, lobby)", () => {
     await server.stop();
   });
 
-  test("replays server.json session_transcript, with the §15 fixes", async () => {
+  test("replays server.json session_transcript, with the WIRE-NOTES §15 fixes", async () => {
     // A connects.
     const A = await server.connect("A");
     assert.deepEqual([await A.nextText()], frames(step("A connects"), "A_receives"));
@@ -57,7 +57,7 @@ describe("reference session transcript (default capacity 2, lobby)", () => {
     assert.deepEqual([await A.nextText()], frames(s2, "A_receives"));
     assert.deepEqual([await B.nextText()], frames(s2, "B_receives"));
 
-    // C connects: SERVER_FULL, and (fix of §15.1) the connection is closed.
+    // C connects: SERVER_FULL, and (fix of WIRE-NOTES §15.1) the connection is closed.
     // C immediately tries the injection of third_connection_injection.
     const C = await server.connect("C");
     C.send('{"type": 4, "note": "injected by the rejected third connection"}');
@@ -94,7 +94,7 @@ describe("reference session transcript (default capacity 2, lobby)", () => {
 
     // KEEP_ALIVE_RESPONSE without a KEEP_ALIVE: nothing forwarded.
     A.send(T.KEEP_ALIVE_RESPONSE!);
-    // Forged SERVER_DISCONNECT: the reference relays it (§15.2); we drop it.
+    // Forged SERVER_DISCONNECT: the reference relays it (WIRE-NOTES §15.2); we drop it.
     A.send('{"type": 42, "reason": "forged by peer"}');
     A.send(encrypted); // the next thing B sees is this, proving both were dropped
     assert.equal(await B.nextText(), encrypted);
@@ -189,7 +189,7 @@ describe("relaying (rooms, so no join wait)", () => {
     b.close();
   });
 
-  test("forged server-control messages are never relayed, in any spelling (§15.2)", async () => {
+  test("forged server-control messages are never relayed, in any spelling (WIRE-NOTES §15.2)", async () => {
     const [a, b] = await completedPair(server, { room: "forged" });
     const marker = (n: number): string => `{"type": 10, "counter": ${n}}`;
     // Each sender stays under the unexpected limit (9 drops each).
@@ -245,7 +245,7 @@ describe("relaying (rooms, so no join wait)", () => {
     b.close();
   });
 
-  test("a rejected connection is closed and can inject nothing (§15.1)", async () => {
+  test("a rejected connection is closed and can inject nothing (WIRE-NOTES §15.1)", async () => {
     const full = await startServer(["--max-clients", "2"]);
     try {
       const [a, b] = await completedPair(full, { room: "x" });

@@ -28,6 +28,28 @@ export interface GateOptions {
 const FIRST_FRAME_LIMIT_MS = 10_000;
 
 /**
+ * What the bytes read so far say about a connection's place: null while the
+ * first frame is incomplete (and could be a JOIN), a decision, or a refusal.
+ */
+export function firstFrameVerdict(head: Buffer): GateDecision | { refuse: Buffer | null; why: string } | null {
+  if (head.length < 4) return null;
+  const size = head.readUInt32BE(0);
+  // Longer than any JOIN: not one, so a reference-style client (lobby); its
+  // owner reads the rest of the frame.
+  if (size > MAX_JOIN_FRAME) return { room: LOBBY, joined: false, head };
+  if (head.length < 4 + size) return null;
+  const first = head.subarray(0, 4 + size);
+  const cls = classify(first);
+  if (cls.kind === "typed" && cls.type === MessageType.JOIN) {
+    const room = parseJoin(first.subarray(4));
+    if (room === null) return { refuse: F.invalidRoom, why: "invalid JOIN" };
+    return { room, joined: true, head: head.subarray(4 + size) };
+  }
+  if (cls.kind === "typed" && cls.type === MessageType.CLIENT_DISCONNECT) return { refuse: null, why: "client disconnect" };
+  return { room: LOBBY, joined: false, head };
+}
+
+/**
  * Reads `socket` until its place is known. `decided` gets the decision, with
  * the socket paused (nothing read after `head`); `closed` is called when the
  * gate ended the connection itself (why, for the debug log) or the client left.
@@ -69,21 +91,10 @@ export function gate(socket: Socket, opts: GateOptions, decided: (d: GateDecisio
     length += chunk.length;
     const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
     if (chunks.length > 1) chunks.splice(0, chunks.length, head);
-    if (length < 4) return;
-    const size = head.readUInt32BE(0);
-    // Longer than any JOIN: not one, so a reference-style client (lobby); its
-    // owner reads the rest of the frame.
-    if (size > MAX_JOIN_FRAME) return decide({ room: LOBBY, joined: false, head });
-    if (length < 4 + size) return;
-    const first = head.subarray(0, 4 + size);
-    const cls = classify(first);
-    if (cls.kind === "typed" && cls.type === MessageType.JOIN) {
-      const room = parseJoin(first.subarray(4));
-      if (room === null) return refuse(F.invalidRoom, "invalid JOIN");
-      return decide({ room, joined: true, head: head.subarray(4 + size) });
-    }
-    if (cls.kind === "typed" && cls.type === MessageType.CLIENT_DISCONNECT) return refuse(null, "client disconnect");
-    decide({ room: LOBBY, joined: false, head });
+    const verdict = firstFrameVerdict(head);
+    if (verdict === null) return;
+    if ("refuse" in verdict) refuse(verdict.refuse, verdict.why);
+    else decide(verdict);
   };
   const onJoinWait = (): void => {
     if (length === 0) return decide({ room: LOBBY, joined: false, head: Buffer.alloc(0) });

@@ -6,10 +6,11 @@
 // flows inside the worker, with no extra hop. A worker that dies is started
 // again; its clients see a disconnect and reconnect.
 import cluster, { type Worker } from "node:cluster";
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { AggregatorRegistry, type Registry } from "prom-client";
 import { AddressLimits } from "./address-limits.js";
 import { gate } from "./join-gate.js";
+import { listenOn } from "./listen.js";
 import type { Logger } from "./log.js";
 import { createRelayRegistry } from "./metrics.js";
 import type { MetricsText } from "./health-http.js";
@@ -78,15 +79,7 @@ export class RelayPrimary {
     const ready = new Promise<void>((resolve) => (this.allReady = resolve));
     for (let i = 0; i < this.workers.length; i++) this.fork(i);
     await ready;
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen({ host: this.opts.host, port: this.opts.port, backlog: 4096 }, () => {
-        this.server.off("error", reject);
-        this.server.on("error", (err) => this.log.error(`listener: ${err.message}`));
-        const a = this.server.address() as AddressInfo;
-        resolve({ host: a.address, port: a.port });
-      });
-    });
+    return listenOn(this.server, this.opts.host, this.opts.port, this.log);
   }
 
   /** The process ids of the workers (for operators and tests), by worker number. */

@@ -16,13 +16,14 @@
 // rejected connection is closed, clients can never make the server relay a
 // server-control type, hostile JSON is counted instead of crashing anything,
 // frames are bounded, a keepalive timeout closes the socket.
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { MessageType } from "../protocol/constants.js";
 import { FrameTooLargeError } from "../protocol/frame.js";
 import { AddressLimits } from "./address-limits.js";
 import { classify } from "./classify.js";
 import { Connection, SHARED_READ_BUFFER } from "./connection.js";
 import { frameAction } from "./frame-policy.js";
+import { listenOn, type ListenAddress } from "./listen.js";
 import type { Logger } from "./log.js";
 import { Matchmaker } from "./matchmaking.js";
 import { F, frameTooLargeFrame, NOTICE_REASON, tooManyFrame } from "./notices.js";
@@ -30,9 +31,10 @@ import type { ServerOptions } from "./options.js";
 import { LOBBY, type Pair } from "./pairing.js";
 import { CLOSE_GRACE_MS, Refusals } from "./refusals.js";
 import { readIntoBuffers } from "./socket-reads.js";
-import { RefusalReason, RelayStats, type RelayGauges } from "./stats.js";
+import { gaugesOf, RefusalReason, RelayStats, type RelayGauges } from "./stats.js";
 
 export { Reason } from "./notices.js";
+export type { ListenAddress } from "./listen.js";
 export { MAX_KEEPALIVE_FAILURES } from "./connection.js";
 
 /** Pause a sender while its partner has more than this many bytes queued for writing. */
@@ -47,11 +49,6 @@ const SHUTDOWN_GRACE_MS = 2000;
  * is known, one waiting client can make room for each (see register()).
  */
 const MAX_OVERFLOW = 64;
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
 
 export class RelayServer {
   private readonly server: Server;
@@ -105,33 +102,11 @@ export class RelayServer {
 
   /** What is going on right now; computed on demand (one pass over the connections), never per frame. */
   gauges(): RelayGauges {
-    let pending = 0;
-    let waiting = 0;
-    let paired = 0;
-    const rooms = new Set<string>();
-    for (const c of this.live) {
-      if (c.state === "pending") {
-        pending++;
-        continue;
-      }
-      rooms.add(c.room);
-      if (c.pair !== null) paired++;
-      else waiting++;
-    }
-    return { connections: this.live.size, pending, waiting, paired, rooms: rooms.size, draining: this.draining !== null || this.shuttingDown };
+    return gaugesOf(this.live, this.draining !== null || this.shuttingDown);
   }
 
   listen(): Promise<ListenAddress> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once("error", onError);
-      this.server.listen({ host: this.opts.host, port: this.opts.port, backlog: 4096 }, () => {
-        this.server.off("error", onError);
-        this.server.on("error", (err) => this.log.error(`listener: ${err.message}`));
-        const a = this.server.address() as AddressInfo;
-        resolve({ host: a.address, port: a.port });
-      });
-    });
+    return listenOn(this.server, this.opts.host, this.opts.port, this.log);
   }
 
   /**

@@ -113,3 +113,23 @@ export class RelayStats {
   readonly limiterDrops = new ReasonCounts();
   readonly disconnects = new ReasonCounts(Object.values(DisconnectReason));
 }
+
+/** The gauges of a set of connections: one pass, on demand (a scrape), never per frame. */
+export function gaugesOf(live: Iterable<{ state: string; room: string; pair: unknown }>, draining: boolean): RelayGauges {
+  let connections = 0;
+  let pending = 0;
+  let waiting = 0;
+  let paired = 0;
+  const rooms = new Set<string>();
+  for (const c of live) {
+    connections++;
+    if (c.state === "pending") {
+      pending++;
+      continue;
+    }
+    rooms.add(c.room);
+    if (c.pair !== null) paired++;
+    else waiting++;
+  }
+  return { connections, pending, waiting, paired, rooms: rooms.size, draining };
+}

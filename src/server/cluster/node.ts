@@ -7,6 +7,7 @@
 // authenticated link (link.ts). A reference client cannot tell a cluster
 // from one relay: it gets the same frames in the same order.
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { listenOn } from "../listen.js";
 import { AddressLimits } from "../address-limits.js";
 import { gate, type GateDecision } from "../join-gate.js";
 import type { Logger } from "../log.js";
@@ -62,12 +63,12 @@ export class ClusterNode {
 
   /** Connects to Redis, opens the cluster port, then the client port; resolves with the client address. */
   async listen(): Promise<ListenAddress> {
-    const linkAddress = await listenOn(this.links, this.opts.host === "127.0.0.1" ? "127.0.0.1" : "0.0.0.0", this.cluster.clusterPort);
+    const linkAddress = await listenOn(this.links, this.opts.host === "127.0.0.1" ? "127.0.0.1" : "0.0.0.0", this.cluster.clusterPort, this.log, "cluster listener");
     const self: NodeAddress = { host: this.cluster.advertise, port: linkAddress.port };
     this.directory = new ClusterDirectory(this.cluster.redisUrl, this.cluster.nodeId, self, this.cluster.leaseMs, this.log);
     await this.directory.start();
     this.log.info(`cluster: node ${this.cluster.nodeId} reachable by other nodes at ${self.host}:${self.port}`);
-    return listenOn(this.front, this.opts.host, this.opts.port);
+    return listenOn(this.front, this.opts.host, this.opts.port, this.log);
   }
 
   /** The cluster port actually bound (for tests and --cluster-port 0). */
@@ -179,15 +180,4 @@ export class ClusterNode {
       },
     );
   }
-}
-
-function listenOn(server: Server, host: string, port: number): Promise<ListenAddress> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host, port, backlog: 4096 }, () => {
-      server.off("error", reject);
-      const a = server.address() as AddressInfo;
-      resolve({ host: a.address, port: a.port });
-    });
-  });
 }

@@ -47,73 +47,12 @@ import {
   type PeerParams,
 } from "./call-wire-format.js";
 import { StrayCalls } from "./call-strays.js";
-import type { AnyEventMap, AnyEventName, CallEndReason, ErrorKind } from "./events.js";
+import type { CallEndReason } from "./events.js";
+import { CALL_GRACE_MS, INCOMING_EXTRA_MS, RING_TIMEOUT_MS, type CallHost, type CallOptions } from "./call-host.js";
+import { CallError, END_TEXT } from "./call-errors.js";
 
-/** Default ringing timeouts: the caller gives up first (END); a callee that never answers declines a little later (REJECT). */
-export const RING_TIMEOUT_MS = 30_000;
-export const INCOMING_EXTRA_MS = 5_000;
-/**
- * After a call ended, for this long: the rate-limit bypass stays on (the
- * peer's packets already in flight) and stray DATA / ACCEPT / REJECT / END are
- * dropped quietly instead of being reported.
- */
-export const CALL_GRACE_MS = 3_000;
-
-export interface CallHost {
-  /** A secure session exists (call messages can be queued). */
-  secure(): boolean;
-  /**
-   * Queues an inner message on the 250 ms queue; `onSent` runs once it was
-   * encrypted and put in line. `auto`: a reply to peer input (capped, like
-   * delivery receipts). False if refused.
-   */
-  queue(inner: Uint8Array, opts?: { onSent?: () => void; auto?: boolean }): boolean;
-  /** Encrypts and writes at once through the ordered path (not the queue); false when it could not go out now. */
-  sendNow(inner: Uint8Array): boolean;
-  emit<K extends AnyEventName>(name: K, payload: AnyEventMap[K]): void;
-  error(kind: ErrorKind, text: string): void;
-  /** Dummy traffic is paused while a call is active (WIRE-NOTES §12.5) and resumed when it ends. */
-  pauseDummies(paused: boolean): void;
-}
-
-export interface CallOptions {
-  ringTimeoutMs?: number;
-  /** Default: ringTimeoutMs + 5 s. */
-  incomingTimeoutMs?: number;
-  graceMs?: number;
-  now?: () => number;
-}
-
-const END_TEXT: Record<CallEndReason, string> = {
-  hung_up: "You hung up.",
-  peer_hung_up: "Your peer hung up.",
-  declined: "You declined the call.",
-  rejected: "Your peer declined the call.",
-  canceled: "Your peer hung up before you answered.",
-  no_answer: "Your peer did not answer.",
-  missed: "You did not answer the call.",
-  unsupported: "Your peer's audio settings are not supported.",
-  reset: "Your peer left.",
-  disconnected: "The connection closed.",
-  emergency_close: "The session ended with an emergency close.",
-};
-
-/**
- * Why a call command was refused (CallError.kind): calls are turned off here,
- * there is no secure session, another call is in the way, there is no call
- * (or no incoming one) to act on, or the send queue refused the message.
- */
-export type CallErrorKind = "calls_off" | "not_connected" | "call_in_progress" | "no_incoming_call" | "no_call" | "not_queued";
-
-export class CallError extends Error {
-  constructor(
-    readonly kind: CallErrorKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = "CallError";
-  }
-}
+export { CALL_GRACE_MS, INCOMING_EXTRA_MS, RING_TIMEOUT_MS, type CallHost, type CallOptions } from "./call-host.js";
+export { CallError, type CallErrorKind } from "./call-errors.js";
 
 export class CallManager {
   enabled: boolean;

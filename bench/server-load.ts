@@ -62,6 +62,8 @@ class LoadClient {
   sent: number[] = [];
   sentHead = 0;
   partner: LoadClient | null = null;
+  /** Its pair's two clients reached different relay nodes (bench:cluster). */
+  cross = false;
 
   constructor(readonly sock: Socket) {
     sock.setNoDelay(true);
@@ -134,8 +136,15 @@ class LoadClient {
   }
 }
 
-/** Forms `pairs` pairs through the server (rooms, so pairing is deterministic) and completes their exchanges. */
-async function formPairs(port: number, pairs: number, batch = 200): Promise<[LoadClient, LoadClient][]> {
+/** Which pairs put their second client on a second relay node (bench:cluster). */
+type CrossMode = "none" | "half" | "all";
+
+/**
+ * Forms `pairs` pairs through the server (rooms, so pairing is deterministic)
+ * and completes their exchanges. With `port2`, the second client of the pairs
+ * `cross` selects connects to that other node of a relay cluster.
+ */
+async function formPairs(port: number, pairs: number, batch = 200, port2 = 0, cross: CrossMode = "none"): Promise<[LoadClient, LoadClient][]> {
   const out: [LoadClient, LoadClient][] = [];
   for (let start = 0; start < pairs; start += batch) {
     const chunk = await Promise.all(
@@ -146,7 +155,9 @@ async function formPairs(port: number, pairs: number, batch = 200): Promise<[Loa
         a.sock.write(joinFrame(room));
         await aGreeting;
         const aInitiate = a.expect('{"type": 1,');
-        const b = await LoadClient.open(port);
+        const crossed = port2 > 0 && (cross === "all" || (cross === "half" && (start + k) % 2 === 1));
+        const b = await LoadClient.open(crossed ? port2 : port);
+        a.cross = b.cross = crossed;
         const bGreeting = b.expect('{"type": 41');
         b.sock.write(joinFrame(room));
         await bGreeting;
@@ -177,6 +188,8 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function runPairs(cfg: {
   port: number;
+  /** A second cluster node: half of the pairs are split across the two (bench:cluster). */
+  port2?: number;
   pairs: number;
   frameBytes: number;
   window: number;
@@ -186,7 +199,7 @@ async function runPairs(cfg: {
   rateSeconds: number;
 }): Promise<unknown> {
   const t0 = now();
-  const pairs = await formPairs(cfg.port, cfg.pairs);
+  const pairs = await formPairs(cfg.port, cfg.pairs, 200, cfg.port2 ?? 0, cfg.port2 ? "half" : "none");
   log(`${pairs.length} pairs formed in ${((now() - t0) / 1000).toFixed(1)} s`);
   const clients = pairs.flat();
   const frame = frameOf(encryptedLike(cfg.frameBytes));
@@ -196,6 +209,7 @@ async function runPairs(cfg: {
   let closedLoop = true;
   let received = 0;
   let lat: number[] = [];
+  let latCross: number[] = [];
   const send = (c: LoadClient): void => {
     c.sent.push(now());
     c.sock.write(frame);
@@ -214,7 +228,7 @@ async function runPairs(cfg: {
       }
       if (recording) {
         received++;
-        lat.push(now() - sentAt);
+        (c.cross ? latCross : lat).push(now() - sentAt);
       }
       if (sending && closedLoop) send(from);
     };
@@ -229,12 +243,14 @@ async function runPairs(cfg: {
   const elapsed = (now() - m0) / 1000;
   recording = false;
   const satLat = Float64Array.from(lat).sort();
+  const satCross = Float64Array.from(latCross).sort();
   const saturated = {
     framesPerSec: received / elapsed,
     payloadMBps: (received * cfg.frameBytes) / elapsed / 1e6,
     p50ms: percentile(satLat, 50),
     p99ms: percentile(satLat, 99),
     samples: satLat.length,
+    cross: { p50ms: percentile(satCross, 50), p99ms: percentile(satCross, 99), samples: satCross.length },
   };
   sending = false;
   closedLoop = false;
@@ -244,6 +260,7 @@ async function runPairs(cfg: {
 
   // Phase 2: fixed offered rate (open loop), spread evenly over time.
   lat = [];
+  latCross = [];
   received = 0;
   recording = true;
   sending = true;
@@ -270,12 +287,14 @@ async function runPairs(cfg: {
   for (let i = 0; i < 100 && inFlight() > 0; i++) await sleep(20);
   recording = false;
   const rateLat = Float64Array.from(lat).sort();
+  const rateCross = Float64Array.from(latCross).sort();
   const atRate = {
     offeredPerSec: clients.length * cfg.ratePerClient,
     framesPerSec: received / rElapsed,
     p50ms: percentile(rateLat, 50),
     p99ms: percentile(rateLat, 99),
     samples: rateLat.length,
+    cross: { p50ms: percentile(rateCross, 50), p99ms: percentile(rateCross, 99), samples: rateCross.length },
   };
   for (const c of clients) c.sock.destroy();
   return { pairs: pairs.length, saturated, atRate };
@@ -304,6 +323,9 @@ async function runStream(cfg: {
   seconds: number;
   /** The relay process whose CPU time is measured over the recorded window (0: none). */
   relayPid: number;
+  /** A second cluster node: the receiver connects there, and its CPU is measured too (bench:cluster). */
+  port2?: number;
+  relayPid2?: number;
   /**
    * Offered rate in MB/s (0: as fast as the relay takes it). A paced sender is
    * what a real file transfer looks like to the relay: frames arrive in bursts
@@ -315,7 +337,7 @@ async function runStream(cfg: {
   let receiver: Socket;
   let closeServer: (() => void) | null = null;
   if (cfg.mode === "scp") {
-    const [a, b] = (await formPairs(cfg.port, 1))[0]!;
+    const [a, b] = (await formPairs(cfg.port, 1, 1, cfg.port2 ?? 0, cfg.port2 ? "all" : "none"))[0]!;
     sender = a.sock;
     receiver = b.sock;
     sender.removeAllListeners("data");
@@ -372,12 +394,14 @@ async function runStream(cfg: {
   } else pump();
   await sleep(cfg.warmupSeconds * 1000);
   const cpu0 = cfg.relayPid > 0 ? cpuSecondsOf(cfg.relayPid) : Number.NaN;
+  const cpu02 = cfg.relayPid2 ? cpuSecondsOf(cfg.relayPid2) : Number.NaN;
   recording = true;
   const t0 = now();
   await sleep(cfg.seconds * 1000);
   const elapsed = (now() - t0) / 1000;
   recording = false;
   const relayCpuSeconds = cfg.relayPid > 0 ? cpuSecondsOf(cfg.relayPid) - cpu0 : Number.NaN;
+  const relay2CpuSeconds = cfg.relayPid2 ? cpuSecondsOf(cfg.relayPid2) - cpu02 : Number.NaN;
   sending = false;
   if (pacer !== null) clearInterval(pacer);
   sender.destroy();
@@ -390,6 +414,7 @@ async function runStream(cfg: {
     bytes,
     relayCpuSeconds,
     cpuSecondsPerGiB: relayCpuSeconds / (bytes / 2 ** 30),
+    relay2CpuSecondsPerGiB: relay2CpuSeconds / (bytes / 2 ** 30),
   };
 }
 

@@ -27,10 +27,10 @@ async function load(mode: string, cfg: Record<string, unknown>, timeoutMs = 180_
   let out = "";
   proc.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-  const [code] = (await once(proc, "exit")) as [number | null];
+  const [code, signal] = (await once(proc, "exit")) as [number | null, string | null];
   clearTimeout(timer);
   const m = /^RESULT (.*)$/m.exec(out);
-  if (code !== 0 || !m) throw new Error(`load ${mode} failed (exit ${code})`);
+  if (code !== 0 || !m) throw new Error(`load ${mode} failed (${signal ?? `exit ${code}`})`);
   return JSON.parse(m[1]!) as Record<string, unknown>;
 }
 

@@ -477,6 +477,7 @@ async function main(): Promise<void> {
     case "pairs":
       result = await runPairs({
         port: cfg["port"] as number,
+        port2: (cfg["port2"] as number) ?? 0,
         pairs: (cfg["pairs"] as number) ?? 1000,
         frameBytes: (cfg["frameBytes"] as number) ?? 1024,
         window: (cfg["window"] as number) ?? 4,
@@ -494,6 +495,8 @@ async function main(): Promise<void> {
         warmupSeconds: (cfg["warmupSeconds"] as number) ?? 0.5,
         seconds: (cfg["seconds"] as number) ?? 3,
         relayPid: (cfg["relayPid"] as number) ?? 0,
+        port2: (cfg["port2"] as number) ?? 0,
+        relayPid2: (cfg["relayPid2"] as number) ?? 0,
         paceMBps: (cfg["paceMBps"] as number) ?? 0,
       });
       break;

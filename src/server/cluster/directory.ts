@@ -129,11 +129,18 @@ export class ClusterDirectory {
     try {
       await this.redis.set(nodeKey(this.nodeId), `${this.self.host}:${this.self.port}`, "PX", this.leaseMs);
       this.nodeValidUntil = started + this.leaseMs;
-      for (const [room, h] of this.held) {
-        const ok = await this.redis.eval(RENEW_SCRIPT, 1, roomKey(room), this.nodeId, String(this.leaseMs));
-        if (ok === 1) h.validUntil = started + this.leaseMs;
-        else if (h.clients === 0) this.held.delete(room);
-      }
+      // One round trip for every room held (a pipeline), not one per room.
+      const rooms = [...this.held.keys()];
+      const pipeline = this.redis.pipeline();
+      for (const room of rooms) pipeline.eval(RENEW_SCRIPT, 1, roomKey(room), this.nodeId, String(this.leaseMs));
+      const results = rooms.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+      rooms.forEach((room, i) => {
+        const h = this.held.get(room);
+        if (h === undefined) return;
+        const [err, ok] = results[i] ?? [new Error("no reply"), 0];
+        if (err === null && ok === 1) h.validUntil = started + this.leaseMs;
+        else if (err === null && h.clients === 0) this.held.delete(room);
+      });
     } catch {
       // Leases run out on their own; route() stops trusting them then.
     }

@@ -3,24 +3,14 @@
 // answer for words of a session that ended (the peer left; a new peer may be
 // about to arrive) is refused and never applied to the next session.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { startServer, type ServerHandle } from "./helpers/server-process.js";
-import { JsonChat, quitAll } from "./helpers/cli-proc.js";
+import { describe, test } from "node:test";
+import { JsonChat, quitAll, sharedRelay } from "./helpers/cli-proc.js";
 
-let server: ServerHandle;
-const procs: JsonChat[] = [];
-
-before(async () => {
-  server = await startServer(["--max-clients", "16"]);
-});
-after(async () => {
-  await quitAll(...procs);
-  await server.stop();
-});
+const relay = sharedRelay();
 
 function chat(room: string): JsonChat {
-  const p = new JsonChat([`127.0.0.1:${server.port}`, "--room", room]);
-  procs.push(p);
+  const p = new JsonChat([`127.0.0.1:${relay.server.port}`, "--room", room]);
+  relay.procs.push(p);
   return p;
 }
 

@@ -11,22 +11,14 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { JsonChat, quitAll } from "./helpers/cli-proc.js";
+import { after, test } from "node:test";
+import { JsonChat, quitAll, sharedRelay } from "./helpers/cli-proc.js";
 import { TestClient, pair, removeDir, tempDir, tempFilesIn } from "./helpers/client-harness.js";
 import { startGui } from "./helpers/gui-proc.js";
-import { startServer, type ServerHandle } from "./helpers/server-process.js";
 
-let server: ServerHandle;
+const relay = sharedRelay();
 const work = mkdtempSync(join(tmpdir(), "pqchat-temp-cleanup-"));
-const procs: JsonChat[] = [];
-
-before(async () => {
-  server = await startServer(["--max-clients", "16"]);
-});
-after(async () => {
-  await quitAll(...procs);
-  await server.stop();
+after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -46,11 +38,11 @@ test("a receiving client SIGKILLed mid-transfer: the next start removes its .par
   mkdirSync(src);
   const big = join(src, "big.bin");
   writeFileSync(big, randomBytes(48 * 1024 * 1024));
-  const recv = new JsonChat([`127.0.0.1:${server.port}`, "--room", "crash", "--download-dir", dl]);
-  procs.push(recv);
+  const recv = new JsonChat([`127.0.0.1:${relay.server.port}`, "--room", "crash", "--download-dir", dl]);
+  relay.procs.push(recv);
   await recv.next("waiting_for_peer");
-  const send = new JsonChat([`127.0.0.1:${server.port}`, "--room", "crash", "--no-dummy"], { cwd: src });
-  procs.push(send);
+  const send = new JsonChat([`127.0.0.1:${relay.server.port}`, "--room", "crash", "--no-dummy"], { cwd: src });
+  relay.procs.push(send);
   await Promise.all([recv.next("key_exchange_complete"), send.next("key_exchange_complete")]);
   await Promise.all([recv.ok("verify", { answer: true }), send.ok("verify", { answer: true })]);
   await send.ok("file", { path: big, compress: false });
@@ -79,8 +71,8 @@ test("a receiving client SIGKILLed mid-transfer: the next start removes its .par
   // …and one more dead process's file of our own pattern, which must go.
   writeFileSync(join(dl, `.pqchat-${dead}-abcdefabcdefabcd.out`), "stale");
 
-  const again = new JsonChat([`127.0.0.1:${server.port}`, "--room", "crash-restart", "--download-dir", dl]);
-  procs.push(again);
+  const again = new JsonChat([`127.0.0.1:${relay.server.port}`, "--room", "crash-restart", "--download-dir", dl]);
+  relay.procs.push(again);
   await again.next("waiting_for_peer");
   const now = readdirSync(dl).sort();
   assert.ok(!now.includes(left[0]!), `the stale part file is gone: ${now.join(", ")}`);
@@ -96,7 +88,7 @@ test("disconnect() resolves only after the transfers' temp files are removed", a
   const a = new TestClient("A", await tempDir("pqchat-tc-a-"), { dummyTraffic: false });
   const b = new TestClient("B", await tempDir("pqchat-tc-b-"), { dummyTraffic: false });
   try {
-    await pair(server, a, b, { room: "disc" });
+    await pair(relay.server, a, b, { room: "disc" });
     const file = join(work, "disc.bin");
     writeFileSync(file, randomBytes(24 * 1024 * 1024));
     await a.core.sendFile(file, { compress: false });

@@ -5,28 +5,18 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { startServer, type ServerHandle } from "./helpers/server-process.js";
-import { JsonChat, quitAll, tempDir } from "./helpers/cli-proc.js";
+import { describe, test } from "node:test";
+import { JsonChat, sharedRelay, tempDir } from "./helpers/cli-proc.js";
 
-let server: ServerHandle;
-const procs: JsonChat[] = [];
-
-before(async () => {
-  server = await startServer(["--max-clients", "16"]);
-});
-after(async () => {
-  await quitAll(...procs);
-  await server.stop();
-});
+const relay = sharedRelay();
 
 /** Spawns a (initiator: it waits alone first) and b in `room`. */
 async function pair(room: string, a: { args?: string[]; cwd?: string }, b: { args?: string[]; cwd?: string }) {
-  const pa = new JsonChat([`127.0.0.1:${server.port}`, "--room", room, ...(a.args ?? [])], a.cwd ? { cwd: a.cwd } : {});
-  procs.push(pa);
+  const pa = new JsonChat([`127.0.0.1:${relay.server.port}`, "--room", room, ...(a.args ?? [])], a.cwd ? { cwd: a.cwd } : {});
+  relay.procs.push(pa);
   await pa.next("waiting_for_peer");
-  const pb = new JsonChat([`127.0.0.1:${server.port}`, "--room", room, ...(b.args ?? [])], b.cwd ? { cwd: b.cwd } : {});
-  procs.push(pb);
+  const pb = new JsonChat([`127.0.0.1:${relay.server.port}`, "--room", room, ...(b.args ?? [])], b.cwd ? { cwd: b.cwd } : {});
+  relay.procs.push(pb);
   return { a: pa, b: pb };
 }
 
@@ -115,9 +105,9 @@ describe("two JSON clients through pqchat server", { concurrency: true }, () => 
     // A new session on both: new fingerprint.
     const fa = a.mark();
     const fb = b.mark();
-    await a.ok("connect", { host: "127.0.0.1", port: server.port, room: "session" });
+    await a.ok("connect", { host: "127.0.0.1", port: relay.server.port, room: "session" });
     await a.next("waiting_for_peer", {}, { from: fa });
-    await b.ok("connect", { host: "127.0.0.1", port: server.port, room: "session" });
+    await b.ok("connect", { host: "127.0.0.1", port: relay.server.port, room: "session" });
     const [k2a, k2b] = await Promise.all([a.next("key_exchange_complete", {}, { from: fa }), b.next("key_exchange_complete", {}, { from: fb })]);
     assert.equal(k2a.fingerprint, k2b.fingerprint);
     assert.notEqual(k2a.fingerprint, ka.fingerprint);

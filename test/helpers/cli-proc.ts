@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MAIN_JS, type ExitStatus } from "./server-process.js";
+import { after, before } from "node:test";
+import { MAIN_JS, startServer, type ExitStatus, type ServerHandle } from "./server-process.js";
 
 export type Ev = Record<string, unknown> & { event: string; seq: number; t: number };
 
@@ -253,4 +254,34 @@ export async function quitAll(...procs: Array<JsonChat | TextChat>): Promise<voi
       }
     }),
   );
+}
+
+/** What sharedRelay() gives a test file: its relay (once started) and the chat processes to quit after it. */
+export interface SharedRelay {
+  readonly server: ServerHandle;
+  readonly procs: Array<JsonChat | TextChat>;
+}
+
+/**
+ * One `pqchat server` for a whole test file, started before its tests
+ * (node:test's before/after); every process pushed onto `procs` is quit
+ * after them, then the server is stopped.
+ */
+export function sharedRelay(args: readonly string[] = ["--max-clients", "16"]): SharedRelay {
+  let server: ServerHandle | null = null;
+  const procs: Array<JsonChat | TextChat> = [];
+  before(async () => {
+    server = await startServer(args);
+  });
+  after(async () => {
+    await quitAll(...procs);
+    await server?.stop();
+  });
+  return {
+    get server(): ServerHandle {
+      if (server === null) throw new Error("the shared relay is used before it started");
+      return server;
+    },
+    procs,
+  };
 }

@@ -2,7 +2,8 @@
 // loopback server: length-prefixed frames in both directions whatever way the
 // bytes are cut, a length prefix over the limit refused before anything is
 // allocated (WIRE-NOTES §15.4) with the connection dropped, the reason each
-// kind of close reports, and named read pauses.
+// kind of close reports, named read pauses, and the silence limit (liveness.ts):
+// a silent relay is dropped, but not while we ourselves stopped reading.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import * as net from "node:net";
@@ -71,10 +72,10 @@ class Recorder implements ConnectionHandlers {
   }
 }
 
-async function open(maxFrame?: number): Promise<{ conn: Connection; peer: net.Socket; rec: Recorder }> {
+async function open(maxFrame?: number, silenceLimitMs?: number): Promise<{ conn: Connection; peer: net.Socket; rec: Recorder }> {
   const rec = new Recorder();
   const peerP = nextSocket();
-  const conn = await Connection.open("127.0.0.1", port, rec, maxFrame);
+  const conn = await Connection.open("127.0.0.1", port, rec, { maxFrame, silenceLimitMs });
   const peer = await peerP;
   return { conn, peer, rec };
 }
@@ -195,4 +196,27 @@ test("a refused connection rejects with the socket error", async () => {
   const free = (probe.address() as net.AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
   await assert.rejects(Connection.open("127.0.0.1", free, new Recorder()), (err: NodeJS.ErrnoException) => err.code === "ECONNREFUSED");
+});
+
+test("silence: a relay that sends nothing is closed with a reason that says so", async () => {
+  const { conn, peer, rec } = await open(undefined, 200);
+  const reason = await rec.closedOnce;
+  assert.equal(reason, "The server stopped responding (nothing received for 0.2 s).");
+  assert.equal(conn.closed, true);
+  peer.destroy();
+});
+
+test("silence: while reading is paused the clock stops; after the resume it runs again", async () => {
+  const { conn, peer, rec } = await open(undefined, 200);
+  conn.pauseReading("view:json");
+  // Five limits' worth of our own pause: a watch that counted it would have closed.
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(rec.closed, []);
+  assert.equal(conn.closed, false);
+  // Bytes the relay sent meanwhile are heard on the resume; then it is silent again.
+  peer.write(encodeFrame(Buffer.from("sent during the pause")));
+  conn.resumeReading("view:json");
+  await rec.waitFrames(1);
+  assert.match(await rec.closedOnce, /^The server stopped responding/);
+  peer.destroy();
 });

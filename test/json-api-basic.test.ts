@@ -40,7 +40,7 @@ test("usage: --help exits 0, bad flags exit 2 with one line", async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: pqchat chat \[host\[:port\]\]/);
   assert.match(help.stdout, /--json/);
-  for (const bad of [["--bogus"], ["--room"], ["--accept-files", "maybe"], ["--gzip-level", "12"], ["a", "b"], ["--download-dir", "/nonexistent/x"], ["host:99999"]]) {
+  for (const bad of [["--bogus"], ["--room"], ["--accept-files", "maybe"], ["--gzip-level", "12"], ["--server-silence", "soon"], ["--server-silence", "0"], ["a", "b"], ["--download-dir", "/nonexistent/x"], ["host:99999"]]) {
     const r = await runCli(["chat", "--json", ...bad]);
     assert.equal(r.code, 2, `${bad.join(" ")}: ${r.stderr}`);
     assert.equal(r.stdout, "");

@@ -50,6 +50,13 @@ export interface ClientOptions {
   offerTimeoutMs?: number;
   /** An accepted transfer whose data stops for this long ends on both sides. Default 60 s (flood-limits.ts). */
   transferStallMs?: number;
+  /**
+   * The relay counts as gone, and the connection is closed with `disconnected`,
+   * after this long without receiving anything from it while reading
+   * (liveness.ts). Default 210 s: 3.5 times the relay's 60 s KEEP_ALIVE
+   * interval (SPEC §10). 0 turns it off (TCP keepalive stays on).
+   */
+  serverSilenceMs?: number;
 }
 
 export type CallPhase = "idle" | "ringing_out" | "ringing_in" | "active";

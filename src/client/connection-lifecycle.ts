@@ -52,7 +52,10 @@ export class ConnectionLifecycle {
     this.p.inbound.resetLimiter();
     let conn: Connection | null = null;
     try {
-      conn = await Connection.open(host, port, this.handlers(() => conn), undefined, opts.localAddress);
+      conn = await Connection.open(host, port, this.handlers(() => conn), {
+        ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
+        silenceLimitMs: ctx.serverSilenceMs,
+      });
     } catch (err) {
       ctx.phase = "disconnected";
       const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : "error");

@@ -1,8 +1,11 @@
 // One TCP connection to the relay: length-prefixed frames in both directions
 // (WIRE-NOTES §2), a bounded frame decoder (WIRE-NOTES §15.4: the length prefix is checked
-// before anything is allocated), write backpressure and read pausing.
+// before anything is allocated), write backpressure and read pausing, and the
+// two ways a dead link is noticed without a FIN or RST: TCP keepalive and the
+// relay's silence (liveness.ts).
 import * as net from "node:net";
 import { DEFAULT_MAX_FRAME, FrameDecoder, FrameTooLargeError, frameHeader } from "../protocol/index.js";
+import { SilenceWatch } from "./liveness.js";
 
 export interface ConnectionHandlers {
   onFrame(payload: Uint8Array): void;
@@ -13,13 +16,35 @@ export interface ConnectionHandlers {
   onDrain(): void;
 }
 
+export interface ConnectionOptions {
+  /** Largest frame accepted from the relay. Default DEFAULT_MAX_FRAME. */
+  maxFrame?: number;
+  /** Source address to bind before connecting. */
+  localAddress?: string;
+  /** Close when nothing was received for this long while reading (liveness.ts); 0 or absent: never. */
+  silenceLimitMs?: number;
+}
+
 const READ_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Idle time before the kernel probes the link (TCP keepalive). Below the
+ * relay's 60 s KEEP_ALIVE interval (SPEC §10), so an idle path is probed
+ * between two of its probes: that keeps NAT and firewall state alive, and a
+ * relay host that rebooted answers a probe with RST, which ends the
+ * connection at once instead of at the silence limit. The probe interval and
+ * count stay the system's; the silence limit (liveness.ts) is what bounds how
+ * long a dead relay goes unnoticed. One empty segment per 30 s of idleness
+ * costs nothing.
+ */
+const TCP_KEEPALIVE_DELAY_MS = 30_000;
 
 export class Connection {
   private readonly decoder: FrameDecoder;
   private _closed = false;
   private closeReason: string | null = null;
   private readonly pauseReasons = new Set<string>();
+  private readonly silence: SilenceWatch | null;
   readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -27,11 +52,14 @@ export class Connection {
     private readonly socket: net.Socket,
     private readonly handlers: ConnectionHandlers,
     maxFrame: number,
+    silenceLimitMs: number,
   ) {
     // The socket reads into one reused buffer (see open), so frames are copied out.
     this.decoder = new FrameDecoder({ maxFrame, copy: true });
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+    this.silence = silenceLimitMs > 0 ? new SilenceWatch(silenceLimitMs, (reason) => this.destroy(reason)) : null;
     socket.on("drain", () => handlers.onDrain());
     socket.on("end", () => {
       this.closeReason ??= "The server closed the connection.";
@@ -42,19 +70,15 @@ export class Connection {
     });
     socket.on("close", () => {
       this._closed = true;
+      this.silence?.stop();
       this.resolveClosed();
       handlers.onClose(this.closeReason ?? "The connection was closed.");
     });
   }
 
   /** Opens the TCP connection; rejects with the socket error. */
-  static open(
-    host: string,
-    port: number,
-    handlers: ConnectionHandlers,
-    maxFrame = DEFAULT_MAX_FRAME,
-    localAddress?: string,
-  ): Promise<Connection> {
+  static open(host: string, port: number, handlers: ConnectionHandlers, opts: ConnectionOptions = {}): Promise<Connection> {
+    const { maxFrame = DEFAULT_MAX_FRAME, localAddress, silenceLimitMs = 0 } = opts;
     return new Promise((resolve, reject) => {
       // One read buffer for the connection's life: a 1 MiB file chunk arrives
       // in a few reads instead of sixteen fresh 64 KiB buffers, which would
@@ -82,7 +106,7 @@ export class Connection {
       socket.once("error", onError);
       socket.once("connect", () => {
         socket.off("error", onError);
-        conn = new Connection(socket, handlers, maxFrame);
+        conn = new Connection(socket, handlers, maxFrame, silenceLimitMs);
         resolve(conn);
         for (const chunk of early.splice(0)) conn.onData(chunk);
       });
@@ -122,6 +146,7 @@ export class Connection {
     if (this.pauseReasons.size === 0) this.pauses++;
     this.pauseReasons.add(reason);
     this.socket.pause();
+    this.silence?.pause();
   }
 
   /** How many times reading was paused so far (a pause that already ended still shows here). */
@@ -134,7 +159,10 @@ export class Connection {
 
   resumeReading(reason: string): void {
     this.pauseReasons.delete(reason);
-    if (this.pauseReasons.size === 0 && !this.closed) this.socket.resume();
+    if (this.pauseReasons.size === 0 && !this.closed) {
+      this.socket.resume();
+      this.silence?.resume();
+    }
   }
 
   /** Flushes what was written, then closes; forces the close after `graceMs`. */
@@ -153,6 +181,7 @@ export class Connection {
   }
 
   private onData(chunk: Uint8Array): void {
+    this.silence?.heard();
     let frames: Uint8Array[];
     try {
       frames = this.decoder.push(chunk);

@@ -6,6 +6,7 @@
 import type { Fingerprint, Session } from "../protocol/index.js";
 import type { ClientOptions, ConnectionPhase } from "./api.js";
 import type { Connection } from "./connection.js";
+import { resolveSilenceLimit } from "./liveness.js";
 import type { AcceptFilesPolicy, AnyEventMap, AnyEventName, ClientEventMap, ClientEventName, ErrorKind, Policy } from "./events.js";
 
 /**
@@ -32,6 +33,8 @@ export class ClientContext {
   allowNicknameChange: boolean;
   acceptFiles: AcceptFilesPolicy;
   autoVerify: Policy;
+  /** The relay counts as gone after this long without a byte from it (liveness.ts); 0: never. */
+  readonly serverSilenceMs: number;
 
   // ---- connection
   conn: Connection | null = null;
@@ -55,6 +58,7 @@ export class ClientContext {
     this.allowNicknameChange = opts.allowNicknameChange ?? true;
     this.acceptFiles = opts.acceptFiles ?? "ask";
     this.autoVerify = opts.autoVerify ?? "ask";
+    this.serverSilenceMs = resolveSilenceLimit(opts.serverSilenceMs);
   }
 
   emit<K extends ClientEventName>(event: K, payload: ClientEventMap[K]): void {

@@ -9,7 +9,7 @@ import type { AcceptFilesPolicy } from "../client/events.js";
 import { NICKNAME_MAX, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { ROOM_CODE_PATTERN } from "../protocol/control.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../present/limits.js";
-import { parseHostPort, parseIntFlag, UsageError, usageFromParseArgs } from "./args.js";
+import { parseDuration, parseHostPort, parseIntFlag, UsageError, usageFromParseArgs } from "./args.js";
 
 const HELP = `Usage: pqchat chat [host[:port]] [options]
 
@@ -25,6 +25,8 @@ Options:
                            even a peer nobody verified)
   --gzip-level N           gzip level 0-9 for files you send (default 6)
   --no-dummy               do not send dummy traffic while idle
+  --server-silence TIME    disconnect when nothing arrives from the server for this long
+                           (default 210s: 3.5 times its 60 s keepalive interval; off: never)
   --json                   JSON-lines interface on stdin/stdout for scripts (docs/JSON-API.md);
                            without a host it waits for a "connect" command
   -h, --help               show this help
@@ -64,6 +66,7 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
         "accept-files": { type: "string" },
         "gzip-level": { type: "string" },
         "no-dummy": { type: "boolean" },
+        "server-silence": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -107,6 +110,8 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
     acceptFiles: v["accept-files"] === undefined ? "ask" : acceptFilesFlag(v["accept-files"]),
   };
   if (v["gzip-level"] !== undefined) options.gzipLevel = parseIntFlag(v["gzip-level"], "--gzip-level", 0, 9);
+  const silence = v["server-silence"];
+  if (silence !== undefined) options.serverSilenceMs = silence.trim() === "off" ? 0 : parseDuration(silence, "--server-silence");
   return { connect, room: v.room ?? null, json, options };
 }
 

@@ -46,6 +46,8 @@ export class ClusterNode {
   private readonly refusals: Refusals;
   private directory: ClusterDirectory | null = null;
   private readonly sockets = new Set<Socket>();
+  /** Clients whose bytes this node carries to another node. */
+  private readonly carried = new Set<Socket>();
   private nextId = 1;
   private stopping = false;
 
@@ -85,7 +87,13 @@ export class ClusterNode {
     this.front.close();
     this.links.close();
     await this.relay.drain(timeoutMs);
-    for (const s of this.sockets) s.end(F.shutdown);
+    for (const s of this.sockets) {
+      if (s.destroyed || s.writableEnded) continue;
+      // A carried client's stream may be in the middle of a frame from its
+      // owner: a notice written now would corrupt it, so it is only cut.
+      if (this.carried.has(s)) s.destroy();
+      else s.end(F.shutdown);
+    }
     await this.directory?.stop();
   }
 
@@ -136,6 +144,8 @@ export class ClusterNode {
         return;
       }
       if (d.head.length > 0) link.write(d.head);
+      this.carried.add(socket);
+      socket.once("close", () => this.carried.delete(socket));
       socket.pipe(link);
       link.pipe(socket);
       socket.once("close", () => link.destroy());

@@ -9,6 +9,7 @@ import cluster, { type Worker } from "node:cluster";
 import { createServer, type Server, type Socket } from "node:net";
 import { AggregatorRegistry, type Registry } from "prom-client";
 import { AddressLimits } from "./address-limits.js";
+import { admitAtDoor } from "./front-door.js";
 import { gate } from "./join-gate.js";
 import { listenOn } from "./listen.js";
 import type { Logger } from "./log.js";
@@ -19,7 +20,7 @@ import type { ServerOptions } from "./options.js";
 import { Refusals } from "./refusals.js";
 import type { ListenAddress } from "./relay.js";
 import { ownerOf } from "./room-owner.js";
-import { RefusalReason, RelayStats, type RelayGauges } from "./stats.js";
+import { RelayStats, type RelayGauges } from "./stats.js";
 import { WORKER_INDEX_ENV, type FromWorker, type ToWorker } from "./worker-messages.js";
 
 /** Connections the gate may hold undecided beyond --max-clients (as RelayServer's overflow). */
@@ -203,21 +204,16 @@ export class RelayPrimary {
   }
 
   private accept(socket: Socket): void {
-    if (this.stopping !== null) {
-      this.stats.refusals.add(RefusalReason.draining);
-      socket.destroy();
-      return;
-    }
-    if (this.gated.size + this.handedOff.size >= this.opts.maxClients + MAX_GATE_OVERFLOW) {
-      this.refusals.refuse(socket, this.limits.refused(RefusalReason.serverFull));
-      return;
-    }
     const slot: Slot = { id: this.nextId++, worker: -1 };
-    const refusal = this.limits.admit(slot, socket.remoteAddress);
-    if (refusal !== null) {
-      this.refusals.refuse(socket, refusal);
-      return;
-    }
+    const door = {
+      stopping: this.stopping !== null,
+      held: this.gated.size + this.handedOff.size,
+      capacity: this.opts.maxClients + MAX_GATE_OVERFLOW,
+      limits: this.limits,
+      refusals: this.refusals,
+      stats: this.stats,
+    };
+    if (!admitAtDoor(socket, door, slot)) return;
     this.gated.add(socket);
     gate(
       socket,

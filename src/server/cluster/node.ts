@@ -9,6 +9,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { listenOn } from "../listen.js";
 import { AddressLimits } from "../address-limits.js";
+import { admitAtDoor } from "../front-door.js";
 import { gate, type GateDecision } from "../join-gate.js";
 import type { Logger } from "../log.js";
 import { F } from "../notices.js";
@@ -103,20 +104,16 @@ export class ClusterNode {
   }
 
   private accept(socket: Socket): void {
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
-    if (this.sockets.size >= this.opts.maxClients + MAX_GATE_OVERFLOW) {
-      this.refusals.refuse(socket, this.limits.refused(RefusalReason.serverFull));
-      return;
-    }
     const slot: Slot = { id: this.nextId++ };
-    const refusal = this.limits.admit(slot, socket.remoteAddress);
-    if (refusal !== null) {
-      this.refusals.refuse(socket, refusal);
-      return;
-    }
+    const door = {
+      stopping: this.stopping,
+      held: this.sockets.size,
+      capacity: this.opts.maxClients + MAX_GATE_OVERFLOW,
+      limits: this.limits,
+      refusals: this.refusals,
+      stats: this.relay.stats,
+    };
+    if (!admitAtDoor(socket, door, slot)) return;
     this.sockets.add(socket);
     socket.once("close", () => {
       this.sockets.delete(socket);

@@ -1,26 +1,29 @@
 // End-to-end file transfer benchmark (`npm run bench:transfer`): a spawned
 // `pqchat server` on loopback and two ClientCore child processes (this same
-// script in --role sender / --role receiver), so that each process's peak RSS
-// (VmHWM) can be read separately. Measures MB/s from "offer accepted" (the
-// sender's file_accepted) to "hash verified" (the receiver's file_received),
-// for a 256 MiB random file and a 256 MiB text file generated in os.tmpdir
-// (plus "log.txt", log-like lines that compress ~5x, with BENCH_FILES=random,text,log).
-// The preparation (hash + gzip, before the offer) is reported separately, and
-// "end to end" adds it. BENCH_NODE_ARGS passes flags to the two client
-// processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+// script in --role sender / --role receiver), so that each role's CPU time and
+// peak RSS (VmHWM) are its own. Per role it reports CPU-seconds per GiB of the
+// original file — the whole process, all threads, from the `file` command
+// (the sender's sendFile, the receiver's offer) to `file_received` (the
+// sender: to file_complete, which follows it) — beside the targets and the
+// Python reference's figures measured on the same machine, plus end-to-end
+// MiB/s. Files (transfer-files.ts): a 256 MiB random file, 64 MiB of
+// realistic text (random words, ~2× at gzip level 6) and, as an extra row,
+// the old repeated-line file. BENCH_FILES=random,text,repeated,log picks
+// files; BENCH_MIB / BENCH_TEXT_MIB change the sizes; BENCH_NODE_ARGS passes
+// flags to the two client processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
+import { readFileSync, readdirSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ClientCore } from "../src/client/core.js";
 import { startServer } from "../test/helpers/server-process.js";
+import { generate, type Kind } from "./transfer-files.js";
 
 const MiB = 1024 * 1024;
-const SIZE = Number(process.env["BENCH_MIB"] ?? 256) * MiB;
+const GiB = 1024 * MiB;
 const SELF = fileURLToPath(import.meta.url);
 
 function vmHWM(pid: number | "self"): number {
@@ -28,16 +31,36 @@ function vmHWM(pid: number | "self"): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/** utime + stime of a /proc stat line, in seconds (USER_HZ = 100). */
+function statCpu(line: string): number {
+  const fields = line.slice(line.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** CPU seconds (user + system, all threads) a process used so far. */
 function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  return statCpu(readFileSync(`/proc/${pid}/stat`, "utf8"));
+}
+
+/** CPU seconds per thread of this process (thread id → seconds). */
+function threadCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync("/proc/self/task")) {
+    try {
+      out[tid] = statCpu(readFileSync(`/proc/self/task/${tid}/stat`, "utf8"));
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
 }
 
 function out(obj: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(obj) + "\n");
 }
+
+/** A role's CPU as of now: the process total and each thread's share. */
+const cpuMark = () => ({ cpu: cpuSeconds(process.pid), threads: threadCpu(), pid: process.pid, t: Date.now() });
 
 // ------------------------------------------------------------------ child roles
 
@@ -46,18 +69,22 @@ async function runRole(role: string, port: number, arg: string): Promise<void> {
   core.on("error", (e) => process.stderr.write(`[${role}] error ${e.kind}: ${e.text}\n`));
   const done = new Promise<void>((resolve, reject) => {
     core.on("disconnected", (d) => reject(new Error(`[${role}] disconnected: ${d.reason}`)));
+    core.on("file_accepted", () => out({ event: "accepted", ...cpuMark() }));
     if (role === "sender") {
       core.on("peer_verified", () => {
+        out({ event: "start", ...cpuMark() });
         const t0 = Date.now();
         core.sendFile(arg, { compress: true }).then((info) => out({ event: "offered", info, t: Date.now(), prepare: (Date.now() - t0) / 1000 }), reject);
       });
-      core.on("file_accepted", () => out({ event: "accepted", t: Date.now(), cpu: cpuSeconds(process.pid) }));
-      core.on("file_complete", () => resolve());
+      core.on("file_complete", () => {
+        out({ event: "done", ...cpuMark() });
+        resolve();
+      });
       core.on("file_send_failed", (e) => reject(new Error(e.error)));
     } else {
-      core.on("file_accepted", () => out({ event: "accepted", t: Date.now(), cpu: cpuSeconds(process.pid) }));
+      core.on("file_offer", () => out({ event: "start", ...cpuMark() }));
       core.on("file_received", (r) => {
-        out({ event: "received", t: Date.now(), hash_ok: r.hash_ok, size: r.size, path: r.path, cpu: cpuSeconds(process.pid) });
+        out({ event: "done", hash_ok: r.hash_ok, size: r.size, path: r.path, ...cpuMark() });
         // Stay until the sender got FILE_COMPLETE (it goes out on the next tick).
         setTimeout(resolve, 600);
       });
@@ -66,15 +93,16 @@ async function runRole(role: string, port: number, arg: string): Promise<void> {
   });
   await core.connect({ host: "127.0.0.1", port, room: "bench" });
   await done;
-  out({ event: "rss", hwm: vmHWM("self"), cpu: cpuSeconds(process.pid) });
+  out({ event: "rss", hwm: vmHWM("self") });
   await core.disconnect();
 }
 
 // ------------------------------------------------------------------ driver
 
 type Line = Record<string, unknown> & { event: string };
+type Mark = { cpu: number; threads: Record<string, number>; pid: number; t: number };
 
-function child(role: string, port: number, arg: string): { lines: Line[]; waitFor: (ev: string) => Promise<Line>; exited: Promise<number | null> } {
+function child(role: string, port: number, arg: string): { waitFor: (ev: string) => Promise<Line>; exited: Promise<number | null> } {
   const extra = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
   const p = spawn(process.execPath, [...extra, SELF, "--role", role, String(port), arg], { stdio: ["ignore", "pipe", "inherit"] });
   const lines: Line[] = [];
@@ -86,7 +114,6 @@ function child(role: string, port: number, arg: string): { lines: Line[]; waitFo
   });
   const exited = new Promise<number | null>((r) => p.once("exit", (code) => r(code)));
   return {
-    lines,
     exited,
     waitFor: (ev) => {
       const hit = lines.find((l) => l.event === ev);
@@ -99,60 +126,53 @@ function child(role: string, port: number, arg: string): { lines: Line[]; waitFo
   };
 }
 
-type Kind = "random" | "text" | "log";
-
-async function generate(file: string, kind: Kind): Promise<void> {
-  const fh = await open(file, "w");
-  if (kind === "log") {
-    // Log-like lines with varying numbers: compresses ~5x at level 6, like real text.
-    let i = 0;
-    for (let off = 0; off < SIZE; ) {
-      const lines: string[] = [];
-      while (lines.length < 12000) {
-        i++;
-        lines.push(`2024-05-${String(1 + (i % 28)).padStart(2, "0")} ${String(i % 86400).padStart(5, "0")} worker-${i % 17} INFO request ${(i * 7919) % 1000003} took ${(i * 31) % 997} ms status=${i % 13 === 0 ? 500 : 200}\n`);
-      }
-      const b = Buffer.from(lines.join("")).subarray(0, SIZE - off);
-      await fh.write(b);
-      off += b.length;
-    }
-    await fh.close();
-    return;
-  }
-  const line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor 0123456789\n";
-  const textBlock = Buffer.from(line.repeat(Math.ceil(MiB / line.length))).subarray(0, MiB);
-  for (let off = 0; off < SIZE; off += MiB) {
-    const n = Math.min(MiB, SIZE - off);
-    let b: Buffer;
-    if (kind === "random") b = randomBytes(n);
-    else {
-      b = Buffer.from(textBlock.subarray(0, n));
-      b.write(String(off), 0); // a little variety per block
-    }
-    await fh.write(b);
-  }
-  await fh.close();
+interface RoleFigures {
+  /** CPU seconds from start to done, the whole process. */
+  cpu: number;
+  /** The main thread's share, and the other threads' shares (largest first). */
+  main: number;
+  others: number[];
+  rss: number;
 }
 
-interface Row {
-  name: string;
+interface Result {
+  kind: Kind;
   size: number;
   processed: number;
   compressed: boolean;
+  /** Size of a single-stream zlib gzip at level 6 of the file (null: random data). */
+  gzip6: number | null;
   prepare: number;
-  seconds: number;
-  mibps: number;
-  sender: number;
-  relay: number;
-  receiver: number;
-  cpuSender: number;
-  cpuRelay: number;
-  cpuReceiver: number;
+  /** Offer accepted → hash verified. */
+  transfer: number;
+  /** `file` command → hash verified. */
+  endToEnd: number;
+  sender: RoleFigures;
+  relay: { cpu: number; rss: number };
+  receiver: RoleFigures;
 }
 
-async function runOne(name: string, kind: Kind, dir: string): Promise<Row> {
-  const file = path.join(dir, name);
-  await generate(file, kind);
+function roleFigures(start: Line, done: Line, rss: Line): RoleFigures {
+  const a = start as unknown as Mark;
+  const b = done as unknown as Mark;
+  const tids = Object.keys(b.threads);
+  const delta = (tid: string) => b.threads[tid]! - (a.threads[tid] ?? 0);
+  const mainTid = String(b.pid); // the main thread's id is the process id
+  return {
+    cpu: b.cpu - a.cpu,
+    main: delta(mainTid),
+    others: tids
+      .filter((t) => t !== mainTid)
+      .map(delta)
+      .filter((s) => s > 0)
+      .sort((x, y) => y - x),
+    rss: rss["hwm"] as number,
+  };
+}
+
+async function runOne(kind: Kind, size: number, dir: string): Promise<Result> {
+  const file = path.join(dir, `${kind}.${kind === "random" ? "bin" : "txt"}`);
+  const gzip6 = await generate(file, kind, size);
   const dl = path.join(dir, `dl-${kind}`);
   await rm(dl, { recursive: true, force: true });
   await mkdir(dl);
@@ -162,39 +182,94 @@ async function runOne(name: string, kind: Kind, dir: string): Promise<Row> {
     // Let the receiver register first (it becomes the initiator); order does not matter otherwise.
     await new Promise((r) => setTimeout(r, 200));
     const tx = child("sender", server.port, file);
-    const offered = await tx.waitFor("offered");
+    const txStart = await tx.waitFor("start");
     const relayCpu0 = cpuSeconds(server.pid);
+    const offered = await tx.waitFor("offered");
     const accepted = await tx.waitFor("accepted");
-    const rxAccepted = await rx.waitFor("accepted");
-    const received = await rx.waitFor("received");
+    const rxStart = await rx.waitFor("start");
+    const received = await rx.waitFor("done");
     const relayCpu = cpuSeconds(server.pid) - relayCpu0;
+    const txDone = await tx.waitFor("done");
     const [sr, rr] = await Promise.all([tx.waitFor("rss"), rx.waitFor("rss")]);
-    const relay = vmHWM(server.pid);
+    const relayRss = vmHWM(server.pid);
     await Promise.all([tx.exited, rx.exited]);
-    if (received["hash_ok"] !== true || received["size"] !== SIZE) throw new Error("hash check failed");
-    const seconds = ((received["t"] as number) - (accepted["t"] as number)) / 1000;
+    if (received["hash_ok"] !== true || received["size"] !== size) throw new Error("hash check failed");
     const info = offered["info"] as { processed_size: number; compressed: boolean };
     await rm(received["path"] as string, { force: true });
+    const t = (l: Line) => l["t"] as number;
     return {
-      name,
-      size: SIZE,
+      kind,
+      size,
       processed: info.processed_size,
       compressed: info.compressed,
+      gzip6,
       prepare: offered["prepare"] as number,
-      seconds,
-      mibps: SIZE / MiB / seconds,
-      sender: sr["hwm"] as number,
-      relay,
-      receiver: rr["hwm"] as number,
-      // CPU seconds during the transfer (sender: accepted → its exit, so slightly more than the transfer).
-      cpuSender: (sr["cpu"] as number) - (accepted["cpu"] as number),
-      cpuRelay: relayCpu,
-      cpuReceiver: (received["cpu"] as number) - (rxAccepted["cpu"] as number),
+      transfer: (t(received) - t(accepted)) / 1000,
+      endToEnd: (t(received) - t(txStart)) / 1000,
+      sender: roleFigures(txStart, txDone, sr),
+      relay: { cpu: relayCpu, rss: relayRss },
+      receiver: roleFigures(rxStart, received, rr),
     };
   } finally {
     await server.stop();
     await rm(file, { force: true });
     await rm(dl, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------ report
+
+/** Targets of the second performance round and the Python reference's figures on the benchmark machine. */
+const GOALS: Partial<Record<Kind, Record<string, { target: string; reference: string }>>> = {
+  random: {
+    sender: { target: "<= 3.5", reference: "10.3-10.6" },
+    relay: { target: "", reference: "" },
+    receiver: { target: "<= 4.5", reference: "24.5-25.2" },
+    e2e: { target: "", reference: "36-37" },
+  },
+  text: {
+    sender: { target: "<= 15", reference: "62" },
+    relay: { target: "", reference: "" },
+    receiver: { target: "<= 8", reference: "18.2-18.6" },
+    e2e: { target: "", reference: "" },
+  },
+};
+
+const LABEL: Record<Kind, string> = { random: "random", text: "text (random words)", repeated: "repeated line (extra)", log: "log lines (extra)" };
+
+function report(results: Result[]): void {
+  const rows: string[][] = [["file", "figure", "pqchat", "target", "Python reference"]];
+  const perGiB = (cpu: number, size: number) => (cpu / (size / GiB)).toFixed(2);
+  const mib = (n: number) => (n / MiB).toFixed(0);
+  for (const r of results) {
+    const g = GOALS[r.kind];
+    const name = `${LABEL[r.kind]}, ${mib(r.size)} MiB`;
+    const row = (figure: string, value: string, key?: string) => rows.push([name, figure, value, (key && g?.[key]?.target) || "", (key && g?.[key]?.reference) || ""]);
+    row("sender CPU-s per GiB", perGiB(r.sender.cpu, r.size), "sender");
+    row("relay CPU-s per GiB", perGiB(r.relay.cpu, r.size), "relay");
+    row("receiver CPU-s per GiB", perGiB(r.receiver.cpu, r.size), "receiver");
+    row("end to end MiB/s (file command to hash verified)", (r.size / MiB / r.endToEnd).toFixed(1), "e2e");
+    if (r.compressed && r.gzip6 !== null) {
+      const ratio = r.size / r.processed;
+      const ref = r.size / r.gzip6;
+      rows.push([name, "gzip ratio (gzip level 6, one stream)", `${ratio.toFixed(3)} (${ref.toFixed(3)})`, `>= ${(0.95 * ref).toFixed(3)} (within 5 %)`, ""]);
+    } else rows.push([name, "sent compressed", r.compressed ? "yes" : "no", "", ""]);
+    rows.push([name, "peak RSS MiB sender / relay / receiver", `${mib(r.sender.rss)} / ${mib(r.relay.rss)} / ${mib(r.receiver.rss)}`, "", ""]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => "| " + row.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
+  process.stdout.write(`pqchat transfer benchmark: through pqchat server on loopback, node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the end\n`);
+  process.stdout.write("CPU-s per GiB: user + system time of the whole process (all threads) per GiB of the original file,\n");
+  process.stdout.write("from the `file` command (sender) / the offer (receiver) to file_received; relay: over the same span.\n\n");
+  process.stdout.write(fmt(rows[0]!) + "\n" + "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|\n");
+  for (const row of rows.slice(1)) process.stdout.write(fmt(row) + "\n");
+  process.stdout.write("\nWhere each role's CPU went (seconds; main thread, then the other threads — crypto/gzip workers, libuv, GC — largest first):\n");
+  for (const r of results) {
+    for (const [role, f] of [["sender", r.sender], ["receiver", r.receiver]] as const) {
+      const others = f.others.filter((s) => s >= 0.01).map((s) => s.toFixed(2));
+      process.stdout.write(`  ${LABEL[r.kind]}, ${role}: ${f.cpu.toFixed(2)} s = main ${f.main.toFixed(2)} + [${others.join(", ")}]\n`);
+    }
+    process.stdout.write(`  ${LABEL[r.kind]}: prepare (hash${r.compressed ? " + gzip" : ""}) ${r.prepare.toFixed(2)} s, transfer ${r.transfer.toFixed(2)} s (${(r.size / MiB / r.transfer).toFixed(1)} MiB/s), ${mib(r.processed)} MiB on the wire\n`);
   }
 }
 
@@ -204,71 +279,23 @@ async function main(): Promise<void> {
     await runRole(argv[1]!, Number(argv[2]), argv[3]!);
     return;
   }
+  const sizes: Record<Kind, number> = {
+    random: Number(process.env["BENCH_MIB"] ?? 256) * MiB,
+    text: Number(process.env["BENCH_TEXT_MIB"] ?? 64) * MiB,
+    repeated: Number(process.env["BENCH_TEXT_MIB"] ?? 64) * MiB,
+    log: Number(process.env["BENCH_TEXT_MIB"] ?? 64) * MiB,
+  };
   const dir = await mkdtemp(path.join(os.tmpdir(), "pqchat-bench-"));
-  const rows: Row[] = [];
+  const results: Result[] = [];
   try {
-    const files = (process.env["BENCH_FILES"] ?? "random,text").split(",");
-    const names: Record<string, string> = { random: "random.bin", text: "text.txt", log: "log.txt" };
-    for (const f of files) {
-      if (!(f in names)) throw new Error(`unknown BENCH_FILES entry ${f}`);
-      rows.push(await runOne(names[f]!, f as Kind, dir));
+    for (const f of (process.env["BENCH_FILES"] ?? "random,text,repeated").split(",")) {
+      if (!(f in sizes)) throw new Error(`unknown BENCH_FILES entry ${f}`);
+      results.push(await runOne(f as Kind, sizes[f as Kind], dir));
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const mb = (n: number) => (n / MiB).toFixed(0);
-  // The end-to-end throughput targets of the first performance round, beside the Python reference's figures on this machine.
-  const goals: Record<string, { target: string; reference: string }> = {
-    "random.bin": { target: ">= 250", reference: "65" },
-    "text.txt": { target: ">= 70", reference: "14" },
-  };
-  const header = [
-    "file",
-    "size MiB",
-    "on wire MiB",
-    "gzip",
-    "prepare s",
-    "transfer s",
-    "transfer MiB/s",
-    "end to end MiB/s",
-    "target",
-    "Python reference",
-    "sender peak RSS MiB",
-    "relay peak RSS MiB",
-    "receiver peak RSS MiB",
-  ];
-  const table = [
-    header,
-    ...rows.map((r) => [
-      r.name,
-      mb(r.size),
-      mb(r.processed),
-      r.compressed ? "yes" : "no",
-      r.prepare.toFixed(2),
-      r.seconds.toFixed(2),
-      r.mibps.toFixed(1),
-      (r.size / MiB / (r.prepare + r.seconds)).toFixed(1),
-      goals[r.name]?.target ?? "",
-      goals[r.name]?.reference ?? "",
-      mb(r.sender),
-      mb(r.relay),
-      mb(r.receiver),
-    ]),
-  ];
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  const fmt = (row: string[]) => "| " + row.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
-  process.stdout.write(`pqchat transfer benchmark: ${mb(SIZE)} MiB per file, through pqchat server on loopback, node ${process.version}, ${os.cpus().length} CPUs\n`);
-  process.stdout.write("transfer MiB/s = MiB of original file per second, from offer accepted to hash verified on the receiver;\n");
-  process.stdout.write("end to end also counts the sender's preparation (one read: hash + gzip) before the offer\n\n");
-  process.stdout.write(fmt(table[0]!) + "\n" + "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|\n");
-  for (const row of table.slice(1)) process.stdout.write(fmt(row) + "\n");
-  process.stdout.write("\nCPU seconds used during the transfer (all threads; from accept to hash verified, the sender's until it exits):\n");
-  for (const r of rows) {
-    process.stdout.write(
-      `  ${r.name}: sender ${r.cpuSender.toFixed(2)} s, relay ${r.cpuRelay.toFixed(2)} s, receiver ${r.cpuReceiver.toFixed(2)} s` +
-        ` — ${((r.cpuSender + r.cpuRelay + r.cpuReceiver) / r.seconds).toFixed(2)} cores busy on average over ${os.cpus().length}\n`,
-    );
-  }
+  report(results);
 }
 
 main().catch((err: unknown) => {

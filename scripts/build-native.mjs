@@ -35,13 +35,19 @@ const cc = [process.env.CC, "cc", "gcc", "clang"].find((c) => c && spawnSync(c, 
 const FALLBACK = {
   "polyval.c": "AES-GCM-SIV uses the WebAssembly POLYVAL",
   "allocator.c": "big buffers use the C library's default allocation",
+  "deflate.c": "gzip uses node:zlib (install libdeflate's headers, e.g. libdeflate-dev, for faster compression)",
+};
+
+/** Libraries an addon links against (its header must be installed too). */
+const LIBS = {
+  "deflate.c": ["-ldeflate"],
 };
 
 function build(src, out) {
   if (process.env.PQCHAT_NO_NATIVE) return "PQCHAT_NO_NATIVE is set";
   if (!includeDir) return "Node's headers (node_api.h) were not found";
   mkdirSync(dirname(out), { recursive: true });
-  const r = spawnSync(cc, ["-O2", "-std=c11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-DNAPI_VERSION=8", "-I", includeDir, src, "-o", out], {
+  const r = spawnSync(cc, ["-O2", "-std=c11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-DNAPI_VERSION=8", "-I", includeDir, src, "-o", out, ...(LIBS[basename(src)] ?? [])], {
     encoding: "utf8",
   });
   if (r.error) return `${cc}: ${r.error.message}`;

@@ -4,16 +4,14 @@
 // ends it for good; incoming.ts then makes the full pass over the .part file
 // instead (reassemble.ts). Both passes stop a gzip bomb as soon as its output
 // exceeds the announced size (WIRE-NOTES §15.6).
-import { once } from "node:events";
 import { Transform, Writable, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip, type Gunzip } from "node:zlib";
+import type { FileHandle } from "node:fs/promises";
 import type { IHasher as FileHasher } from "hash-wasm";
 import { FileTransferError, asFileTransferError, createFileHasher, type FileMetadata } from "../../protocol/file/metadata.js";
+import { MemberGunzip, type GunzipSink } from "./member-gunzip.js";
 import type { OwnedTempFiles } from "./temp-files.js";
 
-/** gunzip output piece: big pieces mean few hops through the hash and the write stream (zlib's default is 16 KiB). */
-export const GUNZIP_CHUNK = 256 * 1024;
+export { GUNZIP_CHUNK } from "./member-gunzip.js";
 
 /** Hashes, counts and caps the bytes flowing through. */
 export class GuardedHasher extends Transform {
@@ -48,6 +46,30 @@ export function isZlibError(err: unknown): boolean {
   return typeof code === "string" && code.startsWith("Z_");
 }
 
+/** The bomb guard, the hash and the `.out` file behind a MemberGunzip: counts, caps, hashes and appends each piece. */
+export class GuardedFileSink {
+  bytes = 0;
+  constructor(
+    private readonly hasher: { update(d: Uint8Array): unknown },
+    private readonly limit: number,
+    private readonly fh: FileHandle,
+  ) {}
+
+  readonly take: GunzipSink = async (piece) => {
+    this.bytes += piece.length;
+    // Fails the stream at once: a bomb costs at most one output piece past the limit.
+    if (this.bytes > this.limit) throw new FileTransferError("file_too_large", "The received file is larger than announced; it was discarded.");
+    this.hasher.update(piece);
+    let off = 0;
+    while (off < piece.length) off += (await this.fh.write(piece, off, piece.length - off, null)).bytesWritten;
+  };
+}
+
+/** The transfer's error for what failed a gunzip stream. */
+export function gunzipFailure(err: unknown): FileTransferError {
+  return isZlibError(err) ? new FileTransferError("malformed", "The compressed data is corrupt.", { cause: err }) : asFileTransferError(err, "Saving the received file failed");
+}
+
 /** What the stream computed once the last chunk went through it. */
 export interface StreamResult {
   bytes: number;
@@ -59,12 +81,11 @@ export interface StreamResult {
 export class InOrderStream {
   /** Next chunk index to feed. */
   next = 0;
-  /** Uncompressed: bytes hashed. Compressed: see guard.bytes. */
+  /** Uncompressed: bytes hashed. Compressed: see sink.bytes. */
   private bytes = 0;
-  /** Settles when the gunzip pipeline ended; never rejects (see `error`). */
-  private done: Promise<void> = Promise.resolve();
-  private gunzip: Gunzip | null = null;
-  private guard: GuardedHasher | null = null;
+  private gunzip: MemberGunzip | null = null;
+  private sink: GuardedFileSink | null = null;
+  private outFh: FileHandle | null = null;
   private outPath: string | null = null;
   /** Bomb, corrupt data or a write error: the transfer must fail with this. */
   error: FileTransferError | null = null;
@@ -83,14 +104,9 @@ export class InOrderStream {
     if (m.compressed) {
       const { path: outPath, handle: outFh } = await temps.create(downloadDir, ".out");
       st.outPath = outPath;
-      st.gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK }); // multi-member streams and trailing zero bytes are accepted, as by the reference (WIRE-NOTES §8.4)
-      st.guard = new GuardedHasher(hasher, m.file_size);
-      st.done = pipeline(st.gunzip, st.guard, outFh.createWriteStream()).catch((err: unknown) => {
-        if (st.abandoned) return;
-        st.error = isZlibError(err)
-          ? new FileTransferError("malformed", "The compressed data is corrupt.", { cause: err })
-          : asFileTransferError(err, "Saving the received file failed");
-      });
+      st.outFh = outFh;
+      st.sink = new GuardedFileSink(hasher, m.file_size, outFh);
+      st.gunzip = new MemberGunzip(m.file_size, st.sink.take);
     }
     return st;
   }
@@ -100,7 +116,7 @@ export class InOrderStream {
     return !this.abandoned && this.next === total;
   }
 
-  /** Feeds chunk `index` if it is the next one; otherwise abandons the stream. Resolves when gunzip can take more. */
+  /** Feeds chunk `index` if it is the next one; otherwise abandons the stream. Resolves when its bytes went through gunzip (or wait for the rest of their member). */
   feed(index: number, data: Uint8Array, temps: OwnedTempFiles): Promise<void> {
     if (this.abandoned || this.error) return Promise.resolve();
     if (index !== this.next) {
@@ -113,13 +129,12 @@ export class InOrderStream {
       this.hasher.update(data);
       return Promise.resolve();
     }
-    const gz = this.gunzip;
-    if (gz.write(data)) return Promise.resolve();
-    // Wait for gunzip to catch up (or for the pipeline to end: a bomb or corrupt data).
-    const ac = new AbortController();
-    return Promise.race([once(gz, "drain", { signal: ac.signal }).then(() => undefined), this.done])
-      .catch(() => undefined)
-      .finally(() => ac.abort());
+    return this.gunzip.write(data).catch((err: unknown) => this.fail(err));
+  }
+
+  private fail(err: unknown): void {
+    if (this.abandoned) return;
+    this.error ??= gunzipFailure(err);
   }
 
   /** Chunks came out of order: drop the stream (its .out file too); the full pass takes over. */
@@ -128,30 +143,34 @@ export class InOrderStream {
     this.abandoned = true;
     this.gunzip?.destroy();
     const out = this.outPath;
-    if (out !== null) void this.done.then(() => temps.remove(out)).catch(() => undefined);
+    if (out !== null) void this.close().then(() => temps.remove(out)).catch(() => undefined);
   }
 
   /** Ends the stream after the last chunk; returns the byte count and digest, or throws its error. */
   async end(): Promise<StreamResult> {
     if (this.gunzip) {
-      this.gunzip.end();
-      await this.done;
+      await this.gunzip.end().catch((err: unknown) => this.fail(err));
+      await this.outFh?.close();
+      this.outFh = null;
     }
     if (this.error) throw this.error;
-    const bytes = this.guard ? this.guard.bytes : this.bytes;
+    const bytes = this.sink ? this.sink.bytes : this.bytes;
     if (bytes > this.fileSize) throw new FileTransferError("file_too_large", "The received file is larger than announced; it was discarded.");
     return { bytes, digest: this.hasher.digest("binary"), outPath: this.outPath };
   }
 
-  /** Stops everything and waits until the `.out` write stream is closed, so its file can go. */
+  /** Stops everything and waits until the `.out` file is closed, so it can go. */
   async close(): Promise<void> {
     this.abandoned = true;
     this.gunzip?.destroy();
-    await this.done;
+    await this.gunzip?.settled();
+    const fh = this.outFh;
+    this.outFh = null;
+    await fh?.close().catch(() => undefined);
   }
 
-  /** Waits for the pipeline to settle (after abandon()). */
-  settled(): Promise<void> {
-    return this.done;
+  /** Waits for the stream to settle (after abandon()). */
+  async settled(): Promise<void> {
+    await this.gunzip?.settled();
   }
 }

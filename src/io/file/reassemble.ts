@@ -1,12 +1,13 @@
 // The receive side's full pass, for when chunks did not arrive in index order
 // (or streaming was off): one read of the `.part` file through gunzip (if
-// compressed) and BLAKE2b, with the same bomb guard as the streaming pass
-// (in-order-stream.ts, WIRE-NOTES §15.6).
+// compressed; member-gunzip.ts) and BLAKE2b, with the same bomb guard as the
+// streaming pass (in-order-stream.ts, WIRE-NOTES §15.6).
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
-import { CHUNK_SIZE, FileTransferError, createFileHasher, type FileMetadata } from "../../protocol/file/metadata.js";
-import { Discard, GuardedHasher, GUNZIP_CHUNK, isZlibError, type StreamResult } from "./in-order-stream.js";
+import { CHUNK_SIZE, createFileHasher, type FileMetadata } from "../../protocol/file/metadata.js";
+import { Discard, GuardedFileSink, GuardedHasher, gunzipFailure, isZlibError, type StreamResult } from "./in-order-stream.js";
+import { MemberGunzip } from "./member-gunzip.js";
 import type { OwnedTempFiles } from "./temp-files.js";
 
 /**
@@ -18,24 +19,34 @@ import type { OwnedTempFiles } from "./temp-files.js";
 export async function reassembleFromPart(part: string, m: FileMetadata, downloadDir: string, temps: OwnedTempFiles, signal: AbortSignal): Promise<StreamResult> {
   const hasher = await createFileHasher();
   hasher.init();
-  const guard = new GuardedHasher(hasher, m.file_size);
   if (!m.compressed) {
+    const guard = new GuardedHasher(hasher, m.file_size);
     await pipeline(createReadStream(part, { highWaterMark: CHUNK_SIZE }), guard, new Discard(), { signal });
     return { bytes: guard.bytes, digest: hasher.digest("binary"), outPath: null };
   }
   const { path: outPath, handle: outFh } = await temps.create(downloadDir, ".out");
+  const sink = new GuardedFileSink(hasher, m.file_size, outFh);
+  const gunzip = new MemberGunzip(m.file_size, sink.take);
   try {
-    await pipeline(
-      createReadStream(part, { highWaterMark: CHUNK_SIZE }),
-      createGunzip({ chunkSize: GUNZIP_CHUNK }), // multi-member streams and trailing zero bytes are accepted, as by the reference (WIRE-NOTES §8.4)
-      guard,
-      outFh.createWriteStream(), // closes outFh when done or destroyed
-      { signal },
-    );
+    const inFh = await open(part, "r");
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK_SIZE); // MemberGunzip copies what it keeps
+      for (;;) {
+        signal.throwIfAborted();
+        const { bytesRead } = await inFh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        await gunzip.write(buf.subarray(0, bytesRead));
+      }
+      await gunzip.end();
+    } finally {
+      gunzip.destroy();
+      await inFh.close();
+    }
   } catch (err) {
-    if (isZlibError(err)) throw new FileTransferError("malformed", "The compressed data is corrupt.", { cause: err });
-    throw err;
+    throw isZlibError(err) ? gunzipFailure(err) : err;
+  } finally {
+    await outFh.close();
   }
   await temps.remove(part);
-  return { bytes: guard.bytes, digest: hasher.digest("binary"), outPath };
+  return { bytes: sink.bytes, digest: hasher.digest("binary"), outPath };
 }

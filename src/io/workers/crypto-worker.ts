@@ -6,7 +6,7 @@
 //   open: the double AEAD open of one FILE_CHUNK ciphertext.
 // Message keys arrive by transfer and are wiped here after use.
 import { parentPort } from "node:worker_threads";
-import { gzipSync } from "node:zlib";
+import { gzipMember } from "../deflate.js";
 import type { PoolReply, PoolTask } from "./pool.js";
 
 type Aead = typeof import("../../protocol/aead.js");
@@ -32,9 +32,8 @@ function own(b: Uint8Array): Uint8Array {
 async function run(task: PoolTask): Promise<Uint8Array> {
   switch (task.op) {
     case "gzip": {
-      const z = gzipSync(task.data, { level: task.level });
-      const v = new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
-      return z.byteOffset === 0 && z.byteLength === z.buffer.byteLength ? v : Uint8Array.from(v);
+      const z = gzipMember(task.data, task.level); // libdeflate where built (../deflate.ts), else node:zlib
+      return z.byteOffset === 0 && z.byteLength === z.buffer.byteLength ? z : Uint8Array.from(z);
     }
     case "seal": {
       const a = await loadAead();

@@ -1,0 +1,125 @@
+// The gzip engine (src/io/deflate.ts, native/deflate.c): libdeflate where the
+// addon built (always in CI, which sets PQCHAT_REQUIRE_NATIVE), node:zlib
+// otherwise or with PQCHAT_GZIP=zlib. Differential tests against node:zlib in
+// both directions, refusals of bad input without a crash, and the file suites
+// run once more on node:zlib.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { test } from "node:test";
+import { gunzipSync, gzipSync } from "node:zlib";
+import fc from "fast-check";
+import { GUNZIP_BAD_DATA, GUNZIP_NO_ROOM, GUNZIP_OK, gzipEngine, gzipMember, libdeflateBuilt } from "../src/io/deflate.js";
+
+const report = (JSON.parse(readFileSync(new URL("../native-build.json", import.meta.url), "utf8")) as Record<string, { built: boolean; reason?: string }>)["deflate.c"];
+
+interface Addon {
+  gzip(input: Uint8Array, level: number): Uint8Array;
+  gunzip(input: Uint8Array, out: Uint8Array): [number, number, number];
+}
+const addon = report?.built ? (createRequire(import.meta.url)("../src/io/native/deflate.node") as Addon) : null;
+
+/** Text-like bytes (compressible) or random bytes (not). */
+function sample(size: number, compressible: boolean): Uint8Array {
+  if (!compressible) return randomBytes(size);
+  const words = ["alpha ", "beta ", "gamma, ", "delta.\n", "epsilon ", "zeta; "];
+  let s = "";
+  while (s.length < size) s += words[(s.length * 7919) % words.length]! + String(s.length % 977);
+  return Buffer.from(s.slice(0, size));
+}
+
+test("the build report says whether libdeflate was built, and the engine follows it and PQCHAT_GZIP", () => {
+  assert.ok(report, "the build report has no entry for deflate.c");
+  if (process.env["PQCHAT_REQUIRE_NATIVE"]) assert.equal(report.built, true, `deflate.c did not build: ${report.reason}`);
+  assert.equal(libdeflateBuilt, report.built);
+  assert.equal(gzipEngine, report.built && process.env["PQCHAT_GZIP"] !== "zlib" ? "libdeflate" : "zlib");
+});
+
+test("gzipMember gives one gzip member node:zlib decodes to the input, at every level, whichever engine", () => {
+  for (const size of [0, 1, 63, 4096, 65_537, 1_048_576 + 13]) {
+    for (const compressible of [true, false]) {
+      const data = sample(size, compressible);
+      for (const level of [0, 1, 6, 9]) assert.deepEqual(new Uint8Array(gunzipSync(gzipMember(data, level))), new Uint8Array(data), `size ${size} level ${level}`);
+    }
+  }
+  assert.throws(() => gzipMember(new Uint8Array(1), 10), RangeError);
+  assert.throws(() => gzipMember(new Uint8Array(1), -1), RangeError);
+});
+
+if (addon) {
+  const a = addon;
+  test("libdeflate and node:zlib agree both ways on random sizes and content (differential)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300_000 }), fc.boolean(), fc.integer({ min: 1, max: 9 }), (size, compressible, level) => {
+        const data = sample(size, compressible);
+        // ours → zlib
+        assert.deepEqual(new Uint8Array(gunzipSync(a.gzip(data, level))), new Uint8Array(data));
+        // zlib → ours, with exactly enough room
+        const z = gzipSync(data, { level });
+        const out = new Uint8Array(size);
+        const [status, usedIn, usedOut] = a.gunzip(z, out);
+        assert.equal(status, GUNZIP_OK);
+        assert.equal(usedIn, z.length);
+        assert.equal(usedOut, size);
+        assert.deepEqual(out, new Uint8Array(data));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test("libdeflate gunzip stops after one member and says how much input it used", () => {
+    const m1 = gzipSync(Buffer.from("first member "));
+    const m2 = a.gzip(Buffer.from("second member"), 6);
+    const both = Buffer.concat([m1, m2]);
+    const out = new Uint8Array(100);
+    const [status, usedIn, usedOut] = a.gunzip(both, out);
+    assert.equal(status, GUNZIP_OK);
+    assert.equal(usedIn, m1.length);
+    assert.equal(Buffer.from(out.subarray(0, usedOut)).toString(), "first member ");
+    assert.equal(gunzipSync(both).toString(), "first member second member");
+  });
+
+  test("libdeflate gunzip refuses corrupt, truncated and oversized input with a status, never a crash or a write past the buffer", () => {
+    const data = sample(200_000, true);
+    const z = a.gzip(data, 6);
+    // Any flipped bit: either refused, or (a bit the format does not check, like mtime) the same output.
+    fc.assert(
+      fc.property(fc.nat({ max: z.length * 8 - 1 }), (bit) => {
+        const bad = Uint8Array.from(z);
+        bad[bit >> 3]! ^= 1 << (bit & 7);
+        const out = new Uint8Array(data.length + 64);
+        const [status, , usedOut] = a.gunzip(bad, out.subarray(0, data.length));
+        assert.ok(status === GUNZIP_BAD_DATA || status === GUNZIP_NO_ROOM || (status === GUNZIP_OK && Buffer.compare(out.subarray(0, usedOut), data) === 0), `bit ${bit}: status ${status}`);
+        assert.ok(out.subarray(data.length).every((b) => b === 0), "wrote past the output buffer");
+      }),
+      { numRuns: 200 },
+    );
+    for (const cut of [0, 1, 10, z.length >> 1, z.length - 1]) {
+      // Refused either way: libdeflate may run out of input or (reading past the end as zeros) out of room first.
+      const status = a.gunzip(z.subarray(0, cut), new Uint8Array(data.length))[0];
+      assert.ok(status === GUNZIP_BAD_DATA || status === GUNZIP_NO_ROOM, `truncated at ${cut}: status ${status}`);
+    }
+    const guard = new Uint8Array(1000 + 16);
+    assert.equal(a.gunzip(z, guard.subarray(0, 1000))[0], GUNZIP_NO_ROOM);
+    assert.ok(guard.subarray(1000).every((b) => b === 0));
+    assert.throws(() => a.gunzip("x" as unknown as Uint8Array, new Uint8Array(1)), TypeError);
+    assert.throws(() => a.gunzip(new Uint16Array(2) as unknown as Uint8Array, new Uint8Array(1)), TypeError);
+    assert.throws(() => a.gzip(new Uint8Array(1), 13), RangeError);
+  });
+}
+
+test("the file suites also pass with PQCHAT_GZIP=zlib", () => {
+  const dir = new URL(".", import.meta.url);
+  const files = readdirSync(dir)
+    .filter((f) => /^io-file-(pipeline|transfer|member-gunzip)\.test\.js$/.test(f))
+    .map((f) => new URL(f, dir).pathname);
+  // Every suite that goes through the gzip engine; a renamed file must not drop out unnoticed.
+  assert.equal(files.length, 3);
+  const env: NodeJS.ProcessEnv = { ...process.env, PQCHAT_GZIP: "zlib" };
+  delete env["NODE_TEST_CONTEXT"]; // a nested runner must not inherit the parent's reporting channel
+  const r = spawnSync(process.execPath, ["--test", "--test-reporter=tap", ...files], { env, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stdout.slice(-3000));
+  assert.match(r.stdout, /# fail 0/);
+});

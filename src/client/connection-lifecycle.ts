@@ -183,6 +183,7 @@ export class ConnectionLifecycle {
     this.p.nicknames.clearPeer();
     this.p.ephemeral.clear();
     this.p.sentTexts.clear();
+    this.p.peerFeatures.clear();
     writePath.wakeAll();
   }
 

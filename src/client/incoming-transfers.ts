@@ -154,7 +154,8 @@ export class IncomingTransfers {
       return;
     }
     if (i.ended) return;
-    this.host.queue(fileAccept(id), { onSent: () => this.acceptSent(i) });
+    // The peer is in its bypass while its offer is pending (WIRE-NOTES §12.2): no need to wait for the tick (pacing.ts).
+    this.host.queue(fileAccept(id), { onSent: () => this.acceptSent(i), unpaced: "peer-bypass" });
   }
 
   /** Our FILE_ACCEPT is on the wire: from now on chunks are taken. */
@@ -265,7 +266,8 @@ export class IncomingTransfers {
     const id = i.meta.transfer_id;
     this.inc.delete(id);
     this.disk.release(id);
-    this.host.queue(fileComplete(id));
+    // A pqchat sender is in its bypass until FILE_COMPLETE (flood-limits.ts); any other peer gets it at the tick (pacing.ts).
+    this.host.queue(fileComplete(id), { unpaced: "pqchat-peer" });
     this.host.emit("file_received", { transfer_id: id, direction: "in", path: res.path, size: res.size, blake2b: res.blake2b, hash_ok: res.blake2b === i.meta.file_hash });
   }
 

@@ -3,7 +3,7 @@
 // and handed to the part that owns its type. The handlers are one table keyed
 // by inner message type: a new type adds one entry here (and its event in
 // ClientEventMap); an unknown type is reported and dropped.
-import { MessageType, SessionError, type JsonObject } from "../protocol/index.js";
+import { MessageType, PQCHAT_PEER_MARKER_TYPE, SessionError, type JsonObject } from "../protocol/index.js";
 import { checkInner } from "./inbound.js";
 import { queueInner, type ClientParts } from "./parts.js";
 import { sessionErrorKind } from "./session-errors.js";
@@ -43,6 +43,8 @@ const onCallMessage: InnerHandler = (p, obj, _counter, type) => p.calls.onMessag
 const INNER_HANDLERS: ReadonlyMap<number, InnerHandler> = new Map<number, InnerHandler>([
   [MessageType.TEXT_MESSAGE, onText],
   [MessageType.DUMMY_MESSAGE, () => undefined],
+  // A dummy that says the peer is pqchat (peer-features.ts).
+  [PQCHAT_PEER_MARKER_TYPE, (p) => p.peerFeatures.onPeerMarker()],
   [MessageType.DELIVERY_CONFIRMATION, onDeliveryConfirmation],
   [MessageType.NICKNAME_CHANGE, (p, obj) => p.nicknames.onPeer(obj, p.verification.localVerified)],
   [MessageType.EPHEMERAL_MODE_CHANGE, (p, obj) => p.ephemeral.onPeer(obj)],

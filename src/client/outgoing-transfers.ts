@@ -92,7 +92,8 @@ export class OutgoingTransfers {
     const o: Outgoing = { file, meta, path: abs, status: "offered", bytes: 0, chunks: 0, startedAt: 0, lastProgress: 0, lastSentAt: 0, cancelled: false };
     this.out.set(meta.transfer_id, o);
     this.deadlines.arm(meta.transfer_id, this.host.offerTimeoutMs, () => this.expire(o, "offer"));
-    this.host.queue(metadataInner(meta));
+    // At once to a pqchat peer, at the next tick to any other (pacing.ts).
+    this.host.queue(metadataInner(meta), { unpaced: "pqchat-peer" });
     this.host.emit("file_offered", { ...info(meta), direction: "out", path: abs });
     return info(meta);
   }

@@ -11,6 +11,8 @@ import type { HandshakeFlow } from "./handshake-flow.js";
 import type { InboundLine } from "./inbound-line.js";
 import type { Nicknames } from "./nicknames.js";
 import type { RekeyFlow } from "./rekey-flow.js";
+import type { Unpaced } from "./pacing.js";
+import type { PeerFeatures } from "./peer-features.js";
 import type { Sender } from "./sender.js";
 import type { SentTexts } from "./sent-texts.js";
 import type { Transfers } from "./transfers.js";
@@ -38,6 +40,7 @@ export interface ClientParts {
   readonly nicknames: Nicknames;
   readonly ephemeral: EphemeralMode;
   readonly sentTexts: SentTexts;
+  readonly peerFeatures: PeerFeatures;
 }
 
 /**
@@ -45,8 +48,8 @@ export interface ClientParts {
  * `auto`: a reply to peer input, capped (Sender.push); a refused one is
  * reported, never silently lost.
  */
-export function queueInner(p: ClientParts, obj: JsonObject, auto = false, onSent?: (counter: number) => void): void {
+export function queueInner(p: ClientParts, obj: JsonObject, auto = false, onSent?: (counter: number) => void, unpaced?: Unpaced): void {
   if (!p.ctx.session) return;
-  const ok = p.sender.push({ inner: toBytes(pyjson(obj)), auto, onSent });
+  const ok = p.sender.push({ inner: toBytes(pyjson(obj)), auto, onSent, unpaced });
   if (!ok) p.ctx.report("rate_limited", "Too many automatic replies are waiting; one was not sent.");
 }

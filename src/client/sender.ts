@@ -2,9 +2,10 @@
 // (250 ms), a DUMMY_MESSAGE when the queue is empty and dummies are allowed.
 // Encryption assigns the counter, so an item is encrypted only when the tick
 // takes it, and handed to the ordered output (below) in the same synchronous
-// step (WIRE-NOTES §13). The tick re-arms *after* sending, so two frames are never closer
+// step (WIRE-NOTES §13). The tick re-arms *after* sending, so two ticks are never closer
 // than tickMs: a reference peer's 5-per-second limiter (WIRE-NOTES §12.1) then never
-// drops our frames.
+// drops our frames. A few items may leave at once instead, at most one per
+// limiter window, where the peer's limiter allows it (pacing.ts).
 //
 // OrderedOutput is the one write path for encrypted frames: every encrypted
 // item takes its place in line when its counter is assigned, and a frame is
@@ -15,6 +16,7 @@
 // tolerance, WIRE-NOTES §8.5).
 import { randomBytes } from "node:crypto";
 import { DUMMY_DATA_BYTES, MessageType, b64encode, pyjson, toBytes } from "../protocol/index.js";
+import { leavesAtOnce, type Unpaced } from "./pacing.js";
 
 export interface QueueItem {
   /** The inner plaintext (pyjson UTF-8), encrypted when the tick takes it. */
@@ -30,6 +32,8 @@ export interface QueueItem {
    * reach the wire first, which is what the rekey switch relies on.
    */
   onSent?: (counter: number) => void;
+  /** May leave at once instead of at the next tick when pacing.ts allows (never while held or behind rekey items). */
+  unpaced?: Unpaced;
 }
 
 export interface SenderHooks {
@@ -41,6 +45,10 @@ export interface SenderHooks {
   dummiesAllowed(): boolean;
   /** Encrypts one inner plaintext and puts it in line on the ordered output synchronously; the counter, or null if it could not be sent. */
   sendInner(inner: Uint8Array): number | null;
+  /** The peer announced itself as pqchat in this session (pacing.ts). */
+  peerIsPqchat?(): boolean;
+  /** The inner plaintext of the next dummy (default: dummyInner()). */
+  dummy?(): Uint8Array;
 }
 
 /** Auto-generated replies beyond this many waiting are not queued (a peer could otherwise grow the queue without bound). */
@@ -57,6 +65,7 @@ export class Sender {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private lastSent = -Infinity;
+  private lastUnpaced = -Infinity;
   private immediate: (() => boolean) | null = null;
 
   constructor(
@@ -68,8 +77,9 @@ export class Sender {
     return this.queue.length;
   }
 
-  /** Queues an item; false when an auto reply was refused by the cap. */
+  /** Queues an item (or writes it at once, see `unpaced`); false when an auto reply was refused by the cap. */
   push(item: QueueItem): boolean {
+    if (this.sendUnpaced(item)) return true;
     if (item.auto) {
       if (this.autoQueued >= MAX_AUTO_QUEUED) return false;
       this.autoQueued++;
@@ -100,6 +110,24 @@ export class Sender {
     this.autoQueued = 0;
     this.immediate = null;
     this.lastSent = -Infinity;
+    this.lastUnpaced = -Infinity;
+  }
+
+  /**
+   * Writes an `unpaced` item now when pacing.ts allows it and nothing must go
+   * first: the loop runs and may send, no hold, no rekey item or sendSoon frame
+   * waiting. The tick keeps its own schedule (ticks stay one interval apart).
+   */
+  private sendUnpaced(item: QueueItem): boolean {
+    if (!item.unpaced || !this.running || this.immediate || this.queue[0]?.rekey) return false;
+    const now = performance.now();
+    const pace = { sinceUnpacedMs: now - this.lastUnpaced, peerIsPqchat: this.hooks.peerIsPqchat?.() ?? false };
+    if (!leavesAtOnce(item.unpaced, pace) || !this.hooks.ready() || this.hooks.hold()) return false;
+    const counter = this.hooks.sendInner(item.inner);
+    if (counter === null) return false;
+    this.lastSent = this.lastUnpaced = performance.now();
+    item.onSent?.(counter);
+    return true;
   }
 
   /**
@@ -158,7 +186,7 @@ export class Sender {
       }
       return;
     }
-    if (!held && this.hooks.dummiesAllowed() && this.hooks.sendInner(dummyInner()) !== null) this.lastSent = performance.now();
+    if (!held && this.hooks.dummiesAllowed() && this.hooks.sendInner(this.hooks.dummy?.() ?? dummyInner()) !== null) this.lastSent = performance.now();
   }
 }
 

@@ -5,6 +5,7 @@ import { FileTransferError, type FileMetadata } from "../protocol/file/index.js"
 import type { JsonObject } from "../protocol/index.js";
 import type { WorkerPool } from "../io/workers/pool.js";
 import { errorText } from "../present/error-text.js";
+import type { Unpaced } from "./pacing.js";
 import type { ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
 
 /** file_progress at most every this many ms per transfer (plus the final one). */
@@ -14,7 +15,7 @@ export interface TransferHost {
   emit<K extends ClientEventName>(name: K, payload: ClientEventMap[K]): void;
   error(kind: ErrorKind, text: string): void;
   /** Queues an inner message on the 250 ms loop; `auto` replies are capped. */
-  queue(obj: JsonObject, opts?: { auto?: boolean; onSent?: (counter: number) => void }): void;
+  queue(obj: JsonObject, opts?: { auto?: boolean; onSent?: (counter: number) => void; unpaced?: Unpaced }): void;
   /**
    * Takes the next counter for one FILE_CHUNK now and encrypts it (on a worker
    * for big chunks); the frame goes out strictly in counter order. Resolves

@@ -12,6 +12,7 @@ import { OFFER_TIMEOUT_MS, STALL_TIMEOUT_MS, limitsLifted } from "./flood-limits
 import { HandshakeFlow } from "./handshake-flow.js";
 import { InboundLine } from "./inbound-line.js";
 import { Nicknames } from "./nicknames.js";
+import { PeerFeatures } from "./peer-features.js";
 import { dispatchOuter } from "./outer-dispatch.js";
 import { queueInner, type ClientParts } from "./parts.js";
 import { RekeyFlow } from "./rekey-flow.js";
@@ -32,6 +33,7 @@ export function buildParts(opts: ClientOptions, downloadDir: string, hooks: Wiri
   const p = { ctx } as Building;
   /** A call is active: no dummies (WIRE-NOTES §12.5; set and cleared by the call manager). */
   let callPausesDummies = false;
+  p.peerFeatures = new PeerFeatures();
   p.writePath = new WritePath(ctx, () => p.rekeyFlow.holdOutgoing);
   p.sender = new Sender(
     {
@@ -40,6 +42,8 @@ export function buildParts(opts: ClientOptions, downloadDir: string, hooks: Wiri
       // Reference: dummies only once the local user answered (WIRE-NOTES §12.5); paused during transfers (both sides).
       dummiesAllowed: () => ctx.dummyTraffic && p.verification.verified !== null && !p.transfers.active && !callPausesDummies,
       sendInner: (inner) => p.writePath.sendInner(inner),
+      peerIsPqchat: () => p.peerFeatures.peerIsPqchat,
+      dummy: () => p.peerFeatures.nextDummy(),
     },
     opts.tickMs ?? SEND_INTERVAL_MS,
   );
@@ -82,7 +86,7 @@ function buildTransfers(p: Building, opts: ClientOptions): Transfers {
   return new Transfers({
     emit: (n, payload) => ctx.emit(n, payload),
     error: (k, t) => ctx.report(k, t),
-    queue: (obj, o) => queueInner(p, obj, o?.auto ?? false, o?.onSent),
+    queue: (obj, o) => queueInner(p, obj, o?.auto ?? false, o?.onSent, o?.unpaced),
     sendChunk: (id, index, data) => p.writePath.sendChunk(id, index, data),
     waitWritable: () => p.writePath.waitWritable(),
     workerPool: () => p.writePath.workerPool() ?? undefined,

@@ -36,6 +36,13 @@ export const MessageType = {
   /** pqchat extension (docs/PROTOCOL-EXTENSIONS.md): client -> server room code. */
   JOIN: 70,
 } as const;
+/**
+ * pqchat extension (docs/PROTOCOL-EXTENSIONS.md): an inner type only, the
+ * pqchat-peer marker that takes the place of a session's first dummy. Not in
+ * MessageType, which lists the outer types a frame may carry too.
+ */
+export const PQCHAT_PEER_MARKER_TYPE = 71;
+
 export type MessageTypeName = keyof typeof MessageType;
 export type MessageTypeValue = (typeof MessageType)[MessageTypeName];
 

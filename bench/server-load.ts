@@ -64,6 +64,12 @@ class LoadClient {
   partner: LoadClient | null = null;
   /** Its pair's two clients reached different relay nodes (bench:cluster). */
   cross = false;
+  /**
+   * Set for a stream's receiver once it is paired: every byte read is only
+   * counted, never parsed or copied (so the generator is not what limits the
+   * stream through the relay).
+   */
+  onBytes: ((n: number) => void) | null = null;
 
   constructor(readonly sock: Socket) {
     sock.setNoDelay(true);
@@ -75,6 +81,32 @@ class LoadClient {
     const sock = netConnect({ port, host: HOST });
     await once(sock, "connect");
     return new LoadClient(sock);
+  }
+
+  /**
+   * A client whose socket reads into one reused 1 MiB buffer (net's onread)
+   * instead of a fresh 64 KiB buffer per read: fresh pages cost several µs
+   * each on these machines, and a receiver allocating them would measure
+   * itself rather than the relay.
+   */
+  static async openReusingReads(port: number): Promise<LoadClient> {
+    let client: LoadClient | null = null;
+    const sock = netConnect({
+      port,
+      host: HOST,
+      onread: {
+        buffer: Buffer.allocUnsafeSlow(1 << 20),
+        callback: (n: number, buf: Uint8Array): boolean => {
+          const c = client!;
+          if (c.onBytes !== null) c.onBytes(n);
+          else c.feed(Buffer.from(buf.buffer, buf.byteOffset, n));
+          return true;
+        },
+      },
+    });
+    client = new LoadClient(sock);
+    await once(sock, "connect");
+    return client;
   }
 
   private feed(chunk: Buffer): void {
@@ -144,7 +176,14 @@ type CrossMode = "none" | "half" | "all";
  * and completes their exchanges. With `port2`, the second client of the pairs
  * `cross` selects connects to that other node of a relay cluster.
  */
-async function formPairs(port: number, pairs: number, batch = 200, port2 = 0, cross: CrossMode = "none"): Promise<[LoadClient, LoadClient][]> {
+async function formPairs(
+  port: number,
+  pairs: number,
+  batch = 200,
+  port2 = 0,
+  cross: CrossMode = "none",
+  openB: (port: number) => Promise<LoadClient> = LoadClient.open,
+): Promise<[LoadClient, LoadClient][]> {
   const out: [LoadClient, LoadClient][] = [];
   for (let start = 0; start < pairs; start += batch) {
     const chunk = await Promise.all(
@@ -156,7 +195,7 @@ async function formPairs(port: number, pairs: number, batch = 200, port2 = 0, cr
         await aGreeting;
         const aInitiate = a.expect('{"type": 1,');
         const crossed = port2 > 0 && (cross === "all" || (cross === "half" && (start + k) % 2 === 1));
-        const b = await LoadClient.open(crossed ? port2 : port);
+        const b = await openB(crossed ? port2 : port);
         a.cross = b.cross = crossed;
         const bGreeting = b.expect('{"type": 41');
         b.sock.write(joinFrame(room));
@@ -334,37 +373,36 @@ async function runStream(cfg: {
   paceMBps: number;
 }): Promise<unknown> {
   let sender: Socket;
-  let receiver: Socket;
+  let receiverClient: LoadClient;
   let closeServer: (() => void) | null = null;
   if (cfg.mode === "scp") {
-    const [a, b] = (await formPairs(cfg.port, 1, 1, cfg.port2 ?? 0, cfg.port2 ? "all" : "none"))[0]!;
+    const [a, b] = (await formPairs(cfg.port, 1, 1, cfg.port2 ?? 0, cfg.port2 ? "all" : "none", LoadClient.openReusingReads))[0]!;
     sender = a.sock;
-    receiver = b.sock;
+    receiverClient = b;
     sender.removeAllListeners("data");
-    receiver.removeAllListeners("data");
   } else if (cfg.mode === "raw") {
     // Through the bare relay: it pipes the first connection to the second.
     sender = (await LoadClient.open(cfg.port)).sock;
-    receiver = (await LoadClient.open(cfg.port)).sock;
+    receiverClient = await LoadClient.openReusingReads(cfg.port);
     sender.removeAllListeners("data");
-    receiver.removeAllListeners("data");
     await sleep(100);
   } else {
-    // Direct: sender -> receiver, no relay at all.
+    // Direct: the accepted socket sends to the connecting one, no relay at all.
     const srv = createServer();
     srv.listen(0, HOST);
     await once(srv, "listening");
     const accepted = once(srv, "connection");
-    sender = netConnect({ port: (srv.address() as AddressInfo).port, host: HOST });
-    await once(sender, "connect");
-    receiver = (await accepted)[0] as Socket;
+    receiverClient = await LoadClient.openReusingReads((srv.address() as AddressInfo).port);
+    sender = (await accepted)[0] as Socket;
+    sender.setNoDelay(true);
     closeServer = () => srv.close();
   }
+  const receiver = receiverClient.sock;
   let bytes = 0;
   let recording = false;
-  receiver.on("data", (chunk: Buffer) => {
-    if (recording) bytes += chunk.length;
-  });
+  receiverClient.onBytes = (n) => {
+    if (recording) bytes += n;
+  };
   const body = randomBytes(cfg.frameBytes);
   body[0] = 0; // FILE_CHUNK-like: counter < 2^24, never parsed
   const frame = frameOf(body);

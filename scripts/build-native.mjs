@@ -36,6 +36,7 @@ const FALLBACK = {
   "polyval.c": "AES-GCM-SIV uses the WebAssembly POLYVAL",
   "allocator.c": "big buffers use the C library's default allocation",
   "deflate.c": "gzip uses node:zlib (install libdeflate's headers, e.g. libdeflate-dev, for faster compression)",
+  "splice.c": "the relay reads large frames into its pooled buffers instead of splicing them",
 };
 
 /** Libraries an addon links against (its header must be installed too). */

@@ -39,7 +39,7 @@ test("frames and bytes relayed, pairs, accepted, refusals, disconnects and gauge
   const { relay, connect } = await inProcessRelay(4);
   const st: RelayStats = relay.stats;
   try {
-    assert.deepEqual(relay.gauges(), { connections: 0, pending: 0, waiting: 0, paired: 0, rooms: 0, draining: false });
+    assert.deepEqual(relay.gauges(), { connections: 0, pending: 0, waiting: 0, paired: 0, rooms: 0, draining: false, splicing: 0 });
     const [a, b] = await completedPair({ connect }, { room: "stats" });
     // The key exchange: INIT and RESPONSE were relayed.
     assert.equal(st.framesRelayed, 2);
@@ -56,7 +56,7 @@ test("frames and bytes relayed, pairs, accepted, refusals, disconnects and gauge
     assert.equal(st.pairsFormed, 1);
 
     const w = await joinClient({ connect }, "W", "elsewhere");
-    assert.deepEqual(relay.gauges(), { connections: 3, pending: 0, waiting: 1, paired: 2, rooms: 2, draining: false });
+    assert.deepEqual(relay.gauges(), { connections: 3, pending: 0, waiting: 1, paired: 2, rooms: 2, draining: false, splicing: 0 });
     const p = await connect("P"); // sends nothing: pending for the join wait, then lobby
     assert.equal(await p.nextText(), S.version);
     assert.equal(relay.gauges().rooms, 3);

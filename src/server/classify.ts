@@ -100,6 +100,16 @@ export function pythonIntOf(v: unknown): number | null {
   return null;
 }
 
+/**
+ * Whether a frame that begins with `head` (prefix + its first payload bytes)
+ * is OPAQUE whatever its remaining bytes are: its first significant byte
+ * cannot start JSON. False when that is not known yet or not so.
+ */
+export function startsOpaque(head: Buffer): boolean {
+  const first = firstSignificantByte(head);
+  return first >= 0 && JSON_START[first] !== 1;
+}
+
 /** Classifies one complete frame (given as its wire bytes: prefix + payload). */
 export function classify(frame: Buffer): Classified {
   const first = firstSignificantByte(frame);

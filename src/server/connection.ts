@@ -5,7 +5,8 @@
 // the keepalive interval).
 import type { Socket } from "node:net";
 import { framePool } from "./buffer-pool.js";
-import { FrameReader, type FrameHandler } from "./frame-reader.js";
+import { FrameReader, type FrameHandler, type LargeFrameHandoff } from "./frame-reader.js";
+import type { SpliceJob } from "./frame-splice.js";
 import { keepAliveFrame } from "./notices.js";
 import type { Pair } from "./pairing.js";
 
@@ -56,14 +57,19 @@ export class Connection {
   partialSeq = -1;
   /** Reading is paused because the partner's write buffer is over the high-water mark. */
   backpressured = false;
+  /** Reads stop the moment the socket is paused (user-buffer reads: socket-reads.ts). */
+  userBufferReads = false;
+  /** A frame is being spliced from or to this socket: no I/O on it until that job ends (frame-splice.ts). */
+  held: SpliceJob | null = null;
 
   constructor(
     readonly id: number,
     readonly socket: Socket,
     maxFrame: number,
     onFrame: FrameHandler,
+    handoff: LargeFrameHandoff | null = null,
   ) {
-    this.reader = new FrameReader(maxFrame, onFrame);
+    this.reader = new FrameReader(maxFrame, onFrame, handoff);
   }
 
   get open(): boolean {
@@ -72,7 +78,9 @@ export class Connection {
 
   /** Writes one pre-encoded frame (prefix included). */
   send(frame: Buffer): void {
-    if (this.state !== "closing") this.socket.write(frame);
+    if (this.state === "closing") return;
+    if (this.held !== null) this.held.queue(this, frame);
+    else this.socket.write(frame);
   }
 
   /**
@@ -84,7 +92,10 @@ export class Connection {
     if (this.state === "closing") return;
     const out = from.keep(frame);
     const pooled = from.keptPool;
-    if (pooled === null) this.socket.write(out);
+    if (this.held !== null) {
+      this.held.queue(this, pooled === null ? out : Buffer.from(out));
+      if (pooled !== null) framePool.give(pooled);
+    } else if (pooled === null) this.socket.write(out);
     else this.socket.write(out, () => framePool.give(pooled));
   }
 
@@ -106,7 +117,7 @@ export class Connection {
     this.frameTimer = null;
     if (!this.open || !this.reader.pending) return;
     let wait = timeoutMs;
-    if (!this.backpressured) {
+    if (!this.backpressured && this.held === null) {
       const left = this.partialSince + timeoutMs - performance.now();
       if (left <= 0) {
         onTimeout(this);

@@ -13,7 +13,10 @@
 //     large frame that buffer comes from the frame pool, and once its length
 //     is known the socket reads the rest of the frame straight into it
 //     (readTarget()), so its body is never copied in user space; the buffer
-//     returns to the pool when the write that forwards it completes.
+//     returns to the pool when the write that forwards it completes;
+//   * or a large frame is handed off at its start (LargeFrameHandoff): the
+//     relay moves its body from socket to socket without reading it at all
+//     (src/server/frame-splice.ts).
 // A hostile length prefix allocates nothing: it is checked against the limit
 // before anything else happens.
 import { FrameTooLargeError } from "../protocol/frame.js";
@@ -26,6 +29,15 @@ import { framePool } from "./buffer-pool.js";
  * (the connection is being closed).
  */
 export type FrameHandler = (frame: Buffer, length: number) => boolean;
+
+/**
+ * Offered the start of each large frame whose first payload byte arrived:
+ * `head` (prefix + the payload bytes read so far, a view valid during the
+ * call) and `total`, the frame's wire size. Returning true takes the whole
+ * frame over: the reader forgets it, and the caller must skip() whatever of
+ * it the socket still delivers to the reader afterwards.
+ */
+export type LargeFrameHandoff = (head: Buffer, total: number) => boolean;
 
 /** Frames larger than this on the wire are assembled in pooled buffers and read into directly. */
 export const POOLED_FRAME_MIN = 64 * 1024 + 1;
@@ -60,15 +72,23 @@ export class FrameReader {
   keptPool: Buffer | null = null;
   /** Number of frames completed so far (lets callers notice that a new frame started). */
   completed = 0;
+  /** Bytes still to drop: the unread rest of a frame handed off and then abandoned. */
+  private skipping = 0;
 
   constructor(
     private readonly maxFrame: number,
     private readonly onFrame: FrameHandler,
+    private readonly handoff: LargeFrameHandoff | null = null,
   ) {}
 
-  /** True while a frame (or its length prefix) has started but not finished. */
+  /** True while a frame (or its length prefix, or bytes to skip) has started but not finished. */
   get pending(): boolean {
-    return this.buf !== null || this.hdrFill > 0;
+    return this.buf !== null || this.hdrFill > 0 || this.skipping > 0;
+  }
+
+  /** The next `n` bytes pushed are dropped (the rest of a frame handed off, then abandoned). */
+  skip(n: number): void {
+    this.skipping += n;
   }
 
   /**
@@ -93,6 +113,10 @@ export class FrameReader {
   push(chunk: Buffer, stable: boolean): void {
     const len = chunk.length;
     let i = 0;
+    if (this.skipping > 0) {
+      i = Math.min(this.skipping, len);
+      this.skipping -= i;
+    }
     while (i < len) {
       const buf = this.buf;
       if (buf !== null) {
@@ -117,7 +141,11 @@ export class FrameReader {
           if (!this.onFrame(frame, n)) return;
           continue;
         }
-        // Starts here, ends in a later read: assemble it (prefix included).
+        // Starts here, ends in a later read: hand it off, or assemble it (prefix included).
+        if (total >= POOLED_FRAME_MIN && len - i > 4 && this.handoff !== null && this.handoff(chunk.subarray(i), total)) {
+          this.completed++;
+          return;
+        }
         this.begin(total);
         continue;
       }

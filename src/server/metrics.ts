@@ -34,6 +34,7 @@ export function createRelayRegistry(relay: MetricsSource): Registry {
   gauge("pqchat_relay_clients_waiting", "Registered clients waiting for a partner.", (g) => g.waiting);
   gauge("pqchat_relay_clients_paired", "Clients in a session (two per session).", (g) => g.paired);
   gauge("pqchat_relay_rooms", "Rooms in use (the lobby counts as one).", (g) => g.rooms);
+  gauge("pqchat_relay_frames_splicing", "Large frames being moved by splice right now.", (g) => g.splicing);
   gauge("pqchat_relay_draining", "1 while the relay is shutting down and accepts nobody new.", (g) => (g.draining ? 1 : 0), "max");
 
   const counter = (name: string, help: string, read: (s: RelayStats) => number): void => {
@@ -50,6 +51,7 @@ export function createRelayRegistry(relay: MetricsSource): Registry {
   counter("pqchat_relay_connections_accepted_total", "Connections accepted for service.", (s) => s.accepted);
   counter("pqchat_relay_pairs_formed_total", "Sessions formed (two clients met).", (s) => s.pairsFormed);
   counter("pqchat_relay_frames_relayed_total", "Frames forwarded between paired clients.", (s) => s.framesRelayed);
+  counter("pqchat_relay_frames_spliced_total", "Of the frames forwarded, those moved by splice without entering the relay.", (s) => s.framesSpliced);
   counter("pqchat_relay_bytes_relayed_total", "Bytes forwarded between paired clients (frame prefixes included).", (s) => s.bytesRelayed);
 
   const byReason = (name: string, help: string, label: string, read: (s: RelayStats) => ReasonCounts): void => {

@@ -91,7 +91,7 @@ export class RelayPrimary {
   /** What the primary itself holds: connections still in the gate. Workers report the rest. */
   gauges(): RelayGauges {
     const n = this.gated.size;
-    return { connections: n, pending: n, waiting: 0, paired: 0, rooms: 0, draining: this.draining };
+    return { connections: n, pending: n, waiting: 0, paired: 0, rooms: 0, draining: this.draining, splicing: 0 };
   }
 
   /** /metrics: the workers' metrics and the primary's, merged (counters and gauges summed). */

@@ -20,9 +20,10 @@ import { createServer, type Server, type Socket } from "node:net";
 import { MessageType } from "../protocol/constants.js";
 import { FrameTooLargeError } from "../protocol/frame.js";
 import { AddressLimits } from "./address-limits.js";
-import { classify } from "./classify.js";
+import { classify, startsOpaque } from "./classify.js";
 import { Connection, SHARED_READ_BUFFER } from "./connection.js";
 import { frameAction } from "./frame-policy.js";
+import { afterSplice, SpliceEnd, Splicer, type SpliceJob } from "./frame-splice.js";
 import { listenOn, type ListenAddress } from "./listen.js";
 import type { Logger } from "./log.js";
 import { Matchmaker } from "./matchmaking.js";
@@ -73,6 +74,9 @@ export class RelayServer {
   private onDrained: (() => void) | null = null;
   /** Set before anything is closed on shutdown: no RESETs, no re-pairing from then on. */
   private shuttingDown = false;
+  /** destroyAll() was called: sockets still held by a splice job are destroyed when it ends. */
+  private destroying = false;
+  private readonly splicer = new Splicer((job, end, unread, wrote) => this.onSpliceEnd(job, end, unread, wrote));
 
   constructor(
     private readonly opts: ServerOptions,
@@ -163,7 +167,9 @@ export class RelayServer {
 
   /** Drops every socket at once (second signal, or the end of the shutdown grace period). */
   destroyAll(): void {
-    for (const s of this.sockets) s.destroy();
+    this.destroying = true;
+    this.splicer.cancelAll();
+    for (const s of this.sockets) if (!this.splicer.holds(s)) s.destroy();
   }
 
   // ---------------------------------------------------------------- accept
@@ -210,7 +216,13 @@ export class RelayServer {
       this.refusals.refuse(socket, this.limits.refused(RefusalReason.serverFull));
       return null;
     }
-    const c: Connection = new Connection(id, socket, this.opts.maxFrame, (frame) => this.onFrame(c, frame));
+    const c: Connection = new Connection(
+      id,
+      socket,
+      this.opts.maxFrame,
+      (frame) => this.onFrame(c, frame),
+      (head, total) => this.handOff(c, head, total),
+    );
     const refusal = this.limits.admit(c, ip);
     if (refusal !== null) {
       this.refusals.refuse(socket, refusal);
@@ -232,6 +244,7 @@ export class RelayServer {
       (n, buf) => (buf === SHARED_READ_BUFFER ? this.onData(c, buf.subarray(0, n), false) : this.onData(c, null, false, n)),
       () => c.reader.readTarget(SHARED_READ_BUFFER),
     );
+    c.userBufferReads = reused;
     if (!reused) socket.on("data", (chunk: Buffer) => this.onData(c, chunk, true));
     this.log.debug(
       () => `connection #${c.id} from ${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"} (reads ${reused ? "into reused buffers" : "as fresh chunks"})`,
@@ -277,6 +290,44 @@ export class RelayServer {
     }
     // Slowloris guard: a started frame must complete within --frame-timeout.
     if (c.open && c.reader.pending) c.watchPartialFrame(this.opts.frameTimeoutMs, this.onFrameTimeout);
+  }
+
+  /**
+   * A large frame from `c` has begun: once the key exchange is complete a
+   * binary frame goes to the partner by splice (frame-splice.ts), unread.
+   */
+  private handOff(c: Connection, head: Buffer, total: number): boolean {
+    const p = c.pair;
+    if (p === null || !p.complete || c.state !== "registered" || !startsOpaque(head)) return false;
+    return this.splicer.tryStart(c, p.other(c), head, total, this.opts.frameTimeoutMs);
+  }
+
+  /** A splice job ended: count it, close whichever side it left broken, let the others go on. */
+  private onSpliceEnd(job: SpliceJob, end: SpliceEnd, unread: number, wrote: boolean): void {
+    const { from, to } = job;
+    job.runDeferred(end, wrote);
+    if (this.destroying) {
+      from.socket.destroy();
+      to.socket.destroy();
+      return;
+    }
+    if (end === SpliceEnd.done) {
+      this.stats.framesRelayed++;
+      this.stats.framesSpliced++;
+      this.stats.bytesRelayed += job.total;
+      to.greetedOnly = false;
+    }
+    const step = afterSplice(end, wrote, from.open, to.open);
+    if (step.cutOff !== null) this.close(to, null, step.cutOff);
+    if (step.toFailed) this.close(to, null, "connection lost");
+    if (step.closeFrom !== null) this.close(from, step.fromTimedOut ? F.frameTimeout : null, step.closeFrom);
+    for (const c of [from, to]) {
+      if (!c.open) continue;
+      if (c === from && end !== SpliceEnd.done) c.reader.skip(unread);
+      for (const f of job.takeQueued(c)) c.socket.write(f);
+      if (!c.backpressured) c.socket.resume();
+      if (c.reader.pending) c.watchPartialFrame(this.opts.frameTimeoutMs, this.onFrameTimeout);
+    }
   }
 
   private onFrame(c: Connection, wire: Buffer): boolean {
@@ -372,7 +423,7 @@ export class RelayServer {
   private resume(c: Connection): void {
     c.backpressured = false;
     c.partialSince = performance.now();
-    if (c.open) c.socket.resume();
+    if (c.open && c.held === null) c.socket.resume();
   }
 
   // ------------------------------------------------------------ keepalive
@@ -380,7 +431,7 @@ export class RelayServer {
   private onKeepaliveTick(c: Connection): void {
     if (c.state !== "registered") return;
     // While we hold its reading paused its answers sit unread: not its fault.
-    if (c.backpressured) return;
+    if (c.backpressured || c.held !== null) return;
     if (!c.probeKeepalive()) this.close(c, F.keepaliveTimeout, "keepalive timeout");
   }
 
@@ -403,8 +454,22 @@ export class RelayServer {
     else if (this.draining !== null) this.leaveWhileDraining(c);
     else if (wasRegistered) this.matchmaker.leave(c);
     this.log.debug(() => `connection #${c.id} closed: ${why}`);
-    const s = c.socket;
     if (notice !== null) this.stats.disconnects.add(NOTICE_REASON.get(notice) ?? "other");
+    const job = c.held;
+    if (job !== null) {
+      // The splice thread still uses this socket: close it when the job ends
+      // (cancelled now). A partner cut off mid-frame gets no notice: it would
+      // land inside the frame.
+      job.defer((end, wrote) => this.closeSocket(c, c === job.to && wrote && end !== SpliceEnd.done ? null : notice));
+      job.cancel();
+      return;
+    }
+    this.closeSocket(c, notice);
+  }
+
+  /** Ends a closed connection's socket: notice, FIN, then destroy after a grace period. */
+  private closeSocket(c: Connection, notice: Buffer | null): void {
+    const s = c.socket;
     if (s.destroyed) return;
     if (notice !== null) s.write(notice);
     s.end();

@@ -96,6 +96,8 @@ export interface RelayGauges {
   rooms: number;
   /** Shutting down: no new connections are accepted. */
   draining: boolean;
+  /** Frames being moved by splice right now (frame-splice.ts). */
+  splicing: number;
 }
 
 export class RelayStats {
@@ -106,6 +108,8 @@ export class RelayStats {
   /** Frames forwarded from one client to its partner, and their bytes on the wire (prefix included). */
   framesRelayed = 0;
   bytesRelayed = 0;
+  /** Of framesRelayed, those moved socket to socket by splice without being read (frame-splice.ts). */
+  framesSpliced = 0;
   readonly refusals = new ReasonCounts(Object.values(RefusalReason));
   /** Unpaired clients the relay removed to make room or because they waited too long. */
   readonly evictions = new ReasonCounts(Object.values(EvictionReason));
@@ -115,14 +119,19 @@ export class RelayStats {
 }
 
 /** The gauges of a set of connections: one pass, on demand (a scrape), never per frame. */
-export function gaugesOf(live: Iterable<{ state: string; room: string; pair: unknown }>, draining: boolean): RelayGauges {
+export function gaugesOf(
+  live: Iterable<{ state: string; room: string; pair: unknown; held?: { from: unknown } | null }>,
+  draining: boolean,
+): RelayGauges {
   let connections = 0;
+  let splicing = 0;
   let pending = 0;
   let waiting = 0;
   let paired = 0;
   const rooms = new Set<string>();
   for (const c of live) {
     connections++;
+    if (c.held?.from === c) splicing++;
     if (c.state === "pending") {
       pending++;
       continue;
@@ -131,5 +140,5 @@ export function gaugesOf(live: Iterable<{ state: string; room: string; pair: unk
     if (c.pair !== null) paired++;
     else waiting++;
   }
-  return { connections, pending, waiting, paired, rooms: rooms.size, draining };
+  return { connections, pending, waiting, paired, rooms: rooms.size, draining, splicing };
 }

@@ -97,5 +97,58 @@ describe("FrameReader", () => {
     reader.push(Buffer.concat([wireOf("a"), wireOf("b"), wireOf("c")]), true);
     assert.equal(n, 2);
   });
-});
 
+  test("a large frame handed off at its start is skipped; the frames around it are delivered", () => {
+    const small1 = Buffer.from('{"type": 10, "n": 1}');
+    const big = Buffer.alloc(3 * POOLED_FRAME_MIN, 9);
+    const small2 = Buffer.from('{"type": 10, "n": 2}');
+    const stream = Buffer.concat([wireOf(small1), wireOf(big), wireOf(small2)]);
+    const bigTotal = 4 + big.length;
+    for (const headLen of [5, 100, 60_000]) {
+      const frames: Buffer[] = [];
+      const offers: [number, number][] = [];
+      const reader: FrameReader = new FrameReader(
+        1 << 20,
+        (frame) => (frames.push(Buffer.from(frame)), true),
+        (head, total) => {
+          offers.push([head.length, total]);
+          return true;
+        },
+      );
+      const cut = 4 + small1.length + headLen;
+      reader.push(stream.subarray(0, cut), false);
+      assert.deepEqual(offers, [[headLen, bigTotal]]);
+      assert.equal(reader.pending, false, "the handed-off frame is no longer the reader's");
+      // What the taker did not read itself comes back to the reader: it must be skipped.
+      const taken = 1000;
+      reader.skip(bigTotal - headLen - taken);
+      assert.equal(reader.pending, true);
+      reader.push(stream.subarray(cut + taken), false);
+      assert.deepEqual(frames.map((f) => f.subarray(4).toString()), [small1.toString(), small2.toString()]);
+      assert.equal(reader.completed, 3);
+      assert.equal(reader.pending, false);
+    }
+  });
+
+  test("a handoff that declines leaves the frame to the reader; no offer without a payload byte or below the pooled size", () => {
+    const big = Buffer.alloc(2 * POOLED_FRAME_MIN, 3);
+    const mid = Buffer.alloc(1000, 4);
+    const offers: number[] = [];
+    const frames: Buffer[] = [];
+    const reader: FrameReader = new FrameReader(
+      1 << 20,
+      (frame) => (frames.push(Buffer.from(frame)), true),
+      (_head, total) => (offers.push(total), false),
+    );
+    const stream = Buffer.concat([wireOf(mid), wireOf(big)]);
+    reader.push(stream.subarray(0, 500), false); // mid-sized frame: never offered
+    reader.push(stream.subarray(500, 4 + mid.length + 4), false); // big frame's prefix only: no payload byte yet
+    assert.deepEqual(offers, []);
+    reader.push(stream.subarray(4 + mid.length + 4), false);
+    assert.deepEqual(offers, [], "a frame whose prefix came alone is assembled, not offered");
+    assert.equal(frames.length, 2);
+    assert.deepEqual(frames[1]!.subarray(4), big);
+    reader.push(wireOf(big).subarray(0, 10), false);
+    assert.deepEqual(offers, [4 + big.length]);
+  });
+});

@@ -13,6 +13,8 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 const HOST = "127.0.0.1";
+/** The read buffer the generator's clients share (see LoadClient.open). */
+const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 const now = (): number => performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string): void => void process.stderr.write(`[load] ${msg}\n`);
@@ -73,29 +75,23 @@ class LoadClient {
 
   constructor(readonly sock: Socket) {
     sock.setNoDelay(true);
-    sock.on("data", (chunk: Buffer) => this.feed(chunk));
     sock.on("error", () => {});
   }
 
-  static async open(port: number): Promise<LoadClient> {
-    const sock = netConnect({ port, host: HOST });
-    await once(sock, "connect");
-    return new LoadClient(sock);
-  }
-
   /**
-   * A client whose socket reads into one reused 1 MiB buffer (net's onread)
+   * Connects a client whose socket reads into `readBuffer` (net's onread)
    * instead of a fresh 64 KiB buffer per read: fresh pages cost several µs
-   * each on these machines, and a receiver allocating them would measure
-   * itself rather than the relay.
+   * each on these machines, and a generator allocating them would measure
+   * itself rather than the relay. By default every client shares one buffer:
+   * reads are handled one at a time and nothing keeps a view into it.
    */
-  static async openReusingReads(port: number): Promise<LoadClient> {
+  static async open(port: number, readBuffer: Buffer = SHARED_READ_BUFFER): Promise<LoadClient> {
     let client: LoadClient | null = null;
     const sock = netConnect({
       port,
       host: HOST,
       onread: {
-        buffer: Buffer.allocUnsafeSlow(1 << 20),
+        buffer: readBuffer,
         callback: (n: number, buf: Uint8Array): boolean => {
           const c = client!;
           if (c.onBytes !== null) c.onBytes(n);
@@ -107,6 +103,11 @@ class LoadClient {
     client = new LoadClient(sock);
     await once(sock, "connect");
     return client;
+  }
+
+  /** A stream's receiver: its own 1 MiB read buffer (fewer, larger reads). */
+  static openForStream(port: number): Promise<LoadClient> {
+    return LoadClient.open(port, Buffer.allocUnsafeSlow(1 << 20));
   }
 
   private feed(chunk: Buffer): void {
@@ -376,15 +377,13 @@ async function runStream(cfg: {
   let receiverClient: LoadClient;
   let closeServer: (() => void) | null = null;
   if (cfg.mode === "scp") {
-    const [a, b] = (await formPairs(cfg.port, 1, 1, cfg.port2 ?? 0, cfg.port2 ? "all" : "none", LoadClient.openReusingReads))[0]!;
+    const [a, b] = (await formPairs(cfg.port, 1, 1, cfg.port2 ?? 0, cfg.port2 ? "all" : "none", LoadClient.openForStream))[0]!;
     sender = a.sock;
     receiverClient = b;
-    sender.removeAllListeners("data");
   } else if (cfg.mode === "raw") {
     // Through the bare relay: it pipes the first connection to the second.
     sender = (await LoadClient.open(cfg.port)).sock;
-    receiverClient = await LoadClient.openReusingReads(cfg.port);
-    sender.removeAllListeners("data");
+    receiverClient = await LoadClient.openForStream(cfg.port);
     await sleep(100);
   } else {
     // Direct: the accepted socket sends to the connecting one, no relay at all.
@@ -392,7 +391,7 @@ async function runStream(cfg: {
     srv.listen(0, HOST);
     await once(srv, "listening");
     const accepted = once(srv, "connection");
-    receiverClient = await LoadClient.openReusingReads((srv.address() as AddressInfo).port);
+    receiverClient = await LoadClient.openForStream((srv.address() as AddressInfo).port);
     sender = (await accepted)[0] as Socket;
     sender.setNoDelay(true);
     closeServer = () => srv.close();

@@ -228,6 +228,8 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function runPairs(cfg: {
   port: number;
+  /** The relay process whose CPU time per relayed frame is measured over the saturated window (0: none). */
+  relayPid?: number;
   /** A second cluster node: half of the pairs are split across the two (bench:cluster). */
   port2?: number;
   pairs: number;
@@ -277,11 +279,14 @@ async function runPairs(cfg: {
   // Phase 1: saturation, closed loop with `window` frames in flight per direction.
   for (const c of clients) for (let k = 0; k < cfg.window; k++) send(c);
   await sleep(cfg.warmupSeconds * 1000);
+  const relayPid = cfg.relayPid ?? 0;
+  const cpu0 = relayPid > 0 ? cpuSecondsOf(relayPid) : Number.NaN;
   recording = true;
   const m0 = now();
   await sleep(cfg.seconds * 1000);
   const elapsed = (now() - m0) / 1000;
   recording = false;
+  const relayCpuSeconds = relayPid > 0 ? cpuSecondsOf(relayPid) - cpu0 : Number.NaN;
   const satLat = Float64Array.from(lat).sort();
   const satCross = Float64Array.from(latCross).sort();
   const saturated = {
@@ -290,6 +295,7 @@ async function runPairs(cfg: {
     p50ms: percentile(satLat, 50),
     p99ms: percentile(satLat, 99),
     samples: satLat.length,
+    relayCpuMicrosPerFrame: (relayCpuSeconds * 1e6) / received,
     cross: { p50ms: percentile(satCross, 50), p99ms: percentile(satCross, 99), samples: satCross.length },
   };
   sending = false;
@@ -514,6 +520,7 @@ async function main(): Promise<void> {
     case "pairs":
       result = await runPairs({
         port: cfg["port"] as number,
+        relayPid: (cfg["relayPid"] as number) ?? 0,
         port2: (cfg["port2"] as number) ?? 0,
         pairs: (cfg["pairs"] as number) ?? 1000,
         frameBytes: (cfg["frameBytes"] as number) ?? 1024,

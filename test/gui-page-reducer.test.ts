@@ -58,6 +58,18 @@ test("the peer's verification claim changes only its own line; the user's answer
   assert.equal(state.session.verified, false);
 });
 
+test("verified reconnect: a carried answer closes the verify dialog; a missing proof warns and alerts", () => {
+  let { state, effects } = run(secureModel(), [event({ name: "verified", data: { verified: true, carried: true } })]);
+  assert.equal(state.session.verified, true);
+  assert.ok(effects.some((e) => e.k === "close" && e.dialogs.includes("verify")));
+  assert.match(sysLines(effects).join("\n"), /Verified again automatically/);
+  ({ state, effects } = run(secureModel(), [event({ name: "verification_not_carried", data: { reason: "no_proof", text: "it may be someone else" } })]));
+  assert.equal(state.session.verified, null);
+  assert.deepEqual(sysLines(effects), ["it may be someone else"]);
+  assert.ok(effects.some((e) => e.k === "sys" && e.tone === "bad"));
+  assert.ok(effects.some((e) => e.k === "alert"));
+});
+
 test("an incoming offer is queued for the dialog, alerts, and leaves the queue when accepted", () => {
   const offer: PageEvent = {
     name: "file_offer",

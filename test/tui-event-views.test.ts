@@ -30,6 +30,7 @@ function harness(opts: { interactive?: boolean; leaving?: boolean; verified?: bo
     askVerify: () => void calls.push("askVerify"),
     askRekey: () => void calls.push("askRekey"),
     dropQuestions: () => void calls.push("dropQuestions"),
+    dropVerify: () => void calls.push("dropVerify"),
     end: (code, lines) => void ended.push([code, lines]),
   };
   const show = <K extends ClientEventName>(name: K, e: ClientEventMap[K]): void => (EVENT_VIEWS[name] as (e: ClientEventMap[K], v: ViewContext) => void)(e, v);
@@ -90,6 +91,16 @@ test("questions: the key exchange asks, a reset drops them, a nickname ignored b
   const verified = harness({ verified: true });
   verified.show("nickname_ignored", { requested: "bob", reason: "disabled" });
   assert.deepEqual(verified.out, ['* ignored the peer\'s nickname "bob": disabled']);
+});
+
+test("verified reconnect: a carried answer closes the question; a missing proof is said in red words", () => {
+  const h = harness({ verified: null });
+  h.show("key_exchange_complete", { fingerprint: "f", words: [], fingerprint_sha256: "" });
+  h.show("verified", { verified: true, carried: true });
+  assert.deepEqual(h.calls, ["askVerify", "dropVerify"]);
+  assert.match(h.out.at(-1)!, /verified again automatically: the peer proved it is the one you verified/);
+  h.show("verification_not_carried", { reason: "no_proof", text: "it may be someone else" });
+  assert.equal(h.out.at(-1), "!! it may be someone else");
 });
 
 test("yes/no answers and the prompt while a question waits", () => {

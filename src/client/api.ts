@@ -57,6 +57,8 @@ export interface ClientOptions {
    * interval (SPEC §10). 0 turns it off (TCP keepalive stays on).
    */
   serverSilenceMs?: number;
+  /** How long a new session waits for the peer's continuity proof (continuity.ts; default 15 s). */
+  continuityTimeoutMs?: number;
 }
 
 export type CallPhase = "idle" | "ringing_out" | "ringing_in" | "active";
@@ -106,6 +108,8 @@ export interface ClientState {
   fingerprint_sha256?: string | null;
   verified: boolean | null; // our answer, null = not answered
   peer_verified: boolean | null;
+  /** Verified reconnect (docs/PROTOCOL-EXTENSIONS.md §4) in this session; absent from stand-in cores. */
+  continuity?: "none" | "awaiting" | "carried" | "failed";
   nickname: string | null;
   peer_nickname: string | null;
   message_counter: number;

@@ -112,6 +112,7 @@ export class ConnectionLifecycle {
     this.emergency = true;
     ctx.phase = "closing";
     this.p.calls.reset("emergency_close");
+    this.p.continuity.wipe();
     this.wipeSession();
     conn.close("Emergency close.");
   }
@@ -123,11 +124,14 @@ export class ConnectionLifecycle {
     ctx.emit("emergency_close", {});
     this.emergency = true;
     ctx.phase = "closing";
+    this.p.continuity.wipe();
     this.wipeSession();
     ctx.conn?.destroy("The peer sent an emergency close.");
   }
 
+  /** The user's own disconnect (or quit): it also ends what a verified reconnect would carry over. */
   async disconnect(): Promise<void> {
+    this.p.continuity.wipe();
     const conn = this.p.ctx.conn;
     if (!conn || conn.closed) return this.closingCleanup;
     this.leave("Disconnected.");
@@ -174,6 +178,7 @@ export class ConnectionLifecycle {
     writePath.clear();
     this.p.inbound.clear();
     this.p.verification.clear();
+    this.p.continuity.sessionEnded();
     this.p.rekeyFlow.detach();
     this.p.handshake.clear();
     ctx.session?.destroy();

@@ -235,6 +235,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       fingerprint_sha256: fp ? fingerprintHex(fp) : null,
       verified: verification.verified,
       peer_verified: verification.peerVerified,
+      continuity: this.parts.continuity.state,
       nickname: nicknames.own,
       peer_nickname: nicknames.peer,
       message_counter: s?.messageCounter ?? 0,

@@ -56,9 +56,20 @@ export interface ClientEventMap {
   waiting_for_peer: Record<string, never>;
   key_exchange_started: { role: "initiator" | "responder" };
   key_exchange_complete: { fingerprint: string; words: string[]; fingerprint_sha256: string };
-  /** Our KEY_VERIFICATION was sent with this answer. */
-  verified: { verified: boolean };
-  peer_verified: { verified: boolean };
+  /**
+   * Our KEY_VERIFICATION was sent with this answer. `carried`: not the user's
+   * comparison but the peer's valid continuity proof from a session the user
+   * verified before (docs/PROTOCOL-EXTENSIONS.md §4).
+   */
+  verified: { verified: boolean; carried?: true };
+  /** The peer's answer; `carried`: it came with the peer's valid continuity proof in this session. */
+  peer_verified: { verified: boolean; carried?: true };
+  /**
+   * We hold a continuity secret from a verified session, and the peer of this
+   * new session did not prove it holds it (no proof in time, or a wrong one):
+   * the session is unverified and may be with someone else.
+   */
+  verification_not_carried: { reason: "no_proof" | "invalid_proof"; text: string };
   message: { text: string; nickname: string | null; peer_key_verified: boolean; counter: number };
   sent: { message_id: string; counter: number };
   delivered: { message_id: string; counter: number };

@@ -16,6 +16,7 @@ import {
   type Session,
 } from "../protocol/index.js";
 import { POST_COMPLETE_QUIET_MS, now, type ClientContext } from "./context.js";
+import type { Continuity } from "./continuity.js";
 import type { Nicknames } from "./nicknames.js";
 import type { RekeyFlow } from "./rekey-flow.js";
 import type { Sender } from "./sender.js";
@@ -27,6 +28,7 @@ export interface HandshakeParts {
   readonly sender: Sender;
   readonly verification: VerificationFlow;
   readonly nicknames: Nicknames;
+  readonly continuity: Continuity;
 }
 
 export class HandshakeFlow {
@@ -140,6 +142,8 @@ export class HandshakeFlow {
     this.p.sender.start(POST_COMPLETE_QUIET_MS);
     // One line of eight words (docs/JSON-API.md); views group them as they like.
     this.ctx.emit("key_exchange_complete", { fingerprint: fp.words.join(" "), words: [...fp.words], fingerprint_sha256: fingerprintHex(fp) });
+    // The continuity proof first in the queue (docs/PROTOCOL-EXTENSIONS.md §4).
+    if (this.role) this.p.continuity.onComplete(this.role);
     this.p.nicknames.sendOwn();
     this.p.verification.answerAtComplete();
   }

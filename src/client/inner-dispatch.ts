@@ -3,7 +3,7 @@
 // and handed to the part that owns its type. The handlers are one table keyed
 // by inner message type: a new type adds one entry here (and its event in
 // ClientEventMap); an unknown type is reported and dropped.
-import { MessageType, PQCHAT_PEER_MARKER_TYPE, SessionError, type JsonObject } from "../protocol/index.js";
+import { CONTINUITY_PROOF_TYPE, MessageType, PQCHAT_PEER_MARKER_TYPE, SessionError, type JsonObject } from "../protocol/index.js";
 import { checkInner } from "./inbound.js";
 import { queueInner, type ClientParts } from "./parts.js";
 import { sessionErrorKind } from "./session-errors.js";
@@ -61,6 +61,8 @@ const INNER_HANDLERS: ReadonlyMap<number, InnerHandler> = new Map<number, InnerH
   [MessageType.VOICE_CALL_END, onCallMessage],
   // Spec-style encrypted verification (SPEC §5); the reference sends it in plaintext.
   [MessageType.KEY_VERIFICATION, (p, obj) => p.verification.onPeer(obj["verified"])],
+  // pqchat's verified reconnect (docs/PROTOCOL-EXTENSIONS.md §4).
+  [CONTINUITY_PROOF_TYPE, (p, obj) => p.continuity.onProof(obj)],
 ]);
 
 /** One decrypted inner message, by type. */

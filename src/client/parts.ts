@@ -5,6 +5,7 @@
 import { pyjson, toBytes, type JsonObject } from "../protocol/index.js";
 import type { CallManager } from "./calls.js";
 import type { ConnectionLifecycle } from "./connection-lifecycle.js";
+import type { Continuity } from "./continuity.js";
 import type { ClientContext } from "./context.js";
 import type { EphemeralMode } from "./ephemeral-mode.js";
 import type { HandshakeFlow } from "./handshake-flow.js";
@@ -28,6 +29,8 @@ export interface ClientParts {
   readonly handshake: HandshakeFlow;
   /** Our verification answer and the peer's. */
   readonly verification: VerificationFlow;
+  /** The continuity secret and proof of a verified reconnect. */
+  readonly continuity: Continuity;
   /** Frames from the relay, strictly in arrival order. */
   readonly inbound: InboundLine;
   /** The paced send queue (250 ms tick, dummies). */

@@ -22,12 +22,20 @@ export class VerificationFlow {
   /** A fingerprint was shown on this connection: unnamed answers are no longer held (verification.ts). */
   private fingerprintShown = false;
   private timer: NodeJS.Timeout | null = null;
+  /** Our answer "yes" came from the peer's continuity proof, not from the user (continuity.ts). */
+  private carried = false;
 
   constructor(
     private readonly ctx: ClientContext,
     private readonly sender: Sender,
-    /** The peer verified us for the first time: it now honours our NICKNAME_CHANGE. */
-    private readonly peerNowTrustsUs: () => void,
+    private readonly hooks: {
+      /** The peer verified us for the first time: it now honours our NICKNAME_CHANGE. */
+      peerNowTrustsUs(): void;
+      /** Our "yes" went out: the session's continuity secret is to be kept. */
+      localVerified(): void;
+      /** The peer's proof of continuity in this session verified. */
+      peerCarried(): boolean;
+    },
   ) {}
 
   /** The local user verified the peer's key (what the dispatch and the policies ask). */
@@ -54,7 +62,23 @@ export class VerificationFlow {
       return;
     }
     this.verified = answer;
+    this.carried = false;
     this.schedule();
+  }
+
+  /**
+   * The peer's continuity proof verified (continuity.ts): the session inherits
+   * the verified state, unless the user (or the standing policy) answered already.
+   */
+  carry(): void {
+    if (this.ctx.phase === "secure" && this.verified === null) {
+      this.heldAnswer = null;
+      this.verified = true;
+      this.carried = true;
+      this.schedule();
+    }
+    // The peer's "yes" may have come before its proof: say again that it was carried.
+    if (this.peerVerified === true) this.ctx.emit("peer_verified", { verified: true, carried: true });
   }
 
   setAutoVerify(value: Policy): void {
@@ -90,8 +114,8 @@ export class VerificationFlow {
     }
     const before = this.peerVerified;
     this.peerVerified = v;
-    this.ctx.emit("peer_verified", { verified: v });
-    if (v && before !== true) this.peerNowTrustsUs();
+    this.ctx.emit("peer_verified", v && this.hooks.peerCarried() ? { verified: v, carried: true } : { verified: v });
+    if (v && before !== true) this.hooks.peerNowTrustsUs();
   }
 
   /** The session ended: answers belonged to its fingerprint. */
@@ -99,6 +123,7 @@ export class VerificationFlow {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.verified = null;
+    this.carried = false;
     this.heldAnswer = null;
     this.peerVerified = null;
   }
@@ -128,7 +153,8 @@ export class VerificationFlow {
       const answer = this.verified;
       if (this.ctx.phase !== "secure" || answer === null || !c || c.closed) return false;
       c.write(keyVerification(answer));
-      this.ctx.emit("verified", { verified: answer });
+      this.ctx.emit("verified", answer && this.carried ? { verified: answer, carried: true } : { verified: answer });
+      if (answer) this.hooks.localVerified();
       return true;
     });
   }

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_FILE_SIZE } from "../protocol/file/index.js";
 import type { ClientOptions } from "./api.js";
 import { CallManager } from "./calls.js";
 import { ConnectionLifecycle } from "./connection-lifecycle.js";
+import { Continuity } from "./continuity.js";
 import { ClientContext, now, type ContextEmitters } from "./context.js";
 import { EphemeralMode } from "./ephemeral-mode.js";
 import { OFFER_TIMEOUT_MS, STALL_TIMEOUT_MS, limitsLifted } from "./flood-limits.js";
@@ -110,7 +111,12 @@ function buildSessionParts(p: Building, opts: ClientOptions): void {
   p.ephemeral = new EphemeralMode(ctx, queue);
   p.sentTexts = new SentTexts(ctx);
   // The peer only honours NICKNAME_CHANGE once it verified us: (re)send ours then.
-  p.verification = new VerificationFlow(ctx, p.sender, () => p.nicknames.sendOwn());
+  p.verification = new VerificationFlow(ctx, p.sender, {
+    peerNowTrustsUs: () => p.nicknames.sendOwn(),
+    localVerified: () => p.continuity.onLocalVerified(),
+    peerCarried: () => p.continuity.state === "carried",
+  });
+  p.continuity = new Continuity(ctx, { queue, carry: () => p.verification.carry() }, opts.continuityTimeoutMs);
   p.handshake = new HandshakeFlow(ctx, p);
   p.inbound = new InboundLine(ctx, {
     // SPEC §11.1 "in progress", narrower than the reference's WIRE-NOTES §12.2 (flood-limits.ts).

@@ -23,6 +23,7 @@ export const EVENT_LINES: { readonly [K in ClientEventName]: EventLine<K> } = {
   key_exchange_complete: (e) => ({ ...e, fingerprint: e.words.join(" "), words: e.words }),
   verified: asIs,
   peer_verified: asIs,
+  verification_not_carried: asIs,
   message: asIs,
   sent: asIs,
   delivered: asIs,

@@ -4,6 +4,8 @@
 import { b64decodeStrict, b64encode, toBytes, wipe } from "./bytes.js";
 import { PROTOCOL_VERSION } from "./constants.js";
 import { HandshakeError } from "./errors.js";
+import { deriveContinuitySecret } from "./continuity.js";
+import { sessionFingerprint } from "./fingerprint.js";
 import { combineSecrets, deriveSessionKeys } from "./kdf.js";
 import {
   MLKEM_CIPHERTEXT_BYTES,
@@ -67,6 +69,9 @@ function establish(
 ): Session {
   const combined = combineSecrets(kemShared, dhShared);
   const keys = deriveSessionKeys(combined, own.kemPub, peer.kemPub);
+  const transcript = sessionFingerprint({ ownKemPublicKey: own.kemPub, peerKemPublicKey: peer.kemPub, ownSessionPublicKey: own.session.publicKey, peerSessionPublicKey: peer.sessionPub });
+  // pqchat's verified reconnect (continuity.ts): derived here because `combined` is wiped below.
+  const continuitySecret = deriveContinuitySecret(combined, transcript.sha256);
   const session = new Session(
     {
       encryptionKey: keys.encryptionKey,
@@ -76,10 +81,11 @@ function establish(
       peerSessionPublicKey: peer.sessionPub,
       ownKemPublicKey: own.kemPub,
       peerKemPublicKey: peer.kemPub,
+      continuitySecret,
     },
     opts,
   );
-  wipe(combined, keys.encryptionKey, keys.rootChainKey, kemShared, dhShared);
+  wipe(combined, keys.encryptionKey, keys.rootChainKey, kemShared, dhShared, continuitySecret);
   return session;
 }
 

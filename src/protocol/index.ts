@@ -9,4 +9,5 @@ export * from "./control.js";
 export { sessionFingerprint, fingerprintFromBytes, wordlist, type Fingerprint } from "./fingerprint.js";
 export { Session, type SessionInit, type SessionOptions, type DecryptedMessage, type DecryptedChunk } from "./session.js";
 export { Initiator, respond, peerVersion, type HandshakeRandomness } from "./handshake.js";
+export * from "./continuity.js";
 export { Rekeyer, type RekeyStep, type RekeyRole, type RekeyPhase } from "./rekey.js";

@@ -13,6 +13,8 @@ export interface SessionInit {
   peerSessionPublicKey: Uint8Array;
   ownKemPublicKey: Uint8Array;
   peerKemPublicKey: Uint8Array;
+  /** The pqchat continuity secret of this session (continuity.ts); wiped with the session. */
+  continuitySecret?: Uint8Array;
 }
 
 export interface SessionOptions {

@@ -46,6 +46,7 @@ export class Session {
   private readonly publicKeys: Pick<SessionInit, "ownKemPublicKey" | "peerKemPublicKey" | "ownSessionPublicKey" | "peerSessionPublicKey">;
   private pending: { encryptionKey: Uint8Array; rootChainKey: Uint8Array } | null = null;
   private destroyed = false;
+  private readonly continuity: Uint8Array | null;
   private readonly chunkOpens = new ChunkOpens();
 
   constructor(init: SessionInit, opts: SessionOptions = {}) {
@@ -66,6 +67,13 @@ export class Session {
       peerSessionPublicKey: init.peerSessionPublicKey,
     };
     this.fingerprint = sessionFingerprint(this.publicKeys);
+    this.continuity = init.continuitySecret ? Uint8Array.from(init.continuitySecret) : null;
+  }
+
+  /** A copy of the pqchat continuity secret (continuity.ts), or null; the caller wipes it. */
+  continuitySecret(): Uint8Array | null {
+    this.checkNotDestroyed();
+    return this.continuity ? Uint8Array.from(this.continuity) : null;
   }
 
   /** Counters and cache, for state displays and tests. Never log these. */
@@ -357,7 +365,7 @@ export class Session {
     if (this.destroyed) return;
     this.destroyed = true;
     this.chunkOpens.drop();
-    wipe(this.encryptionKey, this.sendChainKey, this.receiveChainKey);
+    wipe(this.encryptionKey, this.sendChainKey, this.receiveChainKey, this.continuity);
     this.clearPendingKeys();
     this.saved.clear();
   }

@@ -28,6 +28,8 @@ export interface ViewContext {
   askVerify(): void;
   askRekey(): void;
   dropQuestions(): void;
+  /** The verification question is answered already (a carried verification). */
+  dropVerify(): void;
   end(code: number, lines: string[]): void;
 }
 
@@ -47,7 +49,9 @@ export function messageLines(who: string, text: string, p: Palette): string[] {
   return formatMessage(prefix, text, visibleLength(prefix));
 }
 
-const session: { [K in "connected" | "server_version" | "peer_version" | "waiting_for_peer" | "key_exchange_started" | "key_exchange_complete" | "verified" | "peer_verified"]: View<K> } = {
+type SessionEvent = "connected" | "server_version" | "peer_version" | "waiting_for_peer" | "key_exchange_started" | "key_exchange_complete" | "verified" | "peer_verified" | "verification_not_carried";
+
+const session: { [K in SessionEvent]: View<K> } = {
   connected: (e, v) => v.info(`connected to ${sanitizeInline(e.host)}:${e.port}${e.room ? ` (room ${sanitizeInline(e.room)})` : ""}`),
   server_version: (e, v) => {
     const ver = sanitizeInline(e.version);
@@ -66,7 +70,11 @@ const session: { [K in "connected" | "server_version" | "peer_version" | "waitin
     v.askVerify();
   },
   verified: (e, v) => {
-    if (e.verified) v.info(v.p.green("you verified the peer: the words match"));
+    if (e.carried) {
+      // The peer proved it is the one verified in the previous session (docs/PROTOCOL-EXTENSIONS.md §4).
+      v.dropVerify();
+      v.info(v.p.green("verified again automatically: the peer proved it is the one you verified in the previous session"));
+    } else if (e.verified) v.info(v.p.green("you verified the peer: the words match"));
     else v.warn("you said the words do NOT match: treat this peer as untrusted (/verify to answer again)");
   },
   // KEY_VERIFICATION travels in plaintext (WIRE-NOTES §10): anyone relaying can forge it.
@@ -75,6 +83,7 @@ const session: { [K in "connected" | "server_version" | "peer_version" | "waitin
     if (e.verified) v.info(v.p.dim("the peer says they verified you (not proof: only your own comparison protects you)"));
     else v.warn("the peer says the words do NOT match: compare them again (/verify)");
   },
+  verification_not_carried: (e, v) => v.alarm(e.text),
 };
 
 const chat: { [K in "message" | "sent" | "delivered" | "nickname" | "nickname_ignored" | "ephemeral_mode"]: View<K> } = {

@@ -148,6 +148,7 @@ class Tui {
       state: () => this.safeState(),
       askVerify: () => this.askVerify(),
       askRekey: () => this.askRekey(),
+      dropVerify: () => this.questions.drop("verify"),
       dropQuestions: () => {
         this.questions.drop("verify");
         this.questions.drop("rekey");

@@ -6,7 +6,7 @@ import { closeDialogs, ephemeralNow, forgetPeer, sys, toConnect, wipe, type Draf
 import type { PageEventMap } from "./wire.mjs";
 
 type SessionEventName =
-  | "connected" | "server_version" | "peer_version" | "waiting_for_peer" | "key_exchange_started" | "key_exchange_complete" | "verified" | "peer_verified"
+  | "connected" | "server_version" | "peer_version" | "waiting_for_peer" | "key_exchange_started" | "key_exchange_complete" | "verified" | "peer_verified" | "verification_not_carried"
   | "message" | "sent" | "delivered" | "nickname" | "nickname_ignored" | "ephemeral_mode" | "rekey_started" | "rekey_done" | "rekey_prompt"
   | "emergency_close" | "reset" | "server_full" | "server_disconnect" | "server_error" | "disconnected" | "error";
 type Handlers<N extends keyof PageEventMap> = { [K in N]: (d: Draft, e: PageEventMap[K]) => void };
@@ -52,7 +52,16 @@ export const SESSION_EVENTS: Handlers<SessionEventName> = {
   },
   verified(d, e) {
     d.m.session.verified = e.verified;
+    if (e.carried) {
+      sys(d, "Verified again automatically: your peer proved it is the one you verified in the previous session.", "good");
+      if (!d.replay) d.fx.push({ k: "close", dialogs: ["verify"] });
+      return;
+    }
     sys(d, e.verified ? "You verified your peer: the words match." : "You said the words do not match. Treat this chat as untrusted.", e.verified ? "good" : "bad");
+  },
+  verification_not_carried(d, e) {
+    sys(d, clean(e.text, 400), "bad");
+    if (!d.replay) d.fx.push({ k: "alert", kind: "message", body: "This may not be the peer you verified before" });
   },
   peer_verified(d, e) {
     d.m.session.peer_verified = e.verified;

@@ -129,7 +129,7 @@ test("reject flow and accept policies", async () => {
   await Promise.all([removeDir(a.downloadDir), removeDir(b.downloadDir)]);
 });
 
-test("a disconnect in the middle of a transfer fails it on both sides and leaves no temp files", async () => {
+test("a disconnect in the middle of a transfer fails it on both sides; the receiver's partial file is kept for a resume until its own user leaves", async () => {
   const a = await newClient("A");
   const b = await newClient("B", { acceptFiles: true });
   await pair(server, a, b, { room: "files-3" });
@@ -140,9 +140,13 @@ test("a disconnect in the middle of a transfer fails it on both sides and leaves
   await a.close();
   const f = await b.next("file_receive_failed");
   assert.equal(f.kind, "connection_error");
+  // B cannot tell a peer that left on purpose from one whose network failed (docs/PROTOCOL-EXTENSIONS.md §5).
+  assert.equal(f.resumable, true);
   await b.next("reset");
-  await a.next("file_send_failed");
-  assert.deepEqual(await tempFilesIn(b.downloadDir), []);
+  const sf = await a.next("file_send_failed");
+  assert.equal(sf.resumable, undefined, "A left on purpose: nothing is kept on its side");
+  assert.equal((await tempFilesIn(b.downloadDir)).length, 1);
   await b.close();
+  assert.deepEqual(await tempFilesIn(b.downloadDir), []);
   await Promise.all([removeDir(a.downloadDir), removeDir(b.downloadDir)]);
 });

@@ -113,6 +113,7 @@ async function link(policy: AcceptFilesPolicy): Promise<{ a: End; b: End; toB: (
       gzipLevel: 1,
       offerTimeoutMs: 60_000,
       stallTimeoutMs: 60_000,
+      resumeKeepMs: 0,
     };
   };
   a.t = new Transfers(host(a, b));

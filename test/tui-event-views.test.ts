@@ -31,6 +31,7 @@ function harness(opts: { interactive?: boolean; leaving?: boolean; verified?: bo
     askRekey: () => void calls.push("askRekey"),
     dropQuestions: () => void calls.push("dropQuestions"),
     dropVerify: () => void calls.push("dropVerify"),
+    askResume: (id) => void calls.push(`askResume ${id}`),
     end: (code, lines) => void ended.push([code, lines]),
   };
   const show = <K extends ClientEventName>(name: K, e: ClientEventMap[K]): void => (EVENT_VIEWS[name] as (e: ClientEventMap[K], v: ViewContext) => void)(e, v);

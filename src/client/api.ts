@@ -59,6 +59,8 @@ export interface ClientOptions {
   serverSilenceMs?: number;
   /** How long a new session waits for the peer's continuity proof (continuity.ts; default 15 s). */
   continuityTimeoutMs?: number;
+  /** How long an interrupted transfer is kept for a resume (kept-transfers.ts; default 10 min; 0: never). */
+  resumeKeepMs?: number;
 }
 
 export type CallPhase = "idle" | "ringing_out" | "ringing_in" | "active";
@@ -156,6 +158,8 @@ export interface ClientApi {
   sendFile(path: string, opts?: { compress?: boolean }): Promise<FileInfo>;
   acceptFile(transferId: string): void;
   rejectFile(transferId: string, reason?: string): void;
+  /** Answers file_resumable: `true` offers the kept transfer again to this peer, `false` drops it. Throws CommandError when none is kept. */
+  resumeFile(transferId: string, answer: boolean): void;
   setAcceptFiles(value: AcceptFilesPolicy): void;
   rekey(): void;
   /** Answer to a rekey_prompt (unverified peer started a rekey). */

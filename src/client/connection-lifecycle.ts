@@ -16,6 +16,8 @@ export class ConnectionLifecycle {
   room: string | null = null;
   /** This connection is ending by an emergency close (ours or the peer's). */
   private emergency = false;
+  /** This connection is ending because the user asked (disconnect, quit): nothing is kept for a resume. */
+  private deliberate = false;
   /** Views whose output is backed up (pauseInbound): reading from the relay waits for them. */
   private readonly viewPauses = new Set<string>();
   /** Removal of temp files a crashed pqchat left behind (temp-files.ts); connect() waits for it. */
@@ -48,6 +50,7 @@ export class ConnectionLifecycle {
     this.room = room;
     this.p.handshake.serverVersion = null;
     this.emergency = false;
+    this.deliberate = false;
     this.p.verification.newConnection();
     this.p.inbound.resetLimiter();
     let conn: Connection | null = null;
@@ -132,8 +135,13 @@ export class ConnectionLifecycle {
   /** The user's own disconnect (or quit): it also ends what a verified reconnect would carry over. */
   async disconnect(): Promise<void> {
     this.p.continuity.wipe();
+    this.deliberate = true;
     const conn = this.p.ctx.conn;
-    if (!conn || conn.closed) return this.closingCleanup;
+    if (!conn || conn.closed) {
+      await this.closingCleanup;
+      // Transfers kept from an earlier unexpected end go too.
+      return this.p.transfers.failAll("Disconnected.");
+    }
     this.leave("Disconnected.");
     await conn.closedPromise;
     await this.closingCleanup;
@@ -164,7 +172,8 @@ export class ConnectionLifecycle {
     const { ctx } = this.p;
     this.p.calls.reset("reset");
     this.wipeSession();
-    void this.p.transfers.failAll("The peer disconnected.");
+    // The peer's connection may come back (docs/PROTOCOL-EXTENSIONS.md §5): unfinished transfers are kept.
+    void this.p.transfers.interruptAll("The peer disconnected.");
     ctx.phase = "waiting_for_peer";
     ctx.emit("reset", { reason: reason.slice(0, 200) });
     ctx.emit("waiting_for_peer", {});
@@ -198,7 +207,9 @@ export class ConnectionLifecycle {
     this.wipeSession();
     this.flushNotices();
     this.p.ctx.phase = "disconnected";
-    this.closingCleanup = this.p.transfers.failAll(emergency ? "Emergency close." : "Disconnected.");
+    // An unexpected end keeps unfinished transfers for a resume; an emergency close or the user's own disconnect does not.
+    this.closingCleanup =
+      emergency || this.deliberate ? this.p.transfers.failAll(emergency ? "Emergency close." : "Disconnected.") : this.p.transfers.interruptAll("Disconnected.");
     this.p.ctx.emit("disconnected", emergency ? { emergency: true, reason } : { reason });
   }
 }

@@ -48,6 +48,8 @@ export interface ContinuityHooks {
   queue(obj: JsonObject): void;
   /** The peer proved continuity: mark the session verified (unless the user already answered). */
   carry(): void;
+  /** Whether this session is carried is decided (at COMPLETE without a secret, else on the proof or its absence). */
+  settled(carried: boolean): void;
 }
 
 export class Continuity {
@@ -81,7 +83,7 @@ export class Continuity {
     const proof = this.secret ? continuityProof(this.secret, role, fp.sha256) : null;
     this.hooks.queue(continuityInner(proof));
     wipe(proof);
-    if (!this.secret) return;
+    if (!this.secret) return this.hooks.settled(false);
     this.checking = Uint8Array.from(this.secret);
     this.state = "awaiting";
     this.timer = setTimeout(() => this.fail("no_proof"), this.timeoutMs);
@@ -108,6 +110,7 @@ export class Continuity {
     if (!ok) return this.fail("invalid_proof");
     this.state = "carried";
     this.hooks.carry();
+    this.hooks.settled(true);
   }
 
   /** The local user's answer "the words match" went out (or a carried one): this session's secret is kept from now on. */
@@ -138,6 +141,7 @@ export class Continuity {
     if (this.state !== "awaiting") return;
     this.state = "failed";
     this.ctx.emit("verification_not_carried", { reason, text: NOT_CARRIED_TEXT[reason] });
+    this.hooks.settled(false);
   }
 
   private endCheck(): void {

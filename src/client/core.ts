@@ -142,6 +142,12 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     if (!this.parts.transfers.reject(transferId, reason)) throw new CommandError("No incoming file transfer with that id.");
   }
 
+  resumeFile(transferId: string, answer: boolean): void {
+    if (typeof answer !== "boolean") throw new CommandError("The answer must be true or false.");
+    if (!this.parts.ctx.secure && answer) throw new CommandError("Not connected to a peer yet: wait for the key exchange to complete.");
+    if (!this.parts.transfers.resume(transferId, answer)) throw new CommandError("No interrupted file transfer with that id is kept.");
+  }
+
   setAcceptFiles(value: AcceptFilesPolicy): void {
     if (value !== true && value !== false && value !== "ask" && value !== "yes-unverified") {
       throw new CommandError('accept_files must be true (from a verified peer), false, "ask" or "yes-unverified".');

@@ -77,16 +77,28 @@ export interface ClientEventMap {
   nickname_ignored: { requested: string; reason: string };
   ephemeral_mode: { mode: "OFF" | "GLOBAL" | "LOCAL"; owner_id: string | null; by_peer: boolean };
   /** `auto`: what the standing policy did ("accept"/"reject"), or null: waiting for acceptFile/rejectFile. */
-  file_offer: FileInfo & { direction: "in"; auto: "accept" | "reject" | null; peer_key_verified: boolean };
-  file_offered: FileInfo & { direction: "out"; path: string };
-  file_accepted: { transfer_id: string; direction: Direction };
+  /** `resume_from`: a re-offer of a transfer we kept, bytes of it we already hold (docs/PROTOCOL-EXTENSIONS.md §5). */
+  file_offer: FileInfo & { direction: "in"; auto: "accept" | "reject" | null; peer_key_verified: boolean; resume_from?: number };
+  /** `resumed`: a kept transfer offered again after a reconnect (same transfer_id). */
+  file_offered: FileInfo & { direction: "out"; path: string; resumed?: true };
+  /** `resume_from`: a resumed transfer; the bytes the receiver already held (the sender sends only the rest). */
+  file_accepted: { transfer_id: string; direction: Direction; resume_from?: number };
   file_rejected: { transfer_id: string; direction: Direction; reason: string };
   file_progress: { transfer_id: string; direction: Direction; bytes: number; total: number; chunks: number; total_chunks: number; rate: number; eta: number | null };
   file_sent: { transfer_id: string; direction: "out" };
   file_complete: { transfer_id: string; direction: "out" };
-  file_received: { transfer_id: string; direction: "in"; path: string; size: number; blake2b: string; hash_ok: boolean };
-  file_receive_failed: { transfer_id: string; direction: "in"; error: string; kind: ErrorKind };
-  file_send_failed: { transfer_id: string; direction: "out"; error: string };
+  /** `resumed_from`: the transfer resumed; bytes held before the resume. */
+  file_received: { transfer_id: string; direction: "in"; path: string; size: number; blake2b: string; hash_ok: boolean; resumed_from?: number };
+  /** `resumable`: the session ended, the partial file is kept for a while and the transfer continues if the sender offers it again. */
+  file_receive_failed: { transfer_id: string; direction: "in"; error: string; kind: ErrorKind; resumable?: true };
+  /** `resumable`: the session ended; the file is offered again in the next session (at once if it is carried, else after file_resumable is answered). */
+  file_send_failed: { transfer_id: string; direction: "out"; error: string; resumable?: true };
+  /**
+   * An interrupted transfer of ours could continue, but the peer of this new
+   * session is not the one verified before (no continuity proof): answer
+   * with resumeFile(id, true) to offer it again, false to drop it.
+   */
+  file_resumable: FileInfo & { direction: "out"; bytes: number };
   /**
    * We gave up waiting (flood-limits.ts), and told the peer with FILE_REJECT:
    * "offer" = an offer not answered in time (either direction), "stalled" = an

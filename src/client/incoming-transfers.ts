@@ -4,50 +4,34 @@
 // chunks are taken only once FILE_ACCEPT is on the wire (WIRE-NOTES §15.20),
 // written in order with read back-pressure while the disk lags, and the hash
 // is checked before FILE_COMPLETE. Every failure removes the partial file.
-import { CHUNK_SIZE, FileTransferError, REJECT_REASONS, fileAccept, fileComplete, fileReject, validateMetadata, type FileMetadata } from "../protocol/file/index.js";
+import {
+  CHUNK_SIZE,
+  FileTransferError,
+  REJECT_REASONS,
+  fileAccept,
+  fileComplete,
+  fileReject,
+  neededRanges,
+  resumeAccept,
+  sameTransfer,
+  validateMetadata,
+  type FileMetadata,
+} from "../protocol/file/index.js";
 import { IncomingTransfer } from "../io/file/index.js";
 import type { JsonObject } from "../protocol/index.js";
 import type { TransferState } from "./api.js";
 import type { AcceptFilesPolicy, ErrorKind } from "./events.js";
 import { DiskReservations, InsufficientSpaceError } from "./disk-reservations.js";
 import { Deadlines, EXPIRED_REASONS } from "./flood-limits.js";
-import { PROGRESS_INTERVAL_MS, emitProgress, errorKind, failureText, info, minutes, now, rate, type ExpiredReason, type TransferHost } from "./transfer-common.js";
+import { autoAnswer, incomingState, newIncoming, type Incoming } from "./incoming-record.js";
+import { KeptTransfers } from "./kept-transfers.js";
+import { PROGRESS_INTERVAL_MS, emitProgress, errorKind, failureText, info, minutes, now, type ExpiredReason, type ResumeContext, type TransferHost } from "./transfer-common.js";
 
 /** At most this many incoming transfers (offered or active) at once; further offers are auto-rejected (WIRE-NOTES §15.6). */
 export const MAX_INCOMING = 8;
 /** Pause reading from the socket while this many received chunk bytes wait for the disk. */
 export const WRITE_HIGH_WATER = 8 * CHUNK_SIZE;
 export const WRITE_LOW_WATER = 2 * CHUNK_SIZE;
-
-type InStatus = "offered" | "accepting" | "accepted" | "verifying" | "done" | "failed" | "rejected";
-
-interface Incoming {
-  t: IncomingTransfer;
-  meta: FileMetadata;
-  status: InStatus;
-  /** FILE_ACCEPT is on the wire: only from then on are chunks taken (WIRE-NOTES §15.20). */
-  acceptSent: boolean;
-  seen: Uint8Array;
-  queuedChunks: number;
-  bytes: number;
-  chunks: number;
-  chain: Promise<void>;
-  startedAt: number;
-  lastProgress: number;
-  ended: boolean;
-  path: string | null;
-}
-
-/**
- * What the standing policy does with an offer: `true` means "from a peer I
- * verified" — anyone else (a stranger paired in the lobby, a relay in the
- * middle) is asked about; only "yes-unverified" takes files from anyone.
- */
-export function autoAnswer(policy: AcceptFilesPolicy, peerVerified: boolean): "accept" | "reject" | null {
-  if (policy === false) return "reject";
-  if (policy === "yes-unverified" || (policy === true && peerVerified)) return "accept";
-  return null;
-}
 
 export class IncomingTransfers {
   private readonly inc = new Map<string, Incoming>();
@@ -56,9 +40,12 @@ export class IncomingTransfers {
   private readonly deadlines = new Deadlines();
   /** Free space promised to accepted incoming transfers (disk-reservations.ts). */
   private readonly disk: DiskReservations;
+  /** Partial files of interrupted transfers, waiting for the sender's re-offer (docs/PROTOCOL-EXTENSIONS.md §5). */
+  private readonly kept: KeptTransfers<Incoming>;
 
   constructor(private readonly host: TransferHost) {
     this.disk = new DiskReservations(host.downloadDir);
+    this.kept = new KeptTransfers(host.resumeKeepMs, (i) => this.dropKept(i));
   }
 
   /** The peer's transfer, from our FILE_ACCEPT on the wire until it is saved (Transfers.inProgress). */
@@ -74,14 +61,11 @@ export class IncomingTransfers {
   }
 
   list(): TransferState[] {
-    return [...this.inc.values()].map((i) => {
-      const status: TransferState["status"] = i.status === "accepting" ? "accepted" : i.status === "accepted" ? (i.chunks > 0 ? "transferring" : "accepted") : i.status;
-      return { ...info(i.meta), direction: "in", status, bytes: i.bytes, total: i.meta.processed_size, rate: i.startedAt ? rate(i.bytes, i.startedAt) : 0, path: i.path };
-    });
+    return [...this.inc.values()].map(incomingState);
   }
 
   /** FILE_METADATA: a new offer, validated, then answered by `policy` or left to the user. */
-  onMetadata(obj: JsonObject, policy: AcceptFilesPolicy, peerVerified: boolean): void {
+  onMetadata(obj: JsonObject, policy: AcceptFilesPolicy, peerVerified: boolean, resume: ResumeContext = { carried: false, peerIsPqchat: false }): void {
     let meta: FileMetadata;
     try {
       meta = validateMetadata(obj, { maxFileSize: this.host.maxFileSize });
@@ -92,6 +76,12 @@ export class IncomingTransfers {
       return;
     }
     const id = meta.transfer_id;
+    const kept = this.kept.peek(id);
+    if (kept && !this.inc.has(id)) {
+      // The same transfer_id (WIRE-NOTES §14 erratum 11) and every other field the same: the kept part serves it.
+      if (sameTransfer(kept.meta, meta)) return this.revive(this.kept.take(id)!, resume, peerVerified);
+      void this.dropKept(this.kept.take(id)!);
+    }
     if (this.inc.has(id)) {
       this.host.error("protocol_violation", "Ignored a repeated offer for a transfer already in progress.");
       return;
@@ -109,21 +99,7 @@ export class IncomingTransfers {
       this.host.queue(fileReject(id, REJECT_REASONS.declined), { auto: true });
       return;
     }
-    const rec: Incoming = {
-      t,
-      meta,
-      status: "offered",
-      acceptSent: false,
-      seen: new Uint8Array(meta.total_chunks),
-      queuedChunks: 0,
-      bytes: 0,
-      chunks: 0,
-      chain: Promise.resolve(),
-      startedAt: 0,
-      lastProgress: 0,
-      ended: false,
-      path: null,
-    };
+    const rec = newIncoming(t, meta);
     this.inc.set(id, rec);
     this.deadlines.arm(id, this.host.offerTimeoutMs, () => this.expire(rec, "offer"));
     const auto = autoAnswer(policy, peerVerified);
@@ -137,12 +113,31 @@ export class IncomingTransfers {
     return !!i && i.status === "offered";
   }
 
+  /**
+   * A re-offer of a transfer we kept (docs/PROTOCOL-EXTENSIONS.md §5): offered
+   * again, with what we hold. Only a carried session (the peer proved it is
+   * the one verified before) resumes without asking; otherwise the user
+   * decides, whatever the standing policy.
+   */
+  private revive(i: Incoming, resume: ResumeContext, peerVerified: boolean): void {
+    const id = i.meta.transfer_id;
+    i.status = "offered";
+    i.resumedFrom = i.t.bytesReceived;
+    i.peerIsPqchat = resume.peerIsPqchat;
+    this.inc.set(id, i);
+    this.deadlines.arm(id, this.host.offerTimeoutMs, () => this.expire(i, "offer"));
+    const auto = resume.carried ? "accept" : null;
+    this.host.emit("file_offer", { ...info(i.meta), direction: "in", auto, peer_key_verified: peerVerified, resume_from: i.resumedFrom });
+    if (auto === "accept") void this.accept(id);
+  }
+
   /** The local user accepted: reserve the space, create the temp file, then queue FILE_ACCEPT. */
   async accept(id: string): Promise<void> {
     const i = this.inc.get(id);
     if (!i || i.status !== "offered") return;
     i.status = "accepting";
     this.deadlines.clear(id);
+    if (i.resumedFrom !== null) return this.acceptResume(i);
     const m = i.meta;
     try {
       // The .part file and (if compressed) the decompressed file coexist at the end.
@@ -158,6 +153,22 @@ export class IncomingTransfers {
     this.host.queue(fileAccept(id), { onSent: () => this.acceptSent(i), unpaced: "peer-bypass" });
   }
 
+  /**
+   * Accepting a resume: the space is still reserved and the partial file open;
+   * once the writes under way when the session ended are done, the accept
+   * names the chunks still needed. Only a pqchat sender gets the resume fields
+   * (docs/PROTOCOL-EXTENSIONS.md §5); any other gets a plain FILE_ACCEPT, sends
+   * everything, and the chunks we hold are skipped.
+   */
+  private async acceptResume(i: Incoming): Promise<void> {
+    await i.chain;
+    if (i.ended) return;
+    const id = i.meta.transfer_id;
+    i.resumedFrom = i.t.bytesReceived;
+    const ranges = neededRanges((k) => i.t.hasChunk(k), i.meta.total_chunks);
+    this.host.queue(i.peerIsPqchat ? resumeAccept(id, ranges) : fileAccept(id), { onSent: () => this.acceptSent(i), unpaced: "peer-bypass" });
+  }
+
   /** Our FILE_ACCEPT is on the wire: from now on chunks are taken. */
   private acceptSent(i: Incoming): void {
     if (i.ended) return;
@@ -165,7 +176,8 @@ export class IncomingTransfers {
     i.status = "accepted";
     i.startedAt = now();
     this.armStall(i);
-    this.host.emit("file_accepted", { transfer_id: i.meta.transfer_id, direction: "in" });
+    const resumed = i.resumedFrom === null ? {} : { resume_from: i.resumedFrom };
+    this.host.emit("file_accepted", { transfer_id: i.meta.transfer_id, direction: "in", ...resumed });
     // An empty uncompressed file (0 chunks) is complete right away (WIRE-NOTES §15.7).
     if (i.t.isComplete) i.chain = i.chain.then(() => this.finish(i));
   }
@@ -211,7 +223,11 @@ export class IncomingTransfers {
       void this.fail(i, new FileTransferError("chunk_rejected", "A file chunk had the wrong length."), true);
       return;
     }
-    if (i.seen[index] === 1) return this.host.error("chunk_rejected", "Ignored a duplicate file chunk.");
+    if (i.seen[index] === 1) {
+      // A resume's sender that sends everything (a plain accept): the chunks we hold are skipped quietly.
+      if (i.resumedFrom !== null) return;
+      return this.host.error("chunk_rejected", "Ignored a duplicate file chunk.");
+    }
     i.seen[index] = 1;
     i.queuedChunks++;
     if (i.queuedChunks < m.total_chunks) this.armStall(i);
@@ -230,7 +246,7 @@ export class IncomingTransfers {
     i.bytes += data.length;
     i.chunks++;
     // A slow disk pauses our reading, so chunks stop arriving: a finished write is progress too.
-    if (!last && !i.ended) this.armStall(i);
+    if (!last && !i.ended && i.status === "accepted") this.armStall(i);
     this.progress(i, last);
     if (last && i.t.isComplete) await this.finish(i);
   }
@@ -245,7 +261,7 @@ export class IncomingTransfers {
     const t = now();
     if (!final && t - i.lastProgress < PROGRESS_INTERVAL_MS) return;
     i.lastProgress = t;
-    emitProgress(this.host, i.meta, "in", i.bytes, i.chunks, i.startedAt);
+    emitProgress(this.host, i.meta, "in", i.bytes, i.chunks, i.startedAt, i.resumedFrom ?? 0);
   }
 
   /** Hash check and atomic move; FILE_COMPLETE only after the hash matched (WIRE-NOTES §8.1). */
@@ -265,10 +281,12 @@ export class IncomingTransfers {
     i.path = res.path;
     const id = i.meta.transfer_id;
     this.inc.delete(id);
+    this.kept.take(id); // its last write finished after the session ended
     this.disk.release(id);
     // A pqchat sender is in its bypass until FILE_COMPLETE (flood-limits.ts); any other peer gets it at the tick (pacing.ts).
     this.host.queue(fileComplete(id), { unpaced: "pqchat-peer" });
-    this.host.emit("file_received", { transfer_id: id, direction: "in", path: res.path, size: res.size, blake2b: res.blake2b, hash_ok: res.blake2b === i.meta.file_hash });
+    const resumed = i.resumedFrom === null ? {} : { resumed_from: i.resumedFrom };
+    this.host.emit("file_received", { transfer_id: id, direction: "in", path: res.path, size: res.size, blake2b: res.blake2b, hash_ok: res.blake2b === i.meta.file_hash, ...resumed });
   }
 
   /** Ends an incoming transfer: temp files removed first, then file_receive_failed (file_expired when we gave up waiting). */
@@ -278,6 +296,7 @@ export class IncomingTransfers {
     i.status = "failed";
     const id = i.meta.transfer_id;
     this.inc.delete(id);
+    this.kept.take(id);
     this.deadlines.clear(id);
     this.disk.release(id);
     // Tell a pqchat sender to stop streaming (the reference sends nothing on failure, WIRE-NOTES §8.1; a reject is harmless).
@@ -312,11 +331,47 @@ export class IncomingTransfers {
     void this.fail(i, new FileTransferError("io_error", text), true, "connection_error", why);
   }
 
-  /** Reset, disconnect or emergency close: every transfer fails and its temp files go. */
+  /** Emergency close or the user's own disconnect: every transfer fails, kept ones included, and its temp files go. */
   async failAll(reason: string): Promise<void> {
     this.deadlines.clearAll();
+    const kept = this.kept.dropAll();
     this.disk.releaseAll();
     const jobs = [...this.inc.values()].map((i) => this.fail(i, new FileTransferError("io_error", reason), false, "connection_error"));
+    await Promise.allSettled([kept, ...jobs]);
+  }
+
+  /**
+   * The session ended unexpectedly (docs/PROTOCOL-EXTENSIONS.md §5): accepted
+   * transfers keep their partial file and space for a resume; one whose
+   * chunks are all here finishes on its own; the rest fail.
+   */
+  async interruptAll(reason: string): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    for (const i of [...this.inc.values()]) {
+      if (i.status === "verifying") continue;
+      if (i.status === "accepted" && i.acceptSent && this.host.resumeKeepMs > 0) this.keepForResume(i, reason);
+      else jobs.push(this.fail(i, new FileTransferError("io_error", reason), false, "connection_error"));
+    }
     await Promise.allSettled(jobs);
+  }
+
+  private keepForResume(i: Incoming, reason: string): void {
+    const id = i.meta.transfer_id;
+    this.deadlines.clear(id);
+    this.inc.delete(id);
+    i.status = "interrupted";
+    i.acceptSent = false;
+    this.kept.keep(id, i);
+    const error = `${reason} The part received so far is kept for ${minutes(this.host.resumeKeepMs)}: the transfer continues if the sender offers the file again.`;
+    this.host.emit("file_receive_failed", { transfer_id: id, direction: "in", error, kind: "connection_error", resumable: true });
+  }
+
+  /** A kept partial file expired, was pushed out or is no longer wanted: it goes, with its reserved space. */
+  private async dropKept(i: Incoming): Promise<void> {
+    if (i.ended) return;
+    i.ended = true;
+    i.status = "failed";
+    this.disk.release(i.meta.transfer_id);
+    await i.t.abort().catch(() => undefined);
   }
 }

@@ -31,7 +31,7 @@ const onDeliveryConfirmation: InnerHandler = (p, obj) => {
 const onFileAnswer: InnerHandler = (p, obj, _counter, type) => {
   const id = obj["transfer_id"];
   if (typeof id !== "string") return p.ctx.report("malformed", "Dropped a file message without a transfer id.");
-  if (type === MessageType.FILE_ACCEPT) return p.transfers.onAccept(id);
+  if (type === MessageType.FILE_ACCEPT) return p.transfers.onAccept(id, obj);
   if (type === MessageType.FILE_COMPLETE) return p.transfers.onComplete(id);
   const reason = obj["reason"];
   p.transfers.onReject(id, (typeof reason === "string" ? reason : "Rejected").slice(0, 200));
@@ -50,7 +50,11 @@ const INNER_HANDLERS: ReadonlyMap<number, InnerHandler> = new Map<number, InnerH
   [MessageType.EPHEMERAL_MODE_CHANGE, (p, obj) => p.ephemeral.onPeer(obj)],
   [MessageType.EMERGENCY_CLOSE, (p) => p.lifecycle.onPeerEmergencyClose()],
   [MessageType.REKEY, (p, obj) => p.rekeyFlow.onMessage(obj)],
-  [MessageType.FILE_METADATA, (p, obj) => p.transfers.onMetadata(obj, p.ctx.acceptFiles, p.verification.localVerified)],
+  [
+    MessageType.FILE_METADATA,
+    (p, obj) =>
+      p.transfers.onMetadata(obj, p.ctx.acceptFiles, p.verification.localVerified, { carried: p.continuity.state === "carried", peerIsPqchat: p.continuity.peerIsPqchat }),
+  ],
   [MessageType.FILE_ACCEPT, onFileAnswer],
   [MessageType.FILE_REJECT, onFileAnswer],
   [MessageType.FILE_COMPLETE, onFileAnswer],

@@ -6,11 +6,24 @@
 // reading expire (flood-limits.ts).
 import * as os from "node:os";
 import * as path from "node:path";
-import { FileTransferError, REJECT_REASONS, fileReject, metadataInner, type FileMetadata } from "../protocol/file/index.js";
+import {
+  FileTransferError,
+  REJECT_REASONS,
+  acceptedRanges,
+  fileReject,
+  inRanges,
+  metadataInner,
+  rangeBytes,
+  rangeChunks,
+  type ChunkRange,
+  type FileMetadata,
+} from "../protocol/file/index.js";
 import { prepareOutgoingFile, type OutgoingFile } from "../io/file/index.js";
+import type { JsonObject } from "../protocol/index.js";
 import type { TransferState } from "./api.js";
 import type { FileInfo } from "./events.js";
 import { Deadlines, EXPIRED_REASONS } from "./flood-limits.js";
+import { KeptTransfers } from "./kept-transfers.js";
 import { PROGRESS_INTERVAL_MS, emitProgress, failureText, info, minutes, now, rate, type ExpiredReason, type TransferHost } from "./transfer-common.js";
 
 type OutStatus = "offered" | "accepted" | "transferring" | "verifying" | "done" | "failed" | "rejected";
@@ -27,6 +40,9 @@ interface Outgoing {
   /** When the last chunk went out (bounds the exemption while FILE_COMPLETE is awaited). */
   lastSentAt: number;
   cancelled: boolean;
+  /** A resume: the bytes the receiver held, and the chunks it asked for (null: everything). */
+  resumedFrom: number | null;
+  need: ChunkRange[] | null;
 }
 
 const finished = (o: Outgoing): boolean => o.status === "done" || o.status === "failed" || o.status === "rejected";
@@ -36,8 +52,12 @@ export class OutgoingTransfers {
   private streamChain: Promise<void> = Promise.resolve();
   /** Offer and stall timers, by transfer id. */
   private readonly deadlines = new Deadlines();
+  /** Prepared files of interrupted transfers, offered again in the next session (docs/PROTOCOL-EXTENSIONS.md §5). */
+  private readonly kept: KeptTransfers<Outgoing>;
 
-  constructor(private readonly host: TransferHost) {}
+  constructor(private readonly host: TransferHost) {
+    this.kept = new KeptTransfers(host.resumeKeepMs, (o) => o.file.cleanup().catch(() => undefined));
+  }
 
   /** Ours from FILE_ACCEPT until FILE_COMPLETE — once every chunk is out, for at most one stall period (Transfers.inProgress). */
   get inProgress(): boolean {
@@ -89,24 +109,41 @@ export class OutgoingTransfers {
       await file.cleanup();
       throw new FileTransferError("io_error", "This file is already being offered or sent.");
     }
-    const o: Outgoing = { file, meta, path: abs, status: "offered", bytes: 0, chunks: 0, startedAt: 0, lastProgress: 0, lastSentAt: 0, cancelled: false };
+    // Offered afresh: a kept earlier preparation of the same file is no longer needed.
+    const stale = this.kept.take(meta.transfer_id);
+    if (stale) void stale.file.cleanup().catch(() => undefined);
+    this.startOffer(file, meta, abs, false);
+    return info(meta);
+  }
+
+  /** The offer goes out (WIRE-NOTES §8.1); `again`: a kept transfer offered again with the same transfer_id (WIRE-NOTES §14 erratum 11). */
+  private startOffer(file: OutgoingFile, meta: FileMetadata, abs: string, again: boolean): void {
+    const o: Outgoing = { file, meta, path: abs, status: "offered", bytes: 0, chunks: 0, startedAt: 0, lastProgress: 0, lastSentAt: 0, cancelled: false, resumedFrom: null, need: null };
     this.out.set(meta.transfer_id, o);
     this.deadlines.arm(meta.transfer_id, this.host.offerTimeoutMs, () => this.expire(o, "offer"));
     // At once to a pqchat peer, at the next tick to any other (pacing.ts).
     this.host.queue(metadataInner(meta), { unpaced: "pqchat-peer" });
-    this.host.emit("file_offered", { ...info(meta), direction: "out", path: abs });
-    return info(meta);
+    this.host.emit("file_offered", { ...info(meta), direction: "out", path: abs, ...(again ? { resumed: true as const } : {}) });
   }
 
-  onAccept(id: string): void {
+  /** FILE_ACCEPT; with the resume fields (docs/PROTOCOL-EXTENSIONS.md §5) only the chunks the receiver lacks are sent. */
+  onAccept(id: string, obj: JsonObject = {}): void {
     const o = this.out.get(id);
     if (!o || o.status !== "offered") {
       this.host.error("protocol_violation", "Ignored a file acceptance for no pending offer.");
       return;
     }
+    const need = acceptedRanges(obj, o.meta.total_chunks);
+    if (need === "malformed") this.host.error("malformed", "The peer's request to resume a file was malformed; the whole file is sent.");
     o.status = "accepted";
     this.armStall(o);
-    this.host.emit("file_accepted", { transfer_id: id, direction: "out" });
+    if (need !== null && need !== "malformed") {
+      o.need = need;
+      o.resumedFrom = o.meta.processed_size - rangeBytes(o.meta, need);
+      o.bytes = o.resumedFrom;
+      o.chunks = o.meta.total_chunks - rangeChunks(need);
+    }
+    this.host.emit("file_accepted", { transfer_id: id, direction: "out", ...(o.resumedFrom === null ? {} : { resume_from: o.resumedFrom }) });
     // One stream at a time: the chunks of one transfer go out back to back.
     this.streamChain = this.streamChain.then(() => this.stream(o));
   }
@@ -125,7 +162,8 @@ export class OutgoingTransfers {
     let failure: unknown = null;
     let ended = false;
     try {
-      for await (const { index, data } of o.file.chunks()) {
+      const need = o.need;
+      for await (const { index, data } of o.file.chunks(need ? (k) => inRanges(need, k) : undefined)) {
         if (o.cancelled || failure !== null) break;
         if (!(await this.host.waitWritable()) || o.cancelled) {
           ended = true;
@@ -152,8 +190,8 @@ export class OutgoingTransfers {
       await Promise.all(inflight);
       if (failure !== null) throw failure;
       if (o.cancelled || ended) return;
+      // The prepared file stays until FILE_COMPLETE: written is not delivered, and a resume may need it.
       this.allSent(o);
-      await o.file.cleanup();
     } catch (err) {
       await Promise.allSettled(inflight);
       if (o.cancelled) return;
@@ -182,7 +220,7 @@ export class OutgoingTransfers {
     const t = now();
     if (!final && t - o.lastProgress < PROGRESS_INTERVAL_MS) return;
     o.lastProgress = t;
-    emitProgress(this.host, o.meta, "out", o.bytes, o.chunks, o.startedAt);
+    emitProgress(this.host, o.meta, "out", o.bytes, o.chunks, o.startedAt, o.resumedFrom ?? 0);
   }
 
   /** Ends our transfer: the temp file goes, the peer is told if `tellPeer`, then file_send_failed (file_expired when we gave up waiting). */
@@ -244,9 +282,58 @@ export class OutgoingTransfers {
     return true;
   }
 
-  /** Reset, disconnect or emergency close: every transfer fails and its temp file goes. */
+  /** Emergency close or the user's own disconnect: every transfer fails, kept ones included, and its temp file goes. */
   failAll(reason: string): void {
     this.deadlines.clearAll();
+    void this.kept.dropAll();
     for (const o of [...this.out.values()]) this.fail(o, reason, false);
+  }
+
+  /**
+   * The session ended unexpectedly (docs/PROTOCOL-EXTENSIONS.md §5): every
+   * transfer not confirmed yet is kept with its prepared file, to be offered
+   * again in the next session — even one whose chunks were all written, since
+   * written is not delivered (a receiver that has them all finishes on its own,
+   * and takes the offer again as a new one).
+   */
+  interruptAll(reason: string): void {
+    for (const o of [...this.out.values()]) {
+      if (this.host.resumeKeepMs <= 0) {
+        this.fail(o, reason, false);
+        continue;
+      }
+      o.cancelled = true; // this session's stream stops; a new record streams in the next
+      const id = o.meta.transfer_id;
+      this.out.delete(id);
+      this.deadlines.clear(id);
+      this.kept.keep(id, o);
+      const error = `${reason} The file is offered again when the peer is back (kept for ${minutes(this.host.resumeKeepMs)}).`;
+      this.host.emit("file_send_failed", { transfer_id: id, direction: "out", error, resumable: true });
+    }
+  }
+
+  /**
+   * The next session is established: `carried` (the peer proved it is the one
+   * verified before) offers every kept transfer again at once; otherwise the
+   * user is asked about each (file_resumable), never sending to an unverified
+   * peer by itself.
+   */
+  resumeKept(carried: boolean): void {
+    for (const id of this.kept.ids()) {
+      if (carried) this.resume(id, true);
+      else {
+        const o = this.kept.peek(id)!;
+        this.host.emit("file_resumable", { ...info(o.meta), direction: "out", bytes: o.bytes });
+      }
+    }
+  }
+
+  /** Offers a kept transfer again (`yes`) or drops it; false when there is no such kept transfer. */
+  resume(id: string, yes: boolean): boolean {
+    const o = this.kept.take(id);
+    if (!o) return false;
+    if (yes) this.startOffer(o.file, o.meta, o.path, true);
+    else void o.file.cleanup().catch(() => undefined);
+    return true;
   }
 }

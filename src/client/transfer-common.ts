@@ -45,6 +45,16 @@ export interface TransferHost {
   readonly offerTimeoutMs: number;
   /** An accepted transfer without a chunk for this long has stalled (flood-limits.ts). */
   readonly stallTimeoutMs: number;
+  /** An interrupted transfer is kept this long for a resume (kept-transfers.ts); 0: never kept. */
+  readonly resumeKeepMs: number;
+}
+
+/** What the new session tells a resume (docs/PROTOCOL-EXTENSIONS.md §5). */
+export interface ResumeContext {
+  /** The peer proved it is the peer verified before (continuity.ts): resume without asking. */
+  carried: boolean;
+  /** The peer sent a continuity message: it understands the resume fields. */
+  peerIsPqchat: boolean;
 }
 
 /** Why we gave up waiting on a transfer (file_expired.reason). */
@@ -77,9 +87,9 @@ export function failureText(err: unknown): string {
   return errorText(err, "Unknown error.");
 }
 
-/** One file_progress event (rate and time left from the transfer's start). */
-export function emitProgress(host: TransferHost, m: FileMetadata, direction: Direction, bytes: number, chunks: number, startedAt: number): void {
-  const r = rate(bytes, startedAt);
+/** One file_progress event (rate and time left from the transfer's start; `base`: bytes held before a resume). */
+export function emitProgress(host: TransferHost, m: FileMetadata, direction: Direction, bytes: number, chunks: number, startedAt: number, base = 0): void {
+  const r = rate(bytes - base, startedAt);
   const left = m.processed_size - bytes;
   host.emit("file_progress", {
     transfer_id: m.transfer_id,

@@ -9,7 +9,7 @@ import type { TransferState } from "./api.js";
 import type { AcceptFilesPolicy, FileInfo } from "./events.js";
 import { IncomingTransfers } from "./incoming-transfers.js";
 import { OutgoingTransfers } from "./outgoing-transfers.js";
-import type { TransferHost } from "./transfer-common.js";
+import type { ResumeContext, TransferHost } from "./transfer-common.js";
 
 export class Transfers {
   private readonly out: OutgoingTransfers;
@@ -52,8 +52,8 @@ export class Transfers {
     return this.out.offer(filePath, compress, stillValid);
   }
 
-  onAccept(id: string): void {
-    this.out.onAccept(id);
+  onAccept(id: string, obj: JsonObject = {}): void {
+    this.out.onAccept(id, obj);
   }
 
   onComplete(id: string): void {
@@ -68,8 +68,8 @@ export class Transfers {
   }
 
   // ---- receiving
-  onMetadata(obj: JsonObject, policy: AcceptFilesPolicy, peerVerified: boolean): void {
-    this.inc.onMetadata(obj, policy, peerVerified);
+  onMetadata(obj: JsonObject, policy: AcceptFilesPolicy, peerVerified: boolean, resume?: ResumeContext): void {
+    this.inc.onMetadata(obj, policy, peerVerified, resume);
   }
 
   hasOffer(id: string): boolean {
@@ -88,9 +88,25 @@ export class Transfers {
     this.inc.onChunk(id, index, data);
   }
 
-  /** Reset, disconnect or emergency close: every transfer fails and its temp files go. */
+  /** Emergency close or the user's own disconnect: every transfer fails (kept ones too) and its temp files go. */
   async failAll(reason: string): Promise<void> {
     this.out.failAll(reason);
     await this.inc.failAll(reason);
+  }
+
+  /** The session ended unexpectedly: unfinished transfers are kept for a resume (docs/PROTOCOL-EXTENSIONS.md §5). */
+  async interruptAll(reason: string): Promise<void> {
+    this.out.interruptAll(reason);
+    await this.inc.interruptAll(reason);
+  }
+
+  /** A new session is established: kept transfers of ours are offered again (`carried`) or the user is asked. */
+  resumeKept(carried: boolean): void {
+    this.out.resumeKept(carried);
+  }
+
+  /** The user's answer to file_resumable; false when no such transfer is kept. */
+  resume(id: string, yes: boolean): boolean {
+    return this.out.resume(id, yes);
   }
 }

@@ -11,6 +11,7 @@ import { ClientContext, now, type ContextEmitters } from "./context.js";
 import { EphemeralMode } from "./ephemeral-mode.js";
 import { OFFER_TIMEOUT_MS, STALL_TIMEOUT_MS, limitsLifted } from "./flood-limits.js";
 import { HandshakeFlow } from "./handshake-flow.js";
+import { RESUME_KEEP_MS } from "./kept-transfers.js";
 import { InboundLine } from "./inbound-line.js";
 import { Nicknames } from "./nicknames.js";
 import { PeerFeatures } from "./peer-features.js";
@@ -100,6 +101,7 @@ function buildTransfers(p: Building, opts: ClientOptions): Transfers {
     gzipLevel: opts.gzipLevel ?? 6,
     offerTimeoutMs: opts.offerTimeoutMs ?? OFFER_TIMEOUT_MS,
     stallTimeoutMs: opts.transferStallMs ?? STALL_TIMEOUT_MS,
+    resumeKeepMs: opts.resumeKeepMs ?? RESUME_KEEP_MS,
   });
 }
 
@@ -116,7 +118,11 @@ function buildSessionParts(p: Building, opts: ClientOptions): void {
     localVerified: () => p.continuity.onLocalVerified(),
     peerCarried: () => p.continuity.state === "carried",
   });
-  p.continuity = new Continuity(ctx, { queue, carry: () => p.verification.carry() }, opts.continuityTimeoutMs);
+  p.continuity = new Continuity(
+    ctx,
+    { queue, carry: () => p.verification.carry(), settled: (carried) => p.transfers.resumeKept(carried) },
+    opts.continuityTimeoutMs,
+  );
   p.handshake = new HandshakeFlow(ctx, p);
   p.inbound = new InboundLine(ctx, {
     // SPEC §11.1 "in progress", narrower than the reference's WIRE-NOTES §12.2 (flood-limits.ts).

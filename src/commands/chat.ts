@@ -27,6 +27,8 @@ Options:
   --no-dummy               do not send dummy traffic while idle
   --server-silence TIME    disconnect when nothing arrives from the server for this long
                            (default 210s: 3.5 times its 60 s keepalive interval; off: never)
+  --resume-keep TIME       keep an interrupted file transfer this long, in memory and its partial
+                           file on disk, to resume it after a reconnect (default 10m; off: never)
   --json                   JSON-lines interface on stdin/stdout for scripts (docs/JSON-API.md);
                            without a host it waits for a "connect" command
   -h, --help               show this help
@@ -67,6 +69,7 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
         "gzip-level": { type: "string" },
         "no-dummy": { type: "boolean" },
         "server-silence": { type: "string" },
+        "resume-keep": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -112,6 +115,8 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
   if (v["gzip-level"] !== undefined) options.gzipLevel = parseIntFlag(v["gzip-level"], "--gzip-level", 0, 9);
   const silence = v["server-silence"];
   if (silence !== undefined) options.serverSilenceMs = silence.trim() === "off" ? 0 : parseDuration(silence, "--server-silence");
+  const keep = v["resume-keep"];
+  if (keep !== undefined) options.resumeKeepMs = keep.trim() === "off" ? 0 : parseDuration(keep, "--resume-keep");
   return { connect, room: v.room ?? null, json, options };
 }
 

@@ -12,7 +12,7 @@ export const GUI_EVENTS = [
   "connected", "server_version", "peer_version", "waiting_for_peer", "key_exchange_started", "key_exchange_complete", "verified",
   "peer_verified", "verification_not_carried", "message", "sent", "delivered", "nickname", "nickname_ignored", "ephemeral_mode", "file_offer",
   "file_offered", "file_accepted", "file_rejected", "file_progress", "file_sent", "file_complete", "file_received",
-  "file_receive_failed", "file_send_failed", "file_expired", "rekey_started", "rekey_done", "rekey_prompt", "voice_call_rejected",
+  "file_receive_failed", "file_send_failed", "file_resumable", "file_expired", "rekey_started", "rekey_done", "rekey_prompt", "voice_call_rejected",
   "emergency_close", "reset", "server_full", "server_disconnect", "server_error", "disconnected", "error",
 ] as const satisfies readonly ClientEventName[];
 type Unforwarded = Exclude<ClientEventName, (typeof GUI_EVENTS)[number]>;

@@ -69,6 +69,7 @@ export const COMMAND_HANDLERS: { readonly [N in JsonApiCommand]: Handler<N> } = 
   },
   accept: (a, { core }) => core.acceptFile(a.transfer_id),
   reject: (a, { core }) => (a.reason === undefined ? core.rejectFile(a.transfer_id) : core.rejectFile(a.transfer_id, a.reason)),
+  resume: (a, { core }) => core.resumeFile(a.transfer_id, a.answer),
   accept_files: (a, { core }) => core.setAcceptFiles(a.value),
   rekey: (_a, { core }) => core.rekey(),
   rekey_answer: (a, { core }) => core.answerRekey(a.accept),

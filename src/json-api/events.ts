@@ -40,6 +40,7 @@ export const EVENT_LINES: { readonly [K in ClientEventName]: EventLine<K> } = {
   file_received: asIs,
   file_receive_failed: asIs,
   file_send_failed: asIs,
+  file_resumable: asIs,
   file_expired: asIs,
   rekey_started: asIs,
   rekey_done: asIs,

@@ -118,6 +118,7 @@ export const JSON_API_COMMANDS = {
   file: { path: { type: "string", nonEmpty: true }, compress: { type: "boolean", optional: true } },
   accept: { transfer_id: TRANSFER_ID },
   reject: { transfer_id: TRANSFER_ID, reason: { type: "string", optional: true } },
+  resume: { transfer_id: TRANSFER_ID, answer: ANSWER },
   accept_files: {
     value: { type: "choice", values: [true, false, "ask", "yes-unverified"], describe: 'true (from a verified peer), false, "ask" or "yes-unverified"' },
   },

@@ -27,6 +27,8 @@ export interface ViewContext {
   state(): ClientState | null;
   askVerify(): void;
   askRekey(): void;
+  /** Offer an interrupted transfer again to this (not carried) peer? */
+  askResume(transferId: string, what: string): void;
   dropQuestions(): void;
   /** The verification question is answered already (a carried verification). */
   dropVerify(): void;
@@ -117,6 +119,7 @@ type FileEvent =
   | "file_received"
   | "file_receive_failed"
   | "file_send_failed"
+  | "file_resumable"
   | "file_expired";
 
 const files: { [K in FileEvent]: View<K> } = {
@@ -124,7 +127,7 @@ const files: { [K in FileEvent]: View<K> } = {
     v.transfers.offers.set(e.transfer_id, e);
     v.transfers.add(e, "in");
     const policy = v.state()?.settings.accept_files ?? "ask";
-    const desc = `"${sanitizeName(e.filename, 120)}" (${formatBytes(e.file_size)})`;
+    const desc = `"${sanitizeName(e.filename, 120)}" (${formatBytes(e.file_size)})${e.resume_from === undefined ? "" : ` again, ${formatBytes(e.resume_from)} of it already here`}`;
     if (e.auto !== null) {
       v.info(`the peer offers the file ${desc}; ${e.auto === "accept" ? "accepting" : "rejecting"} it (--accept-files)`);
       return;
@@ -146,7 +149,8 @@ const files: { [K in FileEvent]: View<K> } = {
     if (t) t.status = "active";
     v.transfers.offers.delete(e.transfer_id);
     const name = v.transfers.fileName(e.transfer_id);
-    v.info(e.direction === "out" ? `the peer accepted ${name}, sending…` : `receiving ${name}…`);
+    const from = e.resume_from === undefined ? "" : ` from ${formatBytes(e.resume_from)} on (resumed)`;
+    v.info(e.direction === "out" ? `the peer accepted ${name}, sending${from}…` : `receiving ${name}${from}…`);
   },
   file_rejected: (e, v) => {
     const name = v.transfers.fileName(e.transfer_id);
@@ -191,6 +195,8 @@ const files: { [K in FileEvent]: View<K> } = {
     v.warn(`sending ${v.transfers.fileName(e.transfer_id)} failed: ${sanitizeInline(e.error)}`);
     v.transfers.end(e.transfer_id);
   },
+  // Never resumed to an unverified peer by itself (docs/PROTOCOL-EXTENSIONS.md §5): the user decides.
+  file_resumable: (e, v) => v.askResume(e.transfer_id, `"${sanitizeName(e.filename, 120)}" (${formatBytes(e.file_size)})`),
   file_expired: (e, v) => {
     v.warn(`${v.transfers.fileName(e.transfer_id)}: ${sanitizeInline(e.text)}`);
     v.transfers.end(e.transfer_id);

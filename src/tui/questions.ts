@@ -9,7 +9,7 @@ export const PROMPT = "> ";
 export const QUESTION_PROMPT = "(yes/no) > ";
 
 export interface Question {
-  kind: "verify" | "rekey";
+  kind: "verify" | "rekey" | "resume";
   answer(yes: boolean): void;
 }
 

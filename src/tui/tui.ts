@@ -126,6 +126,14 @@ class Tui {
     this.print(verifyQuestionLines(st.words, st.fingerprint_sha256 ?? null, full, this.p));
   }
 
+  private askResume(transferId: string, what: string): void {
+    this.questions.push({ kind: "resume", answer: (yes) => this.core.resumeFile(transferId, yes) });
+    this.print([
+      this.p.bold(`Sending ${what} was interrupted. This peer has not proved it is the one you verified before.`),
+      this.p.bold("Continue sending it to this peer? (yes/no)"),
+    ]);
+  }
+
   private askRekey(): void {
     this.questions.push({ kind: "rekey", answer: (yes) => this.core.answerRekey(yes) });
     this.print([this.p.bold("The peer, whom you have not verified, asks to replace the session keys. Allow it? (yes/no)")]);
@@ -148,10 +156,12 @@ class Tui {
       state: () => this.safeState(),
       askVerify: () => this.askVerify(),
       askRekey: () => this.askRekey(),
+      askResume: (id, what) => this.askResume(id, what),
       dropVerify: () => this.questions.drop("verify"),
       dropQuestions: () => {
         this.questions.drop("verify");
         this.questions.drop("rekey");
+        this.questions.drop("resume");
       },
       end: (code, lines) => void this.end(code, lines),
     };

@@ -62,13 +62,18 @@ export function filesFromHello(d: Draft, transfers: PageTransfer[]): void {
   }
 }
 
-type FileEventName = "file_offer" | "file_offered" | "file_accepted" | "file_rejected" | "file_progress" | "file_sent" | "file_complete" | "file_received" | "file_receive_failed" | "file_send_failed" | "file_expired";
+type FileEventName =
+  | "file_offer" | "file_offered" | "file_accepted" | "file_rejected" | "file_progress" | "file_sent" | "file_complete" | "file_received"
+  | "file_receive_failed" | "file_send_failed" | "file_resumable" | "file_expired";
 type Handlers<N extends keyof PageEventMap> = { [K in N]: (d: Draft, e: PageEventMap[K]) => void };
 
 export const FILE_EVENTS: Handlers<FileEventName> = {
   file_offer(d, e) {
     upsertFile(d, e.transfer_id, "in", e.filename, e.file_size, e.processed_size);
-    setStatus(d, e.transfer_id, "offered", "Waiting for your answer");
+    setStatus(d, e.transfer_id, "offered", e.resume_from === undefined ? "Waiting for your answer" : `Offered again: ${formatBytes(e.resume_from)} already here`);
+    if (e.resume_from !== undefined && e.auto === null) {
+      sys(d, [{ name: e.filename }, ` was interrupted and is offered again. Your peer has not proved it is the one you verified before: accept only if you trust this peer.`], "warn");
+    }
     if (e.auto === null && !e.peer_key_verified && d.m.config?.settings.accept_files === "yes") {
       sys(d, "This file was not accepted automatically: you have not verified your peer. Automatic acceptance is for verified peers only.", "warn");
     }
@@ -114,6 +119,10 @@ export const FILE_EVENTS: Handlers<FileEventName> = {
   file_receive_failed(d, e) {
     setStatus(d, e.transfer_id, "failed", `Failed: ${clean(e.error, 160)}`);
     dropOffer(d, e.transfer_id);
+  },
+  file_resumable(d, e) {
+    // Never sent to an unverified peer by itself (docs/PROTOCOL-EXTENSIONS.md §5); sending the same file again continues it.
+    sys(d, [`Sending `, { name: e.filename }, ` was interrupted. Your peer has not proved it is the one you verified before, so it was not offered again. To continue where it stopped, verify your peer and send the same file again.`], "warn");
   },
   file_send_failed(d, e) {
     setStatus(d, e.transfer_id, "failed", `Failed: ${clean(e.error, 160)}`);

@@ -14,11 +14,11 @@ export interface ProcessedStream {
 }
 
 /**
- * Every chunk in order, each in a NEW buffer the consumer owns. Fails with
+ * Every chunk in order (only those `want` accepts, if given), each in a NEW buffer the consumer owns. Fails with
  * io_error if the file changed since it was prepared (size or mtime), became
  * shorter while read, or `cleanedUp()` says the temp file is gone.
  */
-export async function* readChunks(s: ProcessedStream, cleanedUp: () => boolean): AsyncGenerator<{ index: number; data: Buffer }> {
+export async function* readChunks(s: ProcessedStream, cleanedUp: () => boolean, want?: (index: number) => boolean): AsyncGenerator<{ index: number; data: Buffer }> {
   if (cleanedUp()) throw new FileTransferError("io_error", "The prepared file was already cleaned up.");
   let fh;
   try {
@@ -33,6 +33,7 @@ export async function* readChunks(s: ProcessedStream, cleanedUp: () => boolean):
   }
   try {
     for (let index = 0; index < s.totalChunks; index++) {
+      if (want && !want(index)) continue;
       const offset = index * CHUNK_SIZE;
       const len = Math.min(CHUNK_SIZE, s.size - offset);
       // allocUnsafe is fine: the loop below fills every byte or throws before yielding.

@@ -85,6 +85,10 @@ export class IncomingTransfer {
   get state(): IncomingState {
     return this._state;
   }
+  /** Whether chunk `index` is written (a resume asks only for the others, docs/PROTOCOL-EXTENSIONS.md §5). */
+  hasChunk(index: number): boolean {
+    return this.ledger.has(index);
+  }
   /** Number of distinct chunks written. */
   get received(): number {
     return this.ledger.received;

@@ -72,9 +72,10 @@ export interface OutgoingFile {
    * the consumer may hold it as long as it likes (e.g. while a worker encrypts it).
    * May be iterated more than once (e.g. to resend). Fails with io_error if the
    * source file changed since preparation (uncompressed files are re-read from the
-   * original path) or after cleanup().
+   * original path) or after cleanup(). With `want`, only the chunks it accepts
+   * are read and yielded (a resumed transfer, docs/PROTOCOL-EXTENSIONS.md §5).
    */
-  chunks(): AsyncIterable<OutgoingChunk>;
+  chunks(want?: (index: number) => boolean): AsyncIterable<OutgoingChunk>;
   /** Removes the temporary file; idempotent, safe to call at any time. */
   cleanup(): Promise<void>;
 }
@@ -217,6 +218,7 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
     await tmp.cleanup();
     throw asFileTransferError(err, `Cannot read ${filename}`);
   }
-  const chunks = () => readChunks({ path: processedPath, size: processedSize, mtimeMs: sourceMtime, totalChunks: metadata.total_chunks, filename }, () => tmp.removed);
+  const chunks = (want?: (index: number) => boolean) =>
+    readChunks({ path: processedPath, size: processedSize, mtimeMs: sourceMtime, totalChunks: metadata.total_chunks, filename }, () => tmp.removed, want);
   return { metadata, processedPath, chunks, cleanup: () => tmp.cleanup() };
 }

@@ -4,3 +4,4 @@ export * from "./metadata.js";
 export * from "./names.js";
 export * from "./chunks.js";
 export * from "./compression.js";
+export * from "./resume.js";

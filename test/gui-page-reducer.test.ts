@@ -70,6 +70,17 @@ test("verified reconnect: a carried answer closes the verify dialog; a missing p
   assert.ok(effects.some((e) => e.k === "alert"));
 });
 
+test("an interrupted transfer the peer did not prove it may continue: a warning with a button, never sent by itself", () => {
+  const info = { transfer_id: "0123456789abcdef", filename: "a.bin", file_size: 9, file_hash: "00", total_chunks: 1, compressed: false, processed_size: 9 };
+  const { effects } = run(secureModel(), [event({ name: "file_resumable", data: { ...info, direction: "out", bytes: 4 } })]);
+  const line = effects.find((e) => e.k === "sys");
+  assert.ok(line && line.k === "sys");
+  assert.equal(line.tone, "warn");
+  assert.deepEqual(line.action, { resume: info.transfer_id });
+  assert.match(sysLines(effects).join(""), /not proved it is the one you verified before/);
+  assert.ok(!effects.some((e) => e.k === "command"), "nothing is sent without the user's click");
+});
+
 test("an incoming offer is queued for the dialog, alerts, and leaves the queue when accepted", () => {
   const offer: PageEvent = {
     name: "file_offer",

@@ -75,6 +75,10 @@ const HANDLERS: { [N in PageCommandName]: Handler<N> } = {
     h.core.rejectFile(transfer_id);
     return null;
   },
+  resume(h, { transfer_id, answer }) {
+    h.core.resumeFile(transfer_id, answer);
+    return null;
+  },
   rekey(h) {
     h.core.rekey();
     return null;

@@ -149,6 +149,7 @@ export const PAGE_COMMANDS = {
   send: { text: { type: "string", max: 1 << 20, nonBlank: true, messages: { empty_field: "The message is empty." } } },
   accept: { transfer_id: TRANSFER_ID },
   reject: { transfer_id: TRANSFER_ID },
+  resume: { transfer_id: TRANSFER_ID, answer: ANSWER },
   rekey: {},
   rekey_answer: { accept: ANSWER },
   nick: { nickname: { type: "string", max: 64, trim: true } },

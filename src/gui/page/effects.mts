@@ -8,7 +8,7 @@ import { el } from "./dom.mjs";
 import type { Elements } from "./elements.mjs";
 import { clean, formatBytes } from "./format.mjs";
 import type { ChatLog } from "./log.mjs";
-import type { Dialog, Effect, PageModel, SysPart } from "./model.mjs";
+import type { Dialog, Effect, PageModel, SysAction, SysPart } from "./model.mjs";
 import { renderVerifyDialog } from "./render.mjs";
 import { nextOffer, offerNote } from "./view.mjs";
 import type { Command } from "./wire.mjs";
@@ -24,6 +24,14 @@ export interface EffectDeps {
   clearInput(): void;
 }
 
+/** The button under a system line, if it has one. */
+function sysButton(deps: EffectDeps, a: SysAction | undefined): { label: string; run: () => void } | undefined {
+  if (a === "verify") return { label: "Compare words", run: () => openVerify(deps) };
+  if (a === "new_connection") return { label: "New connection", run: deps.newConnection };
+  if (a !== undefined) return { label: "Continue sending", run: () => deps.send({ cmd: "resume", transfer_id: a.resume, answer: true }) };
+  return undefined;
+}
+
 export function applyEffects(deps: EffectDeps, effects: Effect[]): void {
   for (const e of effects) applyEffect(deps, e);
 }
@@ -33,8 +41,7 @@ function applyEffect(deps: EffectDeps, e: Effect): void {
   const { ui, log } = deps;
   switch (e.k) {
     case "sys": {
-      const action = e.action === "verify" ? { label: "Compare words", run: () => openVerify(deps) } : e.action === "new_connection" ? { label: "New connection", run: deps.newConnection } : undefined;
-      log.addSystem(e.parts.map(sysPart), e.tone, action);
+      log.addSystem(e.parts.map(sysPart), e.tone, sysButton(deps, e.action));
       return;
     }
     case "peer_message":

@@ -49,10 +49,12 @@ export interface PageModel {
 
 /** Parts of a system line: text, or a peer-chosen name (drawn as a name). */
 export type SysPart = string | { name: string };
+/** The one button a system line may carry: compare the words, connect again, or continue an interrupted transfer. */
+export type SysAction = "verify" | "new_connection" | { resume: string };
 export type Dialog = "verify" | "offer" | "rekey" | "settings";
 
 export type Effect =
-  | { k: "sys"; parts: SysPart[]; tone: Tone; action?: "verify" | "new_connection" }
+  | { k: "sys"; parts: SysPart[]; tone: Tone; action?: SysAction }
   | { k: "peer_message"; nick: string; text: string; unverified: boolean; ephemeral: boolean }
   | { k: "own_message"; nick: string; text: string; messageId: string }
   | { k: "tick"; messageId: string; tick: "sent" | "delivered" }

@@ -1,7 +1,7 @@
 // What the reducer's parts share: the draft a step works on (a copy of the
 // model, so the model passed in is never changed) and the changes several
 // events make (a system line, the peer gone, back to the connect form).
-import type { Dialog, Effect, FileEntry, PageModel, SysPart, Tone } from "./model.mjs";
+import type { Dialog, Effect, FileEntry, PageModel, SysAction, SysPart, Tone } from "./model.mjs";
 
 /** One step in progress: the new model (copied from the old one) and the effects so far. */
 export interface Draft {
@@ -17,7 +17,7 @@ export function draft(m: PageModel, now: number, replay = false): Draft {
   return { m: { ...m, session: { ...m.session }, connect: { ...m.connect } }, fx: [], now, replay };
 }
 
-export function sys(d: Draft, parts: string | SysPart[], tone: Tone = "plain", action?: "verify" | "new_connection"): void {
+export function sys(d: Draft, parts: string | SysPart[], tone: Tone = "plain", action?: SysAction): void {
   const e: Effect = { k: "sys", parts: typeof parts === "string" ? [parts] : parts, tone };
   if (action) e.action = action;
   d.fx.push(e);

@@ -122,7 +122,7 @@ export const FILE_EVENTS: Handlers<FileEventName> = {
   },
   file_resumable(d, e) {
     // Never sent to an unverified peer by itself (docs/PROTOCOL-EXTENSIONS.md §5); sending the same file again continues it.
-    sys(d, [`Sending `, { name: e.filename }, ` was interrupted. Your peer has not proved it is the one you verified before, so it was not offered again. To continue where it stopped, verify your peer and send the same file again.`], "warn");
+    sys(d, [`Sending `, { name: e.filename }, ` was interrupted. Your peer has not proved it is the one you verified before, so it was not offered again by itself. Continue sending only if you trust this peer.`], "warn", { resume: e.transfer_id });
   },
   file_send_failed(d, e) {
     setStatus(d, e.transfer_id, "failed", `Failed: ${clean(e.error, 160)}`);

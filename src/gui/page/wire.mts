@@ -45,6 +45,7 @@ export type Command =
   | { cmd: "send"; text: string }
   | { cmd: "accept"; transfer_id: string }
   | { cmd: "reject"; transfer_id: string }
+  | { cmd: "resume"; transfer_id: string; answer: boolean }
   | { cmd: "rekey" }
   | { cmd: "rekey_answer"; accept: boolean }
   | { cmd: "nick"; nickname: string }

@@ -102,6 +102,12 @@ test("verified reconnect: a carried answer closes the question; a missing proof 
   assert.match(h.out.at(-1)!, /verified again automatically: the peer proved it is the one you verified/);
   h.show("verification_not_carried", { reason: "no_proof", text: "it may be someone else" });
   assert.equal(h.out.at(-1), "!! it may be someone else");
+  // An interrupted transfer of ours is never sent to such a peer by itself: the user is asked.
+  const info = { transfer_id: "0123456789abcdef", filename: "a.iso", file_size: 3 * 1024 * 1024, file_hash: "00", total_chunks: 3, compressed: false, processed_size: 3 * 1024 * 1024 };
+  h.show("file_resumable", { ...info, direction: "out", bytes: 1024 * 1024 });
+  assert.equal(h.calls.at(-1), "askResume 0123456789abcdef");
+  h.show("file_offer", { ...info, direction: "in", auto: null, peer_key_verified: false, resume_from: 1024 * 1024 });
+  assert.match(h.out.join("\n"), /offers the file "a\.iso" \(3\.0 MiB\) again, 1\.0 MiB of it already here/);
 });
 
 test("yes/no answers and the prompt while a question waits", () => {

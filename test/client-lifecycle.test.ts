@@ -29,7 +29,10 @@ test("peer disconnect -> reset -> a third client pairs with the survivor; SERVER
     assert.equal(a.core.state().phase, "waiting_for_peer");
     assert.equal(a.core.state().fingerprint, null);
     assert.equal(a.core.state().verified, null);
-    assert.throws(() => a.core.sendText("nobody there"), CommandError);
+    // The peer left: a text is held for the next session (src/client/outbox.ts), not refused.
+    const held = a.core.sendText("written while alone");
+    assert.equal(held.pending, true);
+    assert.equal(a.core.state().pending_messages, 1);
 
     await connectClient(c, server);
     // The survivor becomes the initiator of the new exchange.
@@ -38,6 +41,9 @@ test("peer disconnect -> reset -> a third client pairs with the survivor; SERVER
     assert.notEqual(a.core.state().fingerprint, fp1);
     assert.equal(a.core.state().fingerprint, c.core.state().fingerprint);
     await Promise.all([a.next("peer_verified"), c.next("peer_verified")]);
+    // A had verified B (auto_verify) and now verified C the same way: the held text goes out.
+    assert.equal((await c.next("message")).text, "written while alone");
+    assert.equal((await a.next("sent", (e) => e.message_id === held.message_id)).message_id, held.message_id);
     c.core.sendText("hello survivor");
     assert.equal((await a.next("message")).text, "hello survivor");
     assert.deepEqual(a.errors(), []);
@@ -75,15 +81,15 @@ test("rooms: two pairs in different rooms on one server", async () => {
   }
 });
 
-test("server shutdown mid-session: server_disconnect then disconnected", async () => {
+test("server shutdown mid-session, reconnecting off: server_disconnect then disconnected", async () => {
   const server = await startServer();
-  const a = await newClient("A", { autoVerify: true });
-  const b = await newClient("B", { autoVerify: true });
+  const a = await newClient("A", { autoVerify: true, reconnect: false });
+  const b = await newClient("B", { autoVerify: true, reconnect: false });
   await pair(server, a, b, { verify: false });
   await server.stop("SIGTERM");
   for (const c of [a, b]) {
     assert.equal((await c.next("server_disconnect")).reason, "Server shutting down");
-    await c.next("disconnected");
+    assert.equal((await c.next("disconnected")).reconnect, undefined);
     assert.equal(c.core.state().phase, "disconnected");
     assert.equal(c.core.state().fingerprint, null);
   }

@@ -34,8 +34,9 @@ test("a frozen relay: both clients report disconnected because the server went s
   const server = await startServer(["--keepalive-interval", `${KEEPALIVE_MS}ms`]);
   let frozen = false;
   try {
-    const a = await newClient("A", { serverSilenceMs: LIMIT_MS });
-    const b = await newClient("B", { serverSilenceMs: LIMIT_MS });
+    // Reconnecting off: this test is about noticing the silence (client-reconnect tests the rest).
+    const a = await newClient("A", { serverSilenceMs: LIMIT_MS, reconnect: false });
+    const b = await newClient("B", { serverSilenceMs: LIMIT_MS, reconnect: false });
     const rejections = await collectRejections(async () => {
       await pair(server, a, b);
       a.skipPast();

@@ -68,3 +68,17 @@ test("a bad flag of pqchat selftest is bad usage too: exit status 2, not a crash
   assert.equal(r.code, 2);
   assert.equal(r.stderr, "pqchat: unknown option --bogus (try 'pqchat selftest --help')\n");
 });
+
+test("reconnect flags: defaults, bounds, off, and refusals (pqchat chat and pqchat gui alike)", () => {
+  assert.equal(parseChatArgs(["--json"])?.options.reconnect, undefined);
+  assert.deepEqual(parseChatArgs(["--json", "--reconnect-attempts", "5"])?.options.reconnect, { attempts: 5 });
+  assert.deepEqual(parseChatArgs(["--json", "--reconnect-for", "90s"])?.options.reconnect, { forMs: 90_000 });
+  assert.deepEqual(parseChatArgs(["--json", "--reconnect-for", "off", "--reconnect-attempts", "3"])?.options.reconnect, { attempts: 3, forMs: 0 });
+  assert.equal(parseChatArgs(["--json", "--no-reconnect"])?.options.reconnect, false);
+  assert.equal(parseGuiArgs(["--no-reconnect"])?.reconnect, false);
+  assert.deepEqual(parseGuiArgs(["--reconnect-attempts", "7"])?.reconnect, { attempts: 7 });
+  assert.equal(parseGuiArgs([])?.reconnect, undefined);
+  assert.match(usage(() => parseChatArgs(["--reconnect-attempts", "0"])).message, /--reconnect-attempts: must be between 1/);
+  assert.match(usage(() => parseChatArgs(["--reconnect-for", "later"])).message, /--reconnect-for: expected a duration/);
+  assert.match(usage(() => parseGuiArgs(["--no-reconnect", "--reconnect-for", "1m"])).message, /cannot be combined/);
+});

@@ -42,6 +42,7 @@ function harness(overrides: Partial<Record<keyof ClientApi, (...a: unknown[]) =>
     core,
     defaultRoom: "lobby-default",
     connect: async (t) => void connects.push(t),
+    disconnect: () => core.disconnect(),
     emit: (event, fields) => void events.push({ event, ...fields }),
     quit: () => void quits++,
   };

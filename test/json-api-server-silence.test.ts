@@ -12,7 +12,7 @@ test("a frozen relay: JSON clients report disconnected with the silence reason a
   let frozen = false;
   const procs: JsonChat[] = [];
   try {
-    const args = [`127.0.0.1:${server.port}`, "--room", "frozen", "--server-silence", "1750ms"];
+    const args = [`127.0.0.1:${server.port}`, "--room", "frozen", "--server-silence", "1750ms", "--no-reconnect"];
     const a = new JsonChat(args);
     procs.push(a);
     await a.next("waiting_for_peer");

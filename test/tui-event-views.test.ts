@@ -20,6 +20,7 @@ function harness(opts: { interactive?: boolean; leaving?: boolean; verified?: bo
     interactive: opts.interactive ?? false,
     downloadDir: "/dl",
     transfers: new TransferList(),
+    pending: new Set<string>(),
     leaving: () => opts.leaving ?? false,
     panicked: () => false,
     print: (lines) => void out.push(...lines),

@@ -61,6 +61,13 @@ export interface ClientOptions {
   continuityTimeoutMs?: number;
   /** How long an interrupted transfer is kept for a resume (kept-transfers.ts; default 10 min; 0: never). */
   resumeKeepMs?: number;
+  /**
+   * Automatic reconnect after an unexpected disconnect (reconnect.ts):
+   * `false` turns it off; otherwise the bounds of one episode — `attempts`
+   * (default 20) and `forMs` from the first failure (default 10 minutes; 0:
+   * no time limit), whichever comes first.
+   */
+  reconnect?: boolean | { attempts?: number; forMs?: number };
 }
 
 export type CallPhase = "idle" | "ringing_out" | "ringing_in" | "active";
@@ -83,6 +90,7 @@ export type ConnectionPhase =
   | "disconnected"
   | "connecting"
   | "waiting_for_peer"
+  | "reconnecting" // waiting before the next automatic reconnect attempt
   | "key_exchange"
   | "secure" // key exchange complete
   | "closing";
@@ -121,6 +129,10 @@ export interface ClientState {
   ephemeral_mode: "OFF" | "GLOBAL" | "LOCAL";
   settings: { dummy_traffic: boolean; delivery_receipts: boolean; allow_nickname_change: boolean; accept_files: AcceptFilesPolicy; auto_verify: Policy };
   download_dir: string;
+  /** The automatic reconnect under way (reconnect.ts), or null; absent from stand-in cores. */
+  reconnect?: { attempt: number; max_attempts: number; next_at: number | null; reason: string } | null;
+  /** Texts held for the next session (outbox.ts); absent from stand-in cores. */
+  pending_messages?: number;
   /** Voice call state; absent from stand-in cores. */
   call?: CallState;
 }
@@ -152,8 +164,13 @@ export interface ClientApi {
    */
   verify(answer: boolean, fingerprint?: string): void;
   setAutoVerify(value: Policy): void;
-  /** Queues a text; throws CommandError before the exchange completes or when too long for one frame. */
-  sendText(text: string): { message_id: string };
+  /**
+   * Queues a text; throws CommandError before the exchange completes or when
+   * too long for one frame. While the session is interrupted (a reconnect
+   * under way, or the peer gone and awaited again) the text is held instead
+   * and `pending` is true (outbox.ts says when it goes out).
+   */
+  sendText(text: string): { message_id: string; pending?: boolean };
   /** Prepares (hashes/compresses) and offers a file; resolves with its metadata. */
   sendFile(path: string, opts?: { compress?: boolean }): Promise<FileInfo>;
   acceptFile(transferId: string): void;
@@ -177,8 +194,10 @@ export interface ClientApi {
   resumeInbound(reason: string): void;
   /** Sends EMERGENCY_CLOSE at once, wipes the session, closes the connection. */
   emergencyClose(): void;
-  /** Sends CLIENT_DISCONNECT and closes; resolves when the socket is closed. */
+  /** Sends CLIENT_DISCONNECT and closes; resolves when the socket is closed. Between reconnect attempts: stops reconnecting. */
   disconnect(): Promise<void>;
+  /** Stops an automatic reconnect under way (`reconnect_failed` with `canceled: true`); false when none was. */
+  cancelReconnect(): boolean;
   state(): ClientState;
 }
 

@@ -16,7 +16,7 @@ import { CommandError, type CallApi, type ClientApi, type ClientOptions, type Cl
 import { CallError } from "./calls.js";
 import type { AcceptFilesPolicy, AnyEventMap, AnyEventName, CallEventMap, CallEventName, ClientEventMap, ClientEventName, FileInfo, Policy } from "./events.js";
 import { NoticeCoalescer } from "./notice-coalescer.js";
-import type { ClientParts } from "./parts.js";
+import { queueText, type ClientParts } from "./parts.js";
 import { fingerprintHex } from "./verification.js";
 import { buildParts } from "./wiring.js";
 
@@ -95,6 +95,10 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     return this.parts.lifecycle.disconnect();
   }
 
+  cancelReconnect(): boolean {
+    return this.parts.reconnect.cancel();
+  }
+
   // ================================================================ session commands
 
   verify(answer: boolean, fingerprint?: string): void {
@@ -105,9 +109,10 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.parts.verification.setAutoVerify(value);
   }
 
-  sendText(text: string): { message_id: string } {
+  sendText(text: string): { message_id: string; pending?: boolean } {
+    const { ctx, outbox } = this.parts;
     if (typeof text !== "string") throw new CommandError("The text must be a string.");
-    if (!this.parts.ctx.secure) throw new CommandError("Not connected to a peer yet: wait for the key exchange to complete.");
+    if (!ctx.secure && !outbox.holding) throw new CommandError("Not connected to a peer yet: wait for the key exchange to complete.");
     const inner = toBytes(pyjson({ type: MessageType.TEXT_MESSAGE, text }));
     if (inner.length > MAX_SAFE_INNER_PLAINTEXT) {
       throw new CommandError(
@@ -116,7 +121,12 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       );
     }
     const message_id = randomBytes(8).toString("hex");
-    this.parts.sender.push({ inner, onSent: (counter) => this.parts.sentTexts.record(message_id, counter) });
+    if (!ctx.secure) {
+      // The session is interrupted: held for the next one (outbox.ts).
+      outbox.hold({ message_id, inner });
+      return { message_id, pending: true };
+    }
+    queueText(this.parts, { message_id, inner });
     return { message_id };
   }
 
@@ -258,6 +268,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       },
       download_dir: ctx.downloadDir,
       call: this.parts.calls.state,
+      reconnect: this.parts.reconnect.info,
+      pending_messages: this.parts.outbox.count,
     };
   }
 }

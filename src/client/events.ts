@@ -115,7 +115,18 @@ export interface ClientEventMap {
   server_full: Record<string, never>;
   server_disconnect: { reason: string };
   server_error: { error: string };
-  disconnected: { emergency?: boolean; reason: string };
+  /** `reconnect: true`: the ending was unexpected and an automatic reconnect follows (`reconnecting`). */
+  disconnected: { emergency?: boolean; reason: string; reconnect?: boolean };
+  /** The next automatic reconnect attempt starts in `delay_ms` (reconnect.ts). */
+  reconnecting: { attempt: number; max_attempts: number; delay_ms: number; reason: string };
+  /** The automatic reconnect ended without a new session: it gave up (`reason`: the last failure), or the user canceled it. */
+  reconnect_failed: { attempts: number; reason: string; canceled: boolean };
+  /** A text that was on its way when the session ended is held for the next session (outbox.ts). */
+  message_pending: { message_id: string };
+  /** Held texts wait until the new session is verified (the interrupted one was). */
+  messages_held: { count: number; until: "verification" };
+  /** A held or queued text will never be sent. */
+  message_not_sent: { message_id: string; reason: string };
   /**
    * A problem, never silent. Peer misbehaviour (notice-coalescer.ts) is
    * coalesced: the first of a kind at once, then at most one per kind every

@@ -20,6 +20,7 @@ import type { Continuity } from "./continuity.js";
 import type { Nicknames } from "./nicknames.js";
 import type { RekeyFlow } from "./rekey-flow.js";
 import type { Sender } from "./sender.js";
+import type { SessionLife } from "./session-life.js";
 import type { VerificationFlow } from "./verification-flow.js";
 import { fingerprintHex } from "./verification.js";
 
@@ -29,6 +30,7 @@ export interface HandshakeParts {
   readonly verification: VerificationFlow;
   readonly nicknames: Nicknames;
   readonly continuity: Continuity;
+  readonly life: SessionLife;
 }
 
 export class HandshakeFlow {
@@ -144,6 +146,7 @@ export class HandshakeFlow {
     this.ctx.emit("key_exchange_complete", { fingerprint: fp.words.join(" "), words: [...fp.words], fingerprint_sha256: fingerprintHex(fp) });
     // The continuity proof first in the queue (docs/PROTOCOL-EXTENSIONS.md §4).
     if (this.role) this.p.continuity.onComplete(this.role);
+    this.p.life.established();
     this.p.nicknames.sendOwn();
     this.p.verification.answerAtComplete();
   }

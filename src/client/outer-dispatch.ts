@@ -29,11 +29,11 @@ export function dispatchOuter(p: ClientParts, type: number, obj: JsonObject): vo
     case MessageType.SERVER_FULL:
       if (secure) return ctx.suspicious("server full");
       ctx.emit("server_full", {});
-      return p.lifecycle.closeFromServer("The server is full.");
+      return p.lifecycle.closeFromServer("The server is full.", { kind: "full" });
     case MessageType.SERVER_DISCONNECT: {
       const reason = stringOr(obj["reason"], "Server disconnect");
       ctx.emit("server_disconnect", { reason });
-      return p.lifecycle.closeFromServer(`Disconnected by the server: ${reason}`);
+      return p.lifecycle.closeFromServer(`Disconnected by the server: ${reason}`, { kind: "server", reason });
     }
     case MessageType.ERROR:
       return ctx.emit("server_error", { error: stringOr(obj["error"] ?? obj["message"] ?? obj["reason"], "") });

@@ -11,11 +11,14 @@ import type { EphemeralMode } from "./ephemeral-mode.js";
 import type { HandshakeFlow } from "./handshake-flow.js";
 import type { InboundLine } from "./inbound-line.js";
 import type { Nicknames } from "./nicknames.js";
+import type { HeldText, Outbox } from "./outbox.js";
+import type { Reconnector } from "./reconnect.js";
 import type { RekeyFlow } from "./rekey-flow.js";
 import type { Unpaced } from "./pacing.js";
 import type { PeerFeatures } from "./peer-features.js";
 import type { Sender } from "./sender.js";
 import type { SentTexts } from "./sent-texts.js";
+import type { SessionLife } from "./session-life.js";
 import type { Transfers } from "./transfers.js";
 import type { VerificationFlow } from "./verification-flow.js";
 import type { WritePath } from "./write-path.js";
@@ -44,6 +47,17 @@ export interface ClientParts {
   readonly ephemeral: EphemeralMode;
   readonly sentTexts: SentTexts;
   readonly peerFeatures: PeerFeatures;
+  /** Sessions ending and starting across connections: the hooks for state kept between them. */
+  readonly life: SessionLife;
+  /** The automatic reconnect after an unexpected disconnect. */
+  readonly reconnect: Reconnector;
+  /** Texts held while the session is interrupted. */
+  readonly outbox: Outbox;
+}
+
+/** Queues a text on the paced sender: `sent` when it leaves; back to the outbox if its session ends first. */
+export function queueText(p: ClientParts, t: HeldText): void {
+  p.sender.push({ inner: t.inner, onSent: (counter) => p.sentTexts.record(t.message_id, counter), onDropped: () => p.outbox.returned(t) });
 }
 
 /**

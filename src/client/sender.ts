@@ -34,6 +34,8 @@ export interface QueueItem {
   onSent?: (counter: number) => void;
   /** May leave at once instead of at the next tick when pacing.ts allows (never while held or behind rekey items). */
   unpaced?: Unpaced;
+  /** Called when the item will never be sent: the queue was stopped (the session ended) or its encryption failed. */
+  onDropped?: () => void;
 }
 
 export interface SenderHooks {
@@ -106,11 +108,13 @@ export class Sender {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    const dropped = this.queue;
     this.queue = [];
     this.autoQueued = 0;
     this.immediate = null;
     this.lastSent = -Infinity;
     this.lastUnpaced = -Infinity;
+    for (const item of dropped) item.onDropped?.();
   }
 
   /**
@@ -183,6 +187,8 @@ export class Sender {
       if (counter !== null) {
         this.lastSent = performance.now();
         item.onSent?.(counter);
+      } else {
+        item.onDropped?.();
       }
       return;
     }

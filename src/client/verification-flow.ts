@@ -35,6 +35,8 @@ export class VerificationFlow {
       localVerified(): void;
       /** The peer's proof of continuity in this session verified. */
       peerCarried(): boolean;
+      /** The local user's answer for this session was set (by them, the policy, or carried): held texts may wait for a true (outbox.ts). */
+      localAnswered?(verified: boolean): void;
     },
   ) {}
 
@@ -64,6 +66,7 @@ export class VerificationFlow {
     this.verified = answer;
     this.carried = false;
     this.schedule();
+    this.hooks.localAnswered?.(answer);
   }
 
   /**
@@ -76,6 +79,7 @@ export class VerificationFlow {
       this.verified = true;
       this.carried = true;
       this.schedule();
+      this.hooks.localAnswered?.(true);
     }
     // The peer's "yes" may have come before its proof: say again that it was carried.
     if (this.peerVerified === true) this.ctx.emit("peer_verified", { verified: true, carried: true });
@@ -99,6 +103,7 @@ export class VerificationFlow {
     if (answer !== null && this.ctx.phase === "secure" && this.verified === null) {
       this.verified = answer;
       this.schedule();
+      this.hooks.localAnswered?.(answer);
     }
   }
 

@@ -16,10 +16,14 @@ import { InboundLine } from "./inbound-line.js";
 import { Nicknames } from "./nicknames.js";
 import { PeerFeatures } from "./peer-features.js";
 import { dispatchOuter } from "./outer-dispatch.js";
-import { queueInner, type ClientParts } from "./parts.js";
+import { Outbox } from "./outbox.js";
+import { queueInner, queueText, type ClientParts } from "./parts.js";
+import { resolveReconnect } from "./backoff.js";
+import { Reconnector } from "./reconnect.js";
 import { RekeyFlow } from "./rekey-flow.js";
 import { Sender } from "./sender.js";
 import { SentTexts } from "./sent-texts.js";
+import { SessionLife } from "./session-life.js";
 import { Transfers } from "./transfers.js";
 import { VerificationFlow } from "./verification-flow.js";
 import { WritePath } from "./write-path.js";
@@ -80,6 +84,7 @@ export function buildParts(opts: ClientOptions, downloadDir: string, hooks: Wiri
   );
   buildSessionParts(p, opts);
   p.lifecycle = new ConnectionLifecycle(p, () => hooks.flushNotices());
+  buildLifeParts(p, opts);
   return p;
 }
 
@@ -105,6 +110,15 @@ function buildTransfers(p: Building, opts: ClientOptions): Transfers {
   });
 }
 
+/** What lives across connections: the session-life hooks, the reconnect and the held texts (listeners in this order). */
+function buildLifeParts(p: Building, opts: ClientOptions): void {
+  p.life = new SessionLife();
+  p.reconnect = new Reconnector(p.ctx, resolveReconnect(opts.reconnect), p.life, (target) => p.lifecycle.open(target), (reason) => p.lifecycle.leave(reason));
+  p.outbox = new Outbox(p.ctx, (t) => queueText(p, t));
+  p.life.add(p.reconnect);
+  p.life.add(p.outbox);
+}
+
 /** The parts of an established session: names, modes, receipts, verification, the handshake, the inbound line. */
 function buildSessionParts(p: Building, opts: ClientOptions): void {
   const { ctx } = p;
@@ -117,6 +131,7 @@ function buildSessionParts(p: Building, opts: ClientOptions): void {
     peerNowTrustsUs: () => p.nicknames.sendOwn(),
     localVerified: () => p.continuity.onLocalVerified(),
     peerCarried: () => p.continuity.state === "carried",
+    localAnswered: (answer) => p.outbox.localAnswer(answer),
   });
   p.continuity = new Continuity(
     ctx,

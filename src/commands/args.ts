@@ -1,4 +1,7 @@
-// Small helpers shared by the subcommands: durations, sizes, one-line errors.
+// Small helpers shared by the subcommands: durations, sizes, one-line errors,
+// the client's reconnect flags.
+import { DEFAULT_RECONNECT_ATTEMPTS } from "../client/backoff.js";
+import type { ClientOptions } from "../client/api.js";
 
 /** What was wrong with the command line (every kind ends the process with status 2). */
 export type UsageErrorKind = "unknown_command" | "unknown_option" | "missing_value" | "bad_value" | "too_many_arguments" | "unreadable_config";
@@ -68,3 +71,23 @@ export function usageFromParseArgs(err: unknown, command: string): UsageError {
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return new UsageError(`${msg.split("\n")[0] ?? msg} ${help}`, "too_many_arguments");
   return new UsageError(msg.split("\n")[0] ?? msg);
 }
+
+/** The help lines of the reconnect flags (pqchat chat and pqchat gui). */
+export const RECONNECT_HELP = `  --reconnect-attempts N   after an unexpected disconnect, reconnect by itself at most N times
+                           (default ${DEFAULT_RECONNECT_ATTEMPTS}; waits from under 1 s up to 30 s between tries)
+  --reconnect-for TIME     ... and for at most this long from the disconnect (default 10m; off: no limit)
+  --no-reconnect           do not reconnect by itself after an unexpected disconnect`;
+
+/** --no-reconnect, --reconnect-attempts N, --reconnect-for TIME|off -> ClientOptions.reconnect (undefined: the defaults). */
+export function reconnectFlags(off: boolean, attempts: string | undefined, forText: string | undefined): ClientOptions["reconnect"] {
+  if (off) {
+    if (attempts !== undefined || forText !== undefined) throw new UsageError("--no-reconnect cannot be combined with --reconnect-attempts or --reconnect-for");
+    return false;
+  }
+  if (attempts === undefined && forText === undefined) return undefined;
+  const bounds: { attempts?: number; forMs?: number } = {};
+  if (attempts !== undefined) bounds.attempts = parseIntFlag(attempts, "--reconnect-attempts", 1, 1_000_000);
+  if (forText !== undefined) bounds.forMs = forText.trim() === "off" ? 0 : parseDuration(forText, "--reconnect-for");
+  return bounds;
+}
+

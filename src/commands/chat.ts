@@ -9,7 +9,7 @@ import type { AcceptFilesPolicy } from "../client/events.js";
 import { NICKNAME_MAX, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { ROOM_CODE_PATTERN } from "../protocol/control.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../present/limits.js";
-import { parseDuration, parseHostPort, parseIntFlag, UsageError, usageFromParseArgs } from "./args.js";
+import { parseDuration, parseHostPort, parseIntFlag, reconnectFlags, RECONNECT_HELP, UsageError, usageFromParseArgs } from "./args.js";
 
 const HELP = `Usage: pqchat chat [host[:port]] [options]
 
@@ -29,6 +29,7 @@ Options:
                            (default 210s: 3.5 times its 60 s keepalive interval; off: never)
   --resume-keep TIME       keep an interrupted file transfer this long, in memory and its partial
                            file on disk, to resume it after a reconnect (default 10m; off: never)
+${RECONNECT_HELP}
   --json                   JSON-lines interface on stdin/stdout for scripts (docs/JSON-API.md);
                            without a host it waits for a "connect" command
   -h, --help               show this help
@@ -53,6 +54,19 @@ function acceptFilesFlag(text: string): AcceptFilesPolicy {
   throw new UsageError(`--accept-files: expected yes, no, ask or yes-unverified, got "${text}"`);
 }
 
+/** --download-dir (default: the working directory), resolved; it must exist. */
+function existingDir(arg: string | undefined): string {
+  const dir = resolve(arg ?? process.cwd());
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new UsageError(`--download-dir: ${dir} is not a directory`);
+  return dir;
+}
+
 /** Parses the argv of `pqchat chat`; null means --help was shown. */
 export function parseChatArgs(argv: string[]): ChatArgs | null {
   let parsed;
@@ -70,6 +84,9 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
         "no-dummy": { type: "boolean" },
         "server-silence": { type: "string" },
         "resume-keep": { type: "string" },
+        "reconnect-attempts": { type: "string" },
+        "reconnect-for": { type: "string" },
+        "no-reconnect": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -98,14 +115,7 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
     if (v.nick.trim() === "") throw new UsageError("--nick: must not be empty");
     if ([...v.nick].length > NICKNAME_MAX) throw new UsageError(`--nick: at most ${NICKNAME_MAX} characters`);
   }
-  const downloadDir = resolve(v["download-dir"] ?? process.cwd());
-  let isDir = false;
-  try {
-    isDir = statSync(downloadDir).isDirectory();
-  } catch {
-    isDir = false;
-  }
-  if (!isDir) throw new UsageError(`--download-dir: ${downloadDir} is not a directory`);
+  const downloadDir = existingDir(v["download-dir"]);
   const options: ChatArgs["options"] = {
     downloadDir,
     nickname: v.nick ?? null,
@@ -117,6 +127,8 @@ export function parseChatArgs(argv: string[]): ChatArgs | null {
   if (silence !== undefined) options.serverSilenceMs = silence.trim() === "off" ? 0 : parseDuration(silence, "--server-silence");
   const keep = v["resume-keep"];
   if (keep !== undefined) options.resumeKeepMs = keep.trim() === "off" ? 0 : parseDuration(keep, "--resume-keep");
+  const reconnect = reconnectFlags(v["no-reconnect"] === true, v["reconnect-attempts"], v["reconnect-for"]);
+  if (reconnect !== undefined) options.reconnect = reconnect;
   return { connect, room: v.room ?? null, json, options };
 }
 

@@ -10,7 +10,8 @@ import { removeStaleTemps, tempDirPrefix } from "../io/file/index.js";
 import { Bridge, openWithDesktop } from "../gui/bridge.js";
 import { configPath, loadConfig } from "../gui/config.js";
 import { startGuiServer } from "../gui/server.js";
-import { parseIntFlag, UsageError, usageFromParseArgs } from "./args.js";
+import type { ClientOptions } from "../client/api.js";
+import { parseIntFlag, reconnectFlags, RECONNECT_HELP, UsageError, usageFromParseArgs } from "./args.js";
 import { packageVersion } from "../client/version.js";
 
 const HELP = `Usage: pqchat gui [options]
@@ -26,6 +27,7 @@ Options:
   --download-dir DIR   where received files go (default: ~/Downloads if it exists, else the current directory)
   --gzip-level N       gzip level 0-9 for files you send (default 6)
   --debug              log refused requests and internal errors to stderr
+${RECONNECT_HELP}
   -h, --help           show this help
 
 The connect form and settings are remembered in ${configPath()}
@@ -37,6 +39,8 @@ export interface GuiArgs {
   downloadDir: string | null;
   gzipLevel: number | null;
   debug: boolean;
+  /** ClientOptions.reconnect from the reconnect flags; undefined: the defaults. */
+  reconnect: ClientOptions["reconnect"];
 }
 
 /** Parses the argv of `pqchat gui`; null means --help was shown. */
@@ -53,6 +57,9 @@ export function parseGuiArgs(argv: string[]): GuiArgs | null {
         "download-dir": { type: "string" },
         "gzip-level": { type: "string" },
         debug: { type: "boolean" },
+        "reconnect-attempts": { type: "string" },
+        "reconnect-for": { type: "string" },
+        "no-reconnect": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -70,6 +77,7 @@ export function parseGuiArgs(argv: string[]): GuiArgs | null {
     downloadDir: v["download-dir"] ?? null,
     gzipLevel: v["gzip-level"] === undefined ? null : parseIntFlag(v["gzip-level"], "--gzip-level", 0, 9),
     debug: v.debug === true,
+    reconnect: reconnectFlags(v["no-reconnect"] === true, v["reconnect-attempts"], v["reconnect-for"]),
   };
 }
 
@@ -123,7 +131,12 @@ export async function runGui(argv: string[]): Promise<number> {
   // What a crashed earlier run left (temp-files.ts): upload copies and the opener's dir, gzip
   // temp files, partial downloads. Done before the address is printed, i.e. before anything starts.
   await Promise.all([removeStaleTemps(os.tmpdir(), "dirs"), removeStaleTemps(os.tmpdir(), "files"), removeStaleTemps(downloadDir, "files")]);
-  const core = new ClientCore({ downloadDir, nickname: config.nickname || null, ...(args.gzipLevel === null ? {} : { gzipLevel: args.gzipLevel }) });
+  const core = new ClientCore({
+    downloadDir,
+    nickname: config.nickname || null,
+    ...(args.gzipLevel === null ? {} : { gzipLevel: args.gzipLevel }),
+    ...(args.reconnect === undefined ? {} : { reconnect: args.reconnect }),
+  });
   const envMs = Number(process.env["PQCHAT_GUI_EPHEMERAL_MS"]);
   const bridge = new Bridge({
     core,

@@ -221,17 +221,21 @@ export class Bridge {
       case "rekey_done":
         this.rekeyPrompt = false;
         break;
-      case "reset":
-      case "emergency_close":
       case "disconnected":
+      case "reconnect_failed":
+      case "reset":
+      case "emergency_close": {
         // The conversation is over: a reload shows the connect form, so keep nothing
         // (an emergency close wipes it here as on the page). A reset keeps it: the
-        // connection stays, and the page goes on showing the log.
-        if (e.name !== "reset") this.history.clear();
+        // connection stays, and the page goes on showing the log; so does a
+        // disconnect that a reconnect follows.
+        const goesOn = e.name === "reset" || (e.name === "disconnected" && e.data.reconnect === true);
+        if (!goesOn) this.history.clear();
         this.ephemeralOwner = null;
         this.rekeyPrompt = false;
-        if (e.name !== "reset") this.uploads.dropAll();
+        if (!goesOn) this.uploads.dropAll();
         break;
+      }
       default:
         break;
     }

@@ -17,7 +17,7 @@ export type JsonApiCommand = keyof typeof JSON_API_COMMANDS;
 export const COMMANDS = Object.keys(JSON_API_COMMANDS) as JsonApiCommand[];
 
 /** Why the JSON API itself (not the client, not the argument table) refused a command. */
-export type JsonApiRefusalKind = "already_connected";
+export type JsonApiRefusalKind = "already_connected" | "not_reconnecting";
 
 export class JsonApiRefusal extends Error {
   constructor(
@@ -36,6 +36,8 @@ export interface CommandContext {
   readonly defaultRoom: string | null;
   /** Connects; refused (JsonApiRefusal) while connected or connecting. */
   connect(target: ConnectOptions): Promise<void>;
+  /** Leaves (CLIENT_DISCONNECT) or stops a reconnect under way; resolves when the connection is closed. */
+  disconnect(): Promise<void>;
   /** Writes one event line. */
   emit(event: string, fields: Fields): void;
   /** Ends the process once this command's reply is written. */
@@ -59,8 +61,8 @@ export const COMMAND_HANDLERS: { readonly [N in JsonApiCommand]: Handler<N> } = 
   verify: (a, { core }) => (a.fingerprint === undefined ? core.verify(a.answer) : core.verify(a.answer, a.fingerprint)),
   auto_verify: (a, { core }) => core.setAutoVerify(a.value),
   send: (a, { core }) => {
-    const { message_id } = core.sendText(a.text);
-    return { message_id };
+    const { message_id, pending } = core.sendText(a.text);
+    return pending === true ? { message_id, pending } : { message_id };
   },
   file: async (a, { core }) => {
     const info = await core.sendFile(resolve(process.cwd(), a.path), a.compress === undefined ? {} : { compress: a.compress });
@@ -75,6 +77,11 @@ export const COMMAND_HANDLERS: { readonly [N in JsonApiCommand]: Handler<N> } = 
   rekey_answer: (a, { core }) => core.answerRekey(a.accept),
   nick: (a, { core }) => core.setNickname(a.name),
   emergency_close: (_a, { core }) => core.emergencyClose(),
+  // Leaves for good: no automatic reconnect follows (and one under way stops).
+  disconnect: (_a, ctx) => ctx.disconnect(),
+  cancel_reconnect: (_a, { core }) => {
+    if (!core.cancelReconnect()) throw new JsonApiRefusal("not_reconnecting", "no automatic reconnect is under way");
+  },
   state: (_a, { core, emit }) => {
     const raw = core.state();
     // Same one-line fingerprint as key_exchange_complete.

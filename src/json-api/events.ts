@@ -52,6 +52,11 @@ export const EVENT_LINES: { readonly [K in ClientEventName]: EventLine<K> } = {
   server_disconnect: asIs,
   server_error: asIs,
   disconnected: asIs,
+  reconnecting: asIs,
+  reconnect_failed: asIs,
+  message_pending: asIs,
+  messages_held: asIs,
+  message_not_sent: asIs,
   error: asIs,
 };
 

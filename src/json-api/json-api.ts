@@ -111,6 +111,9 @@ class JsonApi {
       core: this.core,
       defaultRoom: this.opts.defaultRoom ?? null,
       connect: (target) => this.connect(target),
+      disconnect: async () => {
+        if (!(await this.disconnect())) throw new Error("the disconnect did not complete");
+      },
       emit: this.emit,
       quit: () => void this.shutdown(0),
     };
@@ -119,8 +122,8 @@ class JsonApi {
   /** One connection at a time: refused while connected or connecting, allowed again after "disconnected". */
   private async connect(target: ConnectOptions): Promise<void> {
     const phase = this.core.state().phase;
-    if (this.connecting || (phase !== "disconnected" && phase !== undefined)) {
-      throw new JsonApiRefusal("already_connected", `already connected (${phase}); connect is allowed again after "disconnected"`);
+    if (this.connecting || (phase !== "disconnected" && phase !== "reconnecting" && phase !== undefined)) {
+      throw new JsonApiRefusal("already_connected", `already connected (${phase}); connect is allowed again after "disconnected" or while "reconnecting"`);
     }
     this.connecting = true;
     try {
@@ -179,7 +182,11 @@ class JsonApi {
   /** CLIENT_DISCONNECT, then the socket closes; false when that failed or did not end in time (a dead peer link). */
   private async disconnect(): Promise<boolean> {
     try {
-      if (this.core.state().phase === "disconnected") return true;
+      const phase = this.core.state().phase;
+      if (phase === "disconnected" || phase === "reconnecting") {
+        this.core.cancelReconnect();
+        return true;
+      }
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), DISCONNECT_TIMEOUT_MS)));
       const r = await Promise.race([this.core.disconnect().then(() => "ok" as const), timeout]);

@@ -126,6 +126,8 @@ export const JSON_API_COMMANDS = {
   rekey_answer: { accept: ANSWER },
   nick: { name: { type: "string", nonEmpty: true } },
   emergency_close: {},
+  disconnect: {},
+  cancel_reconnect: {},
   state: {},
   quit: {},
 } as const satisfies CommandTable;

@@ -16,6 +16,8 @@ export interface ViewContext {
   readonly interactive: boolean;
   readonly downloadDir: string;
   readonly transfers: TransferList;
+  /** Ids of our texts shown as pending (held for the next session). */
+  readonly pending: Set<string>;
   /** True once the user chose to leave (the disconnect that follows is not news). */
   leaving(): boolean;
   /** True after our own emergency close (a clean end). */
@@ -93,7 +95,9 @@ const chat: { [K in "message" | "sent" | "delivered" | "nickname" | "nickname_ig
     const who = v.p.cyan(e.nickname === null ? "peer" : sanitizeInline(e.nickname));
     v.print(messageLines(who + (e.peer_key_verified ? "" : " " + v.p.red("[unverified]")), e.text, v.p));
   },
-  sent: nothing,
+  sent: (e, v) => {
+    if (v.pending.delete(e.message_id)) v.info("a held message was sent");
+  },
   delivered: nothing,
   nickname: (e, v) => {
     const prev = e.previous === null ? "the peer" : `"${sanitizeInline(e.previous)}"`;
@@ -203,6 +207,29 @@ const files: { [K in FileEvent]: View<K> } = {
   },
 };
 
+/** Whole seconds, rounded up, for "reconnecting in N s". */
+const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+const reconnect: { [K in "reconnecting" | "reconnect_failed" | "message_pending" | "messages_held" | "message_not_sent"]: View<K> } = {
+  reconnecting: (e, v) =>
+    v.warn(`reconnecting in ${seconds(e.delay_ms)} s (attempt ${e.attempt} of ${e.max_attempts}): ${sanitizeInline(e.reason)} — /cancel to stop and leave`),
+  reconnect_failed: (e, v) => {
+    if (v.leaving()) return;
+    if (e.canceled) v.end(0, [v.p.dim("* reconnect canceled")]);
+    else v.end(1, [v.p.yellow(`! gave up reconnecting after ${e.attempts} attempt(s): ${sanitizeInline(e.reason)}`)]);
+  },
+  message_pending: (e, v) => {
+    v.pending.add(e.message_id);
+    v.info("a message you wrote had not left yet: it is held and will be sent in the next session");
+  },
+  messages_held: (e, v) =>
+    v.warn(`${e.count} message(s) you wrote while disconnected wait until you verify this new session (/verify): it may be someone else`),
+  message_not_sent: (e, v) => {
+    v.pending.delete(e.message_id);
+    v.warn(`a message you wrote was not sent: ${sanitizeInline(e.reason)}`);
+  },
+};
+
 type EndEvent = "rekey_started" | "rekey_done" | "rekey_prompt" | "voice_call_rejected" | "emergency_close" | "reset" | "server_full" | "server_disconnect" | "server_error" | "disconnected" | "error";
 
 const connection: { [K in EndEvent]: View<K> } = {
@@ -230,10 +257,17 @@ const connection: { [K in EndEvent]: View<K> } = {
   },
   disconnected: (e, v) => {
     if (v.leaving()) return;
+    if (e.reconnect === true) {
+      // Not the end: a reconnect follows (`reconnecting`). The session's questions and transfers are over.
+      v.dropQuestions();
+      v.transfers.endAll();
+      v.warn(`connection lost: ${sanitizeInline(e.reason)}`);
+      return;
+    }
     const clean = v.panicked() || e.emergency === true;
     v.end(clean ? 0 : 1, [v.p.dim(`* disconnected${e.reason ? `: ${sanitizeInline(e.reason)}` : ""}`)]);
   },
 };
 
 /** Client event -> how the terminal shows it. */
-export const EVENT_VIEWS: { readonly [K in ClientEventName]: View<K> } = { ...session, ...chat, ...files, ...connection };
+export const EVENT_VIEWS: { readonly [K in ClientEventName]: View<K> } = { ...session, ...chat, ...files, ...connection, ...reconnect };

@@ -75,6 +75,7 @@ export function formatTransfer(t: TransferView, barWidth = 20): string {
 export const PHASE_WORDS: Record<ConnectionPhase, string> = {
   disconnected: "disconnected",
   connecting: "connecting",
+  reconnecting: "reconnecting",
   waiting_for_peer: "waiting for peer",
   key_exchange: "key exchange",
   secure: "secure",

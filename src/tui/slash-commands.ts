@@ -95,6 +95,13 @@ export const SLASH_COMMANDS: Readonly<Record<string, SlashCommand>> = {
     help: [["/panic", "emergency close: wipe the session on both sides at once (hotkey Ctrl-X)"]],
     run: (_arg, ctx) => ctx.panic(),
   },
+  cancel: {
+    help: [["/cancel", "while reconnecting: stop trying and leave (as /quit)"]],
+    run: (_arg, ctx) => {
+      if (ctx.core.state().phase !== "reconnecting" && !ctx.core.state().reconnect) throw new TuiCommandError("usage", "not reconnecting (/quit leaves)");
+      ctx.core.cancelReconnect();
+    },
+  },
   quit: {
     help: [["/quit", "leave (also Ctrl-C, or Ctrl-D on an empty line)"]],
     aliases: ["exit"],

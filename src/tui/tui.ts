@@ -43,6 +43,8 @@ class Tui {
   private readonly screen: Screen;
   private readonly questions: Questions;
   private readonly transfers = new TransferList();
+  /** Our texts shown as pending: held while the session is interrupted. */
+  private readonly pending = new Set<string>();
   private panicked = false;
   private ended = false;
   private finish!: (code: number) => void;
@@ -147,6 +149,7 @@ class Tui {
       interactive: this.screen.interactive,
       downloadDir: this.opts.options.downloadDir,
       transfers: this.transfers,
+      pending: this.pending,
       leaving: () => this.screen.closing,
       panicked: () => this.panicked,
       print: (lines) => this.print(lines),
@@ -232,8 +235,10 @@ class Tui {
     }
     const message = text.startsWith("//") ? text.slice(1) : text;
     try {
-      this.core.sendText(message);
-      echo(messageLines(this.p.bold("you"), message, this.p));
+      const sent = this.core.sendText(message);
+      if (sent.pending === true) this.pending.add(sent.message_id);
+      const mark = sent.pending === true ? " " + this.p.yellow("[pending: sent once the session is back]") : "";
+      echo(messageLines(this.p.bold("you") + mark, message, this.p));
     } catch (err) {
       echo([this.p.yellow(`! not sent: ${errorText(err)}`)]);
     }

@@ -99,6 +99,15 @@ export async function startServer(
   };
 }
 
+/**
+ * A relay on a given port: the same server again after it was killed (the
+ * later --port wins over startServer's --port 0). Reconnect tests kill a relay
+ * with SIGKILL and start this one in its place.
+ */
+export function startServerOnPort(port: number, args: readonly string[] = [], opts: Parameters<typeof startServer>[1] = {}): Promise<ServerHandle> {
+  return startServer([...args, "--port", String(port)], opts);
+}
+
 /** VmRSS of a process in bytes (Linux). */
 export function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -5,11 +5,12 @@
 import { el, fmtTime } from "./dom.mjs";
 import { clean, cleanText, formatBytes } from "./format.mjs";
 
-export type Tick = "queued" | "sent" | "delivered" | "failed";
+export type Tick = "queued" | "pending" | "sent" | "delivered" | "failed";
 export type SysTone = "plain" | "good" | "bad" | "warn";
 
 const TICK_TEXT: Record<Tick, [string, string]> = {
   queued: ["◷", "queued"],
+  pending: ["◷ pending", "waiting for the connection to come back"],
   sent: ["✓", "sent"],
   delivered: ["✓✓", "delivered"],
   failed: ["not sent", "not sent"],

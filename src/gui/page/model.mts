@@ -57,7 +57,7 @@ export type Effect =
   | { k: "sys"; parts: SysPart[]; tone: Tone; action?: SysAction }
   | { k: "peer_message"; nick: string; text: string; unverified: boolean; ephemeral: boolean }
   | { k: "own_message"; nick: string; text: string; messageId: string }
-  | { k: "tick"; messageId: string; tick: "sent" | "delivered" }
+  | { k: "tick"; messageId: string; tick: "sent" | "delivered" | "pending" | "failed" }
   | { k: "file_message"; nick: string; name: string; size: number; preview: string | null; savedAs: string; ephemeral: boolean }
   /** Log entries from here on carry this time (a replayed event's), or the current time again (null). */
   | { k: "clock"; at: number | null }
@@ -119,6 +119,7 @@ export function initialModel(): PageModel {
       transfers: [],
       download_dir: "",
       call: { available: false, phase: "idle", direction: null, format: null, muted: false, started_at: null },
+      reconnect: null,
     },
     config: null,
     ephemeralOwner: null,

@@ -21,6 +21,7 @@ export const SESSION_EVENTS: Handlers<SessionEventName> = {
     s.host = e.host;
     s.port = e.port;
     s.room = e.room;
+    s.reconnect = null;
     d.m.view = "chat";
     sys(d, `Connected to ${clean(e.host, 80)}:${e.port}${e.room ? ` (room “${clean(e.room, 40)}”)` : ""}.`);
   },
@@ -129,6 +130,12 @@ export const SESSION_EVENTS: Handlers<SessionEventName> = {
   disconnected(d, e) {
     d.m.session.phase = "disconnected";
     forgetPeer(d);
+    if (e.reconnect === true) {
+      // Not the end: `reconnecting` follows and the banner counts down; the log stays.
+      closeDialogs(d, "verify", "rekey");
+      sys(d, `Connection lost: ${clean(e.reason, 160)}`, "bad");
+      return;
+    }
     if (e.emergency === true || d.m.selfEmergency) {
       d.m.selfEmergency = false;
       if (d.m.view === "chat") toConnect(d, "The session ended with an emergency close and was wiped.");

@@ -5,6 +5,7 @@
 import type { Action, PageModel, Step } from "./model.mjs";
 import { draft, myNick, toConnect, wipe, type Draft } from "./reduce-base.mjs";
 import { FILE_EVENTS, filesFromHello, setStatus, upsertFile, uploadProgress } from "./reduce-files.mjs";
+import { RECONNECT_EVENTS } from "./reduce-reconnect.mjs";
 import { SESSION_EVENTS } from "./reduce-session.mjs";
 import { setFile } from "./reduce-base.mjs";
 import type { CallEventPageName, CallPageEvent, Hello, HistoryEvent, PageEvent, PageEventMap, SessionPageEvent } from "./wire.mjs";
@@ -13,7 +14,7 @@ type SessionName = SessionPageEvent["name"];
 type Handler<K extends SessionName> = (d: Draft, e: PageEventMap[K]) => void;
 
 /** One handler per event the reducer takes: the compiler fails if an event has none. */
-const HANDLERS: { [K in SessionName]: Handler<K> } = { ...SESSION_EVENTS, ...FILE_EVENTS };
+const HANDLERS: { [K in SessionName]: Handler<K> } = { ...SESSION_EVENTS, ...FILE_EVENTS, ...RECONNECT_EVENTS };
 
 function onEvent<K extends SessionName>(d: Draft, e: { name: K; data: PageEventMap[K] }): void {
   const handler: Handler<K> = HANDLERS[e.name];

@@ -10,6 +10,7 @@ import type { PageState, Theme } from "./wire.mjs";
 export const PHASE_TEXT: Record<PageState["phase"], string> = {
   disconnected: "Not connected",
   connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
   waiting_for_peer: "Waiting for your peer…",
   key_exchange: "Exchanging keys…",
   secure: "End-to-end encrypted",

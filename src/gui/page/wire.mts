@@ -68,6 +68,8 @@ export type PageState = Pick<ClientState, "phase" | "host" | "port" | "room" | "
   fingerprint_sha256: string | null;
   transfers: PageTransfer[];
   call: PageCall;
+  /** The automatic reconnect under way (the banner), or null. */
+  reconnect: NonNullable<ClientState["reconnect"]> | null;
 };
 
 /** The voice call. Audio itself travels as binary WebSocket messages: 16-bit LE mono PCM at 44.1 kHz, both ways. */

@@ -82,7 +82,7 @@ test("ready first, commands answered once each, bad input survives, quit exits 0
     assert.equal(unk.event, "cmd_error");
     assert.equal(unk.cmd, "fly");
     assert.equal(unk.kind, "bad_command");
-    assert.match(unk.error as string, /^unknown command "fly" \(one of: connect, verify, auto_verify, send, file, accept, reject, resume, accept_files, rekey, rekey_answer, nick, emergency_close, state, quit\)$/);
+    assert.match(unk.error as string, /^unknown command "fly" \(one of: connect, verify, auto_verify, send, file, accept, reject, resume, accept_files, rekey, rekey_answer, nick, emergency_close, disconnect, cancel_reconnect, state, quit\)$/);
 
     // Field validation: a sentence naming the field, and the kind "bad_command".
     const badAnswer = await p.command("verify", { answer: "yes" });
@@ -123,7 +123,7 @@ test("ready first, commands answered once each, bad input survives, quit exits 0
     await p.next("waiting_for_peer");
     const again = await p.command("connect", { host: "127.0.0.1", port: server.port });
     assert.equal(again.event, "cmd_error", "already connected");
-    assert.match(again.error as string, /^already connected \(waiting_for_peer\); connect is allowed again after "disconnected"$/);
+    assert.match(again.error as string, /^already connected \(waiting_for_peer\); connect is allowed again after "disconnected" or while "reconnecting"$/);
     assert.equal(again.kind, undefined, "no undocumented kind on the wire");
     const q = await p.ok("quit");
     const exit = await p.next("exit");

@@ -68,6 +68,7 @@ test("/help lists the table, word for word as the terminal always showed it", ()
     "  /rekey             replace the session keys now",
     "  /nick NAME         set your nickname (shown to the peer once they verified you)",
     "  /panic             emergency close: wipe the session on both sides at once (hotkey Ctrl-X)",
+    "  /cancel            while reconnecting: stop trying and leave (as /quit)",
     "  /quit              leave (also Ctrl-C, or Ctrl-D on an empty line)",
     "Any other line is sent as a message; start it with // to send a line beginning with /.",
   ]);

@@ -3,7 +3,8 @@
 // file (smaller ones can arrive whole from the socket buffers before the end
 // of the connection is seen) — two `pqchat chat --json` clients, the relay killed with SIGKILL at
 // 40 % and restarted on the same port 1 s later; the receiver gets
-// file_received with hash_ok and resumed_from of at least 25 % of the file.
+// file_received with hash_ok and resumed_from of at least 25 % of the file,
+// with no command sent after the restart (both clients reconnect by themselves).
 // The 256 MiB run of the same scenario is `npm run bench:resume`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -19,4 +20,5 @@ test("relay killed at 40 % of a 64 MiB transfer and restarted: the file arrives 
   assert.ok(resumedFrom >= 0.25 * SIZE, `resumed_from ${resumedFrom} is under 25 % of ${SIZE}`);
   assert.ok(resumedFrom < SIZE, "something was left to send after the restart");
   assert.ok(r.killedAtBytes >= 0.4 * SIZE);
+  assert.equal(r.commandsAfterRestart, 0, "both clients reconnected by themselves; no command after the restart");
 });

@@ -42,7 +42,7 @@ test("a step never changes the model it was given", () => {
   for (const e of [
     { name: "file_offer", data: { transfer_id: "t1", filename: "a.txt", file_size: 10, file_hash: "h", total_chunks: 1, compressed: false, processed_size: 10, direction: "in", auto: null, peer_key_verified: false } },
     { name: "disconnected", data: { reason: "gone" } },
-    { name: "ephemeral_mode", data: { mode: "GLOBAL", owner_id: null, by_peer: true } },
+    { name: "ephemeral_mode", data: { mode: "GLOBAL", owner_id: null, by_peer: true, seconds: 30 } },
   ] satisfies PageEvent[]) {
     reduce(m, event(e));
   }
@@ -132,7 +132,7 @@ test("the same error within five seconds shows once; later it shows again", () =
 });
 
 test("the emergency close sends the command first, wipes and returns to the connect form; the disconnect after it adds nothing", () => {
-  const m = run(secureModel(), [event({ name: "message", data: { text: "hi", nickname: "bob", peer_key_verified: false, counter: 1 } })]).state;
+  const m = run(secureModel(), [event({ name: "message", data: { text: "hi", nickname: "bob", peer_key_verified: false, counter: 1, message_id: "m1", ephemeral: false } })]).state;
   const a = reduce(m, { t: "emergency" });
   assert.deepEqual(a.effects[0], { k: "command", cmd: { cmd: "emergency_close" } });
   assert.ok(a.effects.some((e) => e.k === "clear_log"));
@@ -147,7 +147,7 @@ test("the emergency close sends the command first, wipes and returns to the conn
 });
 
 test("a page loaded mid-session replays the history at its times, without alerts or dialogs, and keeps the hello's state", () => {
-  const events: PageEvent[] = [...SECURE, { name: "message", data: { text: "hello", nickname: "bob", peer_key_verified: false, counter: 1 } }, { name: "verified", data: { verified: true } }];
+  const events: PageEvent[] = [...SECURE, { name: "message", data: { text: "hello", nickname: "bob", peer_key_verified: false, counter: 1, message_id: "m1", ephemeral: false } }, { name: "verified", data: { verified: true } }];
   const h = hello({
     state: pageState({ phase: "secure", words: WORDS, verified: null, peer_nickname: "bob" }),
     history: [...historyOf(events), { name: "own_message", data: { text: "yo", message_id: "m1" }, at: 9000 }],
@@ -169,7 +169,7 @@ test("a page loaded mid-session replays the history at its times, without alerts
 });
 
 test("the peer leaving forgets what was bound to the keys but keeps the chat", () => {
-  const m = run(secureModel(), [event({ name: "nickname", data: { nickname: "bob", previous: null } }), event({ name: "ephemeral_mode", data: { mode: "GLOBAL", owner_id: "x", by_peer: true } })]).state;
+  const m = run(secureModel(), [event({ name: "nickname", data: { nickname: "bob", previous: null } }), event({ name: "ephemeral_mode", data: { mode: "GLOBAL", owner_id: "x", by_peer: true, seconds: 30 } })]).state;
   assert.equal(m.ephemeralOwner, "peer");
   const { state, effects } = reduce(m, event({ name: "reset", data: { reason: "left" } }));
   assert.equal(state.view, "chat");
@@ -194,5 +194,5 @@ test("a local upload is an entry of its own until it ends", () => {
 test("call events go to the call module, everything else to the reducer", () => {
   assert.equal(isCallEvent({ name: "call_ended", data: { reason: "hung_up", text: "x", duration_ms: null } }), true);
   assert.equal(isCallEvent({ name: "voice_call_rejected", data: { reason: "busy" } }), true);
-  assert.equal(isCallEvent({ name: "message", data: { text: "x", nickname: null, peer_key_verified: true, counter: 1 } }), false);
+  assert.equal(isCallEvent({ name: "message", data: { text: "x", nickname: null, peer_key_verified: true, counter: 1, message_id: "m1", ephemeral: false } }), false);
 });

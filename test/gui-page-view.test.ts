@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { initialModel } from "../src/gui/page/model.mjs";
 import { reduce } from "../src/gui/page/reducer.mjs";
-import { bannerView, composerView, ephemeralView, headerView, needsRender, nextTheme, offerNote, verifyDialogView } from "../src/gui/page/view.mjs";
+import { bannerView, composerView, ephemeralView, headerView, needsRender, nextTheme, offerNote, reconnectView, verifyDialogView } from "../src/gui/page/view.mjs";
 import { event, run, secureModel } from "./helpers/gui-page-model.js";
 
 test("the header: status by phase, the peer's name cleaned, buttons only where they work", () => {
@@ -42,12 +42,12 @@ test("the verify dialog shows the eight words in two lines and the full hash gro
 });
 
 test("disappearing messages: who turned them on, who may turn them off", () => {
-  const byPeer = run(secureModel(), [event({ name: "ephemeral_mode", data: { mode: "GLOBAL", owner_id: "p", by_peer: true } })]).state;
+  const byPeer = run(secureModel(), [event({ name: "ephemeral_mode", data: { mode: "GLOBAL", owner_id: "p", by_peer: true, seconds: 30 } })]).state;
   const e = ephemeralView(byPeer);
   assert.equal(e.locked, true);
   assert.match(e.banner, /turned on by your peer, only they can turn it off/);
   assert.match(e.banner, /vanishes 30 s after/);
-  const local = run(secureModel(), [event({ name: "ephemeral_mode", data: { mode: "LOCAL", owner_id: null, by_peer: false } })]).state;
+  const local = run(secureModel(), [event({ name: "ephemeral_mode", data: { mode: "LOCAL", owner_id: null, by_peer: false, seconds: 30 } })]).state;
   assert.equal(ephemeralView(local).locked, false);
   assert.match(ephemeralView(local).banner, /^Disappearing messages are on in this window/);
   assert.equal(ephemeralView(initialModel()).bannerShown, false);
@@ -63,7 +63,7 @@ test("the composer works only in a secure session; the offer note warns about an
 
 test("a step that only adds log lines needs no redraw of the fixed parts", () => {
   const m = secureModel();
-  const msg = reduce(m, event({ name: "message", data: { text: "hi", nickname: null, peer_key_verified: true, counter: 1 } })).state;
+  const msg = reduce(m, event({ name: "message", data: { text: "hi", nickname: null, peer_key_verified: true, counter: 1, message_id: "m1", ephemeral: false } })).state;
   assert.equal(needsRender(m, msg), false);
   const v = reduce(m, event({ name: "verified", data: { verified: true } })).state;
   assert.equal(needsRender(m, v), true);
@@ -71,4 +71,24 @@ test("a step that only adds log lines needs no redraw of the fixed parts", () =>
 
 test("the theme button cycles through every theme", () => {
   assert.deepEqual([nextTheme("auto"), nextTheme("light"), nextTheme("dark"), nextTheme("contrast")], ["light", "dark", "contrast", "auto"]);
+});
+
+test("reconnecting: the banner counts down from the event's time, the composer stays open, and the end of it closes both", () => {
+  const lost = run(secureModel(), [
+    event({ name: "disconnected", data: { reason: "The server closed the connection.", reconnect: true } }),
+    event({ name: "reconnecting", data: { attempt: 2, max_attempts: 20, delay_ms: 1500, reason: "Cannot connect" } }, 1_000_000),
+  ]).state;
+  assert.equal(lost.session.phase, "reconnecting");
+  assert.equal(lost.view, "chat", "the conversation stays");
+  assert.deepEqual(reconnectView(lost, 1_000_000), { shown: true, text: "Connection lost. Reconnecting in 2 s (attempt 2 of 20)" });
+  assert.deepEqual(reconnectView(lost, 1_000_600), { shown: true, text: "Connection lost. Reconnecting in 1 s (attempt 2 of 20)" });
+  assert.deepEqual(reconnectView(lost, 1_001_600), { shown: true, text: "Connection lost. Reconnecting… (attempt 2 of 20)" });
+  assert.equal(composerView(lost).enabled, true, "messages written now are held and sent later");
+  assert.match(composerView(lost).placeholder, /sent when the session is back/);
+  const gaveUp = run(lost, [event({ name: "reconnect_failed", data: { attempts: 2, reason: "Cannot connect", canceled: false } })]).state;
+  assert.equal(reconnectView(gaveUp, 1_000_000).shown, false);
+  assert.equal(gaveUp.session.phase, "disconnected");
+  assert.equal(composerView(gaveUp).enabled, false);
+  const back = run(lost, [event({ name: "connected", data: { host: "h", port: 1, room: null } })]).state;
+  assert.equal(reconnectView(back, 1_000_000).shown, false);
 });

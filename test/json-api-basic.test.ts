@@ -82,7 +82,7 @@ test("ready first, commands answered once each, bad input survives, quit exits 0
     assert.equal(unk.event, "cmd_error");
     assert.equal(unk.cmd, "fly");
     assert.equal(unk.kind, "bad_command");
-    assert.match(unk.error as string, /^unknown command "fly" \(one of: connect, verify, auto_verify, send, file, accept, reject, resume, accept_files, rekey, rekey_answer, nick, emergency_close, disconnect, cancel_reconnect, state, quit\)$/);
+    assert.match(unk.error as string, /^unknown command "fly" \(one of: connect, verify, auto_verify, send, file, accept, reject, resume, accept_files, rekey, rekey_answer, nick, ephemeral, emergency_close, disconnect, cancel_reconnect, state, quit\)$/);
 
     // Field validation: a sentence naming the field, and the kind "bad_command".
     const badAnswer = await p.command("verify", { answer: "yes" });

@@ -27,7 +27,7 @@ test("key_exchange_complete carries the eight words on one line and as an array"
 });
 
 test("other events are forwarded as they are", () => {
-  const e = { text: "hi\u202e", nickname: null, peer_key_verified: false, counter: 3 };
+  const e = { text: "hi\u202e", nickname: null, peer_key_verified: false, counter: 3, message_id: "m3", ephemeral: false };
   assert.deepEqual(eventFields("message", e), e);
   assert.deepEqual(eventFields("waiting_for_peer", {}), {});
 });

@@ -24,6 +24,7 @@ function harness(opts: { interactive?: boolean; leaving?: boolean; verified?: bo
     leaving: () => opts.leaving ?? false,
     panicked: () => false,
     print: (lines) => void out.push(...lines),
+    expire: (id) => void calls.push(`expire ${id}`),
     info: (t) => void out.push("* " + t),
     warn: (t) => void out.push("! " + t),
     alarm: (t) => void out.push("!! " + t),
@@ -41,7 +42,7 @@ function harness(opts: { interactive?: boolean; leaving?: boolean; verified?: bo
 
 test("a peer's message: sanitised, continuation lines indented, unverified marked", () => {
   const h = harness();
-  h.show("message", { text: "hi\x1b[2J\nsecond\u202eline", nickname: "eve\u200b", peer_key_verified: false, counter: 3 });
+  h.show("message", { text: "hi\x1b[2J\nsecond\u202eline", nickname: "eve\u200b", peer_key_verified: false, counter: 3, message_id: "m3", ephemeral: false });
   assert.equal(h.out.length, 2);
   assert.match(h.out[0]!, /^\d\d:\d\d eve<U\+200B> \[unverified\]: hi\^\[\[2J$/);
   assert.match(h.out[1]!, /^ +second<U\+202E>line$/);

@@ -68,6 +68,8 @@ export interface ClientOptions {
    * no time limit), whichever comes first.
    */
   reconnect?: boolean | { attempts?: number; forMs?: number };
+  /** How long a text stays while ephemeral mode is on (ephemeral-mode.ts). Default 30 s, as the reference. */
+  ephemeralMs?: number;
 }
 
 export type CallPhase = "idle" | "ringing_out" | "ringing_in" | "active";
@@ -127,6 +129,8 @@ export interface ClientState {
   rekey: { phase: string; role: string | null };
   transfers: TransferState[];
   ephemeral_mode: "OFF" | "GLOBAL" | "LOCAL";
+  /** How long a message stays while ephemeral mode is on; absent from stand-in cores. */
+  ephemeral_seconds?: number;
   settings: { dummy_traffic: boolean; delivery_receipts: boolean; allow_nickname_change: boolean; accept_files: AcceptFilesPolicy; auto_verify: Policy };
   download_dir: string;
   /** The automatic reconnect under way (reconnect.ts), or null; absent from stand-in cores. */
@@ -170,7 +174,7 @@ export interface ClientApi {
    * under way, or the peer gone and awaited again) the text is held instead
    * and `pending` is true (outbox.ts says when it goes out).
    */
-  sendText(text: string): { message_id: string; pending?: boolean };
+  sendText(text: string): { message_id: string; pending?: boolean; ephemeral?: boolean };
   /** Prepares (hashes/compresses) and offers a file; resolves with its metadata. */
   sendFile(path: string, opts?: { compress?: boolean }): Promise<FileInfo>;
   acceptFile(transferId: string): void;
@@ -182,7 +186,8 @@ export interface ClientApi {
   /** Answer to a rekey_prompt (unverified peer started a rekey). */
   answerRekey(accept: boolean): void;
   setNickname(name: string): void;
-  setEphemeralMode(mode: "OFF" | "LOCAL" | "GLOBAL"): void;
+  /** `seconds`: how long messages stay here while the mode is on (1 to 86,400; default 30). */
+  setEphemeralMode(mode: "OFF" | "LOCAL" | "GLOBAL", seconds?: number): void;
   setOption(name: "dummy_traffic" | "delivery_receipts" | "allow_nickname_change", value: boolean): void;
   /**
    * A view cannot keep up with the events (its output is backed up): stop

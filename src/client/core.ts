@@ -121,13 +121,12 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       );
     }
     const message_id = randomBytes(8).toString("hex");
-    if (!ctx.secure) {
-      // The session is interrupted: held for the next one (outbox.ts).
-      outbox.hold({ message_id, inner });
-      return { message_id, pending: true };
-    }
-    queueText(this.parts, { message_id, inner });
-    return { message_id };
+    const pending = !ctx.secure;
+    // The session is interrupted: held for the next one (outbox.ts).
+    if (pending) outbox.hold({ message_id, inner });
+    else queueText(this.parts, { message_id, inner });
+    const ephemeral = this.parts.ephemeral.track(message_id, "out");
+    return { message_id, ...(pending ? { pending } : {}), ...(ephemeral ? { ephemeral } : {}) };
   }
 
   async sendFile(filePath: string, opts: { compress?: boolean } = {}): Promise<FileInfo> {
@@ -180,8 +179,8 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
     this.parts.nicknames.set(name);
   }
 
-  setEphemeralMode(mode: "OFF" | "LOCAL" | "GLOBAL"): void {
-    this.parts.ephemeral.set(mode);
+  setEphemeralMode(mode: "OFF" | "LOCAL" | "GLOBAL", seconds?: number): void {
+    this.parts.ephemeral.set(mode, seconds);
   }
 
   setOption(name: "dummy_traffic" | "delivery_receipts" | "allow_nickname_change", value: boolean): void {
@@ -259,6 +258,7 @@ export class ClientCore extends EventEmitter implements ClientApi, CallApi {
       rekey: this.parts.rekeyFlow.state,
       transfers: this.parts.transfers.list(),
       ephemeral_mode: this.parts.ephemeral.mode,
+      ephemeral_seconds: this.parts.ephemeral.expiryMs / 1000,
       settings: {
         dummy_traffic: ctx.dummyTraffic,
         delivery_receipts: ctx.deliveryReceipts,

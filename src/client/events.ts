@@ -70,12 +70,16 @@ export interface ClientEventMap {
    * the session is unverified and may be with someone else.
    */
   verification_not_carried: { reason: "no_proof" | "invalid_proof"; text: string };
-  message: { text: string; nickname: string | null; peer_key_verified: boolean; counter: number };
+  /** `message_id`: this client's id for the text (for `message_expired`); `ephemeral`: it disappears (ephemeral mode). */
+  message: { text: string; nickname: string | null; peer_key_verified: boolean; counter: number; message_id: string; ephemeral: boolean };
   sent: { message_id: string; counter: number };
   delivered: { message_id: string; counter: number };
   nickname: { nickname: string; previous: string | null };
   nickname_ignored: { requested: string; reason: string };
-  ephemeral_mode: { mode: "OFF" | "GLOBAL" | "LOCAL"; owner_id: string | null; by_peer: boolean };
+  /** `seconds`: how long a message stays here while the mode is on. */
+  ephemeral_mode: { mode: "OFF" | "GLOBAL" | "LOCAL"; owner_id: string | null; by_peer: boolean; seconds: number };
+  /** A disappearing text (ours, "out", or the peer's, "in") expired: views remove it. */
+  message_expired: { message_id: string; direction: Direction };
   /** `auto`: what the standing policy did ("accept"/"reject"), or null: waiting for acceptFile/rejectFile. */
   /** `resume_from`: a re-offer of a transfer we kept, bytes of it we already hold (docs/PROTOCOL-EXTENSIONS.md §5). */
   file_offer: FileInfo & { direction: "in"; auto: "accept" | "reject" | null; peer_key_verified: boolean; resume_from?: number };

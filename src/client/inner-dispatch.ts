@@ -3,6 +3,7 @@
 // and handed to the part that owns its type. The handlers are one table keyed
 // by inner message type: a new type adds one entry here (and its event in
 // ClientEventMap); an unknown type is reported and dropped.
+import { randomBytes } from "node:crypto";
 import { CONTINUITY_PROOF_TYPE, MessageType, PQCHAT_PEER_MARKER_TYPE, SessionError, type JsonObject } from "../protocol/index.js";
 import { checkInner } from "./inbound.js";
 import { queueInner, type ClientParts } from "./parts.js";
@@ -14,7 +15,9 @@ const onText: InnerHandler = (p, obj, counter) => {
   const text = obj["text"];
   if (typeof text !== "string") return p.ctx.report("malformed", "Dropped a text message without text.");
   const { ctx } = p;
-  ctx.emit("message", { text, nickname: p.nicknames.peer, peer_key_verified: p.verification.localVerified, counter });
+  const message_id = randomBytes(8).toString("hex");
+  const ephemeral = p.ephemeral.track(message_id, "in");
+  ctx.emit("message", { text, nickname: p.nicknames.peer, peer_key_verified: p.verification.localVerified, counter, message_id, ephemeral });
   if (ctx.deliveryReceipts && ctx.session) {
     // The reference confirms its highest counter right after decrypting (WIRE-NOTES §4.6, §15.16).
     queueInner(p, { type: MessageType.DELIVERY_CONFIRMATION, confirmed_counter: ctx.session.state.peerCounter }, true);

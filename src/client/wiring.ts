@@ -124,7 +124,7 @@ function buildSessionParts(p: Building, opts: ClientOptions): void {
   const { ctx } = p;
   const queue = (obj: Parameters<typeof queueInner>[1]): void => queueInner(p, obj);
   p.nicknames = new Nicknames(ctx, opts.nickname, queue);
-  p.ephemeral = new EphemeralMode(ctx, queue);
+  p.ephemeral = new EphemeralMode(ctx, queue, opts.ephemeralMs);
   p.sentTexts = new SentTexts(ctx);
   // The peer only honours NICKNAME_CHANGE once it verified us: (re)send ours then.
   p.verification = new VerificationFlow(ctx, p.sender, {

@@ -14,7 +14,7 @@ export const GUI_EVENTS = [
   "file_offered", "file_accepted", "file_rejected", "file_progress", "file_sent", "file_complete", "file_received",
   "file_receive_failed", "file_send_failed", "file_resumable", "file_expired", "rekey_started", "rekey_done", "rekey_prompt", "voice_call_rejected",
   "emergency_close", "reset", "server_full", "server_disconnect", "server_error", "disconnected", "error",
-  "reconnecting", "reconnect_failed", "message_pending", "messages_held", "message_not_sent",
+  "reconnecting", "reconnect_failed", "message_pending", "messages_held", "message_not_sent", "message_expired",
 ] as const satisfies readonly ClientEventName[];
 type Unforwarded = Exclude<ClientEventName, (typeof GUI_EVENTS)[number]>;
 const _allForwarded: [Unforwarded] extends [never] ? true : Unforwarded = true;

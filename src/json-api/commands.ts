@@ -61,8 +61,8 @@ export const COMMAND_HANDLERS: { readonly [N in JsonApiCommand]: Handler<N> } = 
   verify: (a, { core }) => (a.fingerprint === undefined ? core.verify(a.answer) : core.verify(a.answer, a.fingerprint)),
   auto_verify: (a, { core }) => core.setAutoVerify(a.value),
   send: (a, { core }) => {
-    const { message_id, pending } = core.sendText(a.text);
-    return pending === true ? { message_id, pending } : { message_id };
+    // pending: held for the next session; ephemeral: it disappears (message_expired).
+    return core.sendText(a.text);
   },
   file: async (a, { core }) => {
     const info = await core.sendFile(resolve(process.cwd(), a.path), a.compress === undefined ? {} : { compress: a.compress });
@@ -76,6 +76,10 @@ export const COMMAND_HANDLERS: { readonly [N in JsonApiCommand]: Handler<N> } = 
   rekey: (_a, { core }) => core.rekey(),
   rekey_answer: (a, { core }) => core.answerRekey(a.accept),
   nick: (a, { core }) => core.setNickname(a.name),
+  ephemeral: (a, { core }) => {
+    if (a.seconds !== undefined && typeof a.seconds !== "number") throw new CommandArgsError("wrong_type", '"seconds" must be a number of seconds', "seconds");
+    core.setEphemeralMode(a.mode, a.seconds);
+  },
   emergency_close: (_a, { core }) => core.emergencyClose(),
   // Leaves for good: no automatic reconnect follows (and one under way stops).
   disconnect: (_a, ctx) => ctx.disconnect(),

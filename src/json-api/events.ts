@@ -30,6 +30,7 @@ export const EVENT_LINES: { readonly [K in ClientEventName]: EventLine<K> } = {
   nickname: asIs,
   nickname_ignored: asIs,
   ephemeral_mode: asIs,
+  message_expired: asIs,
   file_offer: asIs,
   file_offered: asIs,
   file_accepted: asIs,

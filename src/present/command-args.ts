@@ -125,6 +125,11 @@ export const JSON_API_COMMANDS = {
   rekey: {},
   rekey_answer: { accept: ANSWER },
   nick: { name: { type: "string", nonEmpty: true } },
+  ephemeral: {
+    mode: { type: "choice", values: ["OFF", "LOCAL", "GLOBAL"], describe: '"OFF", "LOCAL" or "GLOBAL"' },
+    // A number of seconds, 1 to 86400; the client checks it.
+    seconds: { type: "any", optional: true },
+  },
   emergency_close: {},
   disconnect: {},
   cancel_reconnect: {},

@@ -22,7 +22,10 @@ export interface ViewContext {
   leaving(): boolean;
   /** True after our own emergency close (a clean end). */
   panicked(): boolean;
-  print(lines: string[]): void;
+  /** Prints lines; `id` names the disappearing message they show. */
+  print(lines: string[], id?: string): void;
+  /** A disappearing message expired: take it off the screen. */
+  expire(id: string): void;
   info(text: string): void;
   warn(text: string): void;
   alarm(text: string): void;
@@ -90,11 +93,13 @@ const session: { [K in SessionEvent]: View<K> } = {
   verification_not_carried: (e, v) => v.alarm(e.text),
 };
 
-const chat: { [K in "message" | "sent" | "delivered" | "nickname" | "nickname_ignored" | "ephemeral_mode"]: View<K> } = {
+const chat: { [K in "message" | "sent" | "delivered" | "nickname" | "nickname_ignored" | "ephemeral_mode" | "message_expired"]: View<K> } = {
   message: (e, v) => {
     const who = v.p.cyan(e.nickname === null ? "peer" : sanitizeInline(e.nickname));
-    v.print(messageLines(who + (e.peer_key_verified ? "" : " " + v.p.red("[unverified]")), e.text, v.p));
+    const marks = (e.peer_key_verified ? "" : " " + v.p.red("[unverified]")) + (e.ephemeral ? " " + v.p.dim("[disappearing]") : "");
+    v.print(messageLines(who + marks, e.text, v.p), e.ephemeral ? e.message_id : undefined);
   },
+  message_expired: (e, v) => v.expire(e.message_id),
   sent: (e, v) => {
     if (v.pending.delete(e.message_id)) v.info("a held message was sent");
   },
@@ -109,7 +114,13 @@ const chat: { [K in "message" | "sent" | "delivered" | "nickname" | "nickname_ig
     if (v.state()?.verified === null) return;
     v.info(`ignored the peer's nickname "${sanitizeInline(e.requested)}": ${sanitizeInline(e.reason)}`);
   },
-  ephemeral_mode: (e, v) => v.info(`ephemeral mode ${e.mode}${e.by_peer ? " (set by the peer)" : ""}`),
+  ephemeral_mode: (e, v) => {
+    if (e.mode === "OFF") v.info(`disappearing messages off${e.by_peer ? " (turned off by the peer)" : ""}`);
+    else {
+      const scope = e.mode === "GLOBAL" ? (e.by_peer ? "the peer turned on disappearing messages for both of you" : "disappearing messages on for both of you") : "disappearing messages on, on this side only";
+      v.warn(`${scope}: messages from now on vanish after ${e.seconds} s`);
+    }
+  },
 };
 
 type FileEvent =

@@ -89,6 +89,8 @@ export interface StatusView {
   verified: boolean | null;
   peerVerified: boolean | null;
   transfers: TransferView[];
+  /** While reconnecting: seconds until the next attempt (null while it runs), the attempt and the bound. */
+  reconnect?: { seconds: number | null; attempt: number; max: number } | null;
 }
 
 // eslint-disable-next-line no-control-regex
@@ -155,7 +157,8 @@ export function truncateVisible(s: string, max: number): string {
 /** The one-line status: phase, server, peer, verification, transfers. */
 export function formatStatus(v: StatusView, p: Palette, columns: number): string {
   const parts: string[] = [];
-  const phase = PHASE_WORDS[v.phase];
+  const r = v.reconnect;
+  const phase = r ? `reconnecting${r.seconds === null ? "…" : ` in ${r.seconds} s`} (${r.attempt}/${r.max})` : PHASE_WORDS[v.phase];
   parts.push(v.phase === "secure" ? p.green(`[${phase}]`) : p.yellow(`[${phase}]`));
   if (v.phase === "secure" || v.phase === "key_exchange") {
     parts.push("peer: " + p.bold(v.peerNickname === null ? "(no nickname)" : sanitizeInline(v.peerNickname)));

@@ -91,6 +91,14 @@ export const SLASH_COMMANDS: Readonly<Record<string, SlashCommand>> = {
       ctx.info(`your nickname is now "${sanitizeInline(n)}"`);
     },
   },
+  ephemeral: {
+    help: [
+      ["/ephemeral on [S]", "disappearing messages for both of you: gone after S seconds (default 30)"],
+      ["/ephemeral local [S]", "disappearing messages on this side only"],
+      ["/ephemeral off", "messages stay (only the side that turned them on for both can turn them off)"],
+    ],
+    run: (arg, ctx) => runEphemeral(arg, ctx),
+  },
   panic: {
     help: [["/panic", "emergency close: wipe the session on both sides at once (hotkey Ctrl-X)"]],
     run: (_arg, ctx) => ctx.panic(),
@@ -109,10 +117,26 @@ export const SLASH_COMMANDS: Readonly<Record<string, SlashCommand>> = {
   },
 };
 
+const EPHEMERAL_MODES: Readonly<Record<string, "GLOBAL" | "LOCAL" | "OFF">> = { on: "GLOBAL", global: "GLOBAL", local: "LOCAL", off: "OFF" };
+
+/** /ephemeral: without an argument, the current mode; else the new one and how long messages stay. */
+function runEphemeral(arg: string, ctx: SlashContext): void {
+  const [how = "", secs, ...rest] = arg.trim().toLowerCase().split(/\s+/).filter((w) => w !== "");
+  if (how === "") {
+    const st = ctx.core.state();
+    ctx.info(`disappearing messages: ${st.ephemeral_mode === "OFF" ? "off" : st.ephemeral_mode === "GLOBAL" ? "on for both of you" : "on, this side only"} (${st.ephemeral_seconds ?? 30} s)`);
+    return;
+  }
+  const mode = EPHEMERAL_MODES[how];
+  if (mode === undefined || rest.length > 0 || (secs !== undefined && !/^\d+$/.test(secs))) throw usage("/ephemeral on|local|off [SECONDS]");
+  if (secs === undefined) ctx.core.setEphemeralMode(mode);
+  else ctx.core.setEphemeralMode(mode, Number(secs));
+}
+
 /** The /help text, from the table. */
 export const HELP_LINES: readonly string[] = [
   "Commands:",
-  ...Object.values(SLASH_COMMANDS).flatMap((c) => c.help.map(([u, what]) => `  ${u.padEnd(19)}${what}`)),
+  ...Object.values(SLASH_COMMANDS).flatMap((c) => c.help.map(([u, what]) => `  ${u.padEnd(18)} ${what}`)),
   "Any other line is sent as a message; start it with // to send a line beginning with /.",
 ];
 

@@ -19,6 +19,7 @@ import { colourWanted, formatStatus, formatTransfer, palette, type Palette, trun
 import { PROMPT, Questions, verifyQuestionLines, yesNo } from "./questions.js";
 import { type Output, Screen } from "./screen.js";
 import { findSlashCommand, type SlashContext } from "./slash-commands.js";
+import { Transcript } from "./transcript.js";
 import { TransferList } from "./transfers.js";
 
 export { HELP_LINES } from "./slash-commands.js";
@@ -43,9 +44,14 @@ class Tui {
   private readonly screen: Screen;
   private readonly questions: Questions;
   private readonly transfers = new TransferList();
+  private readonly transcript = new Transcript();
   /** Our texts shown as pending: held while the session is interrupted. */
   private readonly pending = new Set<string>();
   private panicked = false;
+  /** Redraws the status line's "reconnecting in N s" once a second while a reconnect waits. */
+  private readonly countdown = setInterval(() => {
+    if (this.safeState()?.reconnect) this.screen.refreshStatus();
+  }, 1000).unref();
   private ended = false;
   private finish!: (code: number) => void;
   readonly finished = new Promise<number>((res) => (this.finish = res));
@@ -70,8 +76,20 @@ class Tui {
 
   // ---- output -----------------------------------------------------------------
 
-  private print(lines: string[], afterEnterRows?: number): void {
+  private print(lines: string[], afterEnterRows?: number, id?: string): void {
+    this.transcript.add(lines, id ?? null);
     this.screen.print(lines, afterEnterRows);
+  }
+
+  /** A disappearing message expired: off the terminal (wiped and drawn again without it), or a notice on pipes. */
+  private expire(id: string): void {
+    if (!this.transcript.remove(id) || this.screen.closing) return;
+    if (!this.screen.interactive) {
+      this.screen.print([this.p.dim("* a disappearing message expired")]);
+      return;
+    }
+    this.screen.wipe();
+    this.screen.print(this.transcript.lines());
   }
 
   private info(text: string): void {
@@ -91,7 +109,9 @@ class Tui {
     const st = this.safeState();
     if (!st) return [""];
     const server = st.host === null ? null : `${st.host}:${st.port}${st.room ? ` room ${st.room}` : ""}`;
-    const view = { phase: st.phase, server, peerNickname: st.peer_nickname, verified: st.verified, peerVerified: st.peer_verified, transfers: [] };
+    const r = st.reconnect ?? null;
+    const reconnect = r && { seconds: r.next_at === null ? null : Math.max(0, Math.ceil((r.next_at - Date.now()) / 1000)), attempt: r.attempt, max: r.max_attempts };
+    const view = { phase: st.phase, server, peerNickname: st.peer_nickname, verified: st.verified, peerVerified: st.peer_verified, transfers: [], reconnect };
     const lines = [formatStatus(view, this.p, cols)];
     const active = this.transfers.active();
     for (const t of active.slice(0, 3)) lines.push(truncateVisible("  " + formatTransfer(t), cols - 1));
@@ -152,7 +172,8 @@ class Tui {
       pending: this.pending,
       leaving: () => this.screen.closing,
       panicked: () => this.panicked,
-      print: (lines) => this.print(lines),
+      print: (lines, id) => this.print(lines, undefined, id),
+      expire: (id) => this.expire(id),
       info: (text) => this.info(text),
       warn: (text) => this.warn(text),
       alarm: (text) => this.alarm(text),
@@ -219,7 +240,7 @@ class Tui {
   private async onLine(line: string): Promise<void> {
     if (this.screen.closing) return;
     const enterRows = this.screen.enteredRows(line);
-    const echo = (lines: string[]): void => this.print(lines, enterRows);
+    const echo = (lines: string[], id?: string): void => this.print(lines, enterRows, id);
     const text = line.replace(/\r$/, "");
     if (this.questions.first && !text.startsWith("/")) return this.answer(text, echo);
     if (text.trim() === "") return echo([]);
@@ -237,8 +258,9 @@ class Tui {
     try {
       const sent = this.core.sendText(message);
       if (sent.pending === true) this.pending.add(sent.message_id);
-      const mark = sent.pending === true ? " " + this.p.yellow("[pending: sent once the session is back]") : "";
-      echo(messageLines(this.p.bold("you") + mark, message, this.p));
+      let mark = sent.pending === true ? " " + this.p.yellow("[pending: sent once the session is back]") : "";
+      if (sent.ephemeral === true) mark += " " + this.p.dim("[disappearing]");
+      echo(messageLines(this.p.bold("you") + mark, message, this.p), sent.ephemeral === true ? sent.message_id : undefined);
     } catch (err) {
       echo([this.p.yellow(`! not sent: ${errorText(err)}`)]);
     }
@@ -256,6 +278,7 @@ class Tui {
     }
     // Wipe the conversation from the screen (and its scrollback) as well.
     this.screen.wipe();
+    this.transcript.clear();
     void this.end(0, [this.p.alarm(" EMERGENCY CLOSE sent: the session is wiped ")]);
   }
 
@@ -287,6 +310,7 @@ class Tui {
   private async end(code: number, lines: string[]): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    clearInterval(this.countdown);
     this.screen.close();
     this.print(lines);
     for (const s of SIGNALS) process.off(s, this.onSignal);

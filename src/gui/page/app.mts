@@ -19,7 +19,7 @@ import { ui } from "./elements.mjs";
 import { ChatLog } from "./log.mjs";
 import { initialModel, type Action, type PageModel } from "./model.mjs";
 import { isCallEvent, reduce } from "./reducer.mjs";
-import { render } from "./render.mjs";
+import { render, renderReconnect } from "./render.mjs";
 import { BridgeSocket } from "./socket.mjs";
 import { TransferPanel } from "./transfers.mjs";
 import { needsRender, peerNick } from "./view.mjs";
@@ -98,6 +98,11 @@ function onServerMessage(msg: Exclude<ServerMessage, { t: "reply" }>): void {
       return;
   }
 }
+
+// The reconnect banner counts down: one redraw a second while it shows.
+window.setInterval(() => {
+  if (model.session.reconnect !== null) renderReconnect(ui, model, Date.now());
+}, 1000);
 
 primeAudio();
 window.addEventListener("focus", markRead);

@@ -70,6 +70,10 @@ export function wireToolbar(p: PageDeps): void {
   ui.btnDisconnect.addEventListener("click", () => {
     p.cmd({ cmd: "disconnect" }).catch(toastError(p));
   });
+  // Between reconnect attempts, "disconnect" stops the automatic reconnect.
+  ui.btnCancelReconnect.addEventListener("click", () => {
+    p.cmd({ cmd: "disconnect" }).catch(toastError(p));
+  });
   ui.btnDownloads.addEventListener("click", () => {
     p.cmd({ cmd: "open_downloads" }).then(() => p.toast("Opened the downloads folder."), toastError(p));
   });

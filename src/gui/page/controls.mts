@@ -7,6 +7,7 @@ import type { Elements } from "./elements.mjs";
 import type { ChatLog } from "./log.mjs";
 import type { Action, PageModel } from "./model.mjs";
 import { myNick } from "./reduce-base.mjs";
+import { composerView } from "./view.mjs";
 import { pastedName, sendFile, type UploadDeps } from "./uploads.mjs";
 import type { Command } from "./wire.mjs";
 import { showNextOffer } from "./effects.mjs";
@@ -96,13 +97,15 @@ async function sendMessage(p: PageDeps, autosize: Autosize): Promise<void> {
   const { ui, log } = p;
   const m = p.model();
   const text = ui.input.value;
-  if (text.trim() === "" || m.session.phase !== "secure") return;
+  if (text.trim() === "" || !composerView(m).enabled) return;
   ui.input.value = "";
   autosize.update();
   const li = log.addOwn(myNick(m), text, m.session.ephemeral_mode !== "OFF");
   try {
-    const r = (await p.cmd({ cmd: "send", text })) as { message_id: string };
+    const r = (await p.cmd({ cmd: "send", text })) as { message_id: string; pending?: boolean };
     log.bindOwn(li, r.message_id);
+    // Held by the core until the session is back (a `sent` tick may already have overtaken the reply).
+    if (r.pending === true) log.setTick(r.message_id, "pending");
   } catch (err) {
     log.setTickOn(li, "failed");
     p.toast(errorText(err), true);

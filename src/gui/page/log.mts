@@ -138,7 +138,10 @@ export class ChatLog {
   setTickOn(li: HTMLElement, tick: Tick): void {
     const t = li.querySelector<HTMLElement>(".ticks");
     if (!t) return;
-    if (t.getAttribute("data-state") === "delivered") return;
+    const now = t.getAttribute("data-state");
+    if (now === "delivered") return;
+    // "pending" only replaces "queued": a `sent` that overtook the reply to "send" stays.
+    if (tick === "pending" && now !== "queued") return;
     t.setAttribute("data-state", tick);
     t.setAttribute("aria-label", TICK_TEXT[tick][1]);
     t.textContent = TICK_TEXT[tick][0];

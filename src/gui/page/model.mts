@@ -45,6 +45,8 @@ export interface PageModel {
   lastError: { text: string; at: number };
   /** The bridge's WebSocket is closed ("lost contact" overlay). */
   offline: boolean;
+  /** The session is interrupted (a reconnect under way, or the peer gone): texts are held, not refused. */
+  interrupted: boolean;
 }
 
 /** Parts of a system line: text, or a peer-chosen name (drawn as a name). */
@@ -133,5 +135,6 @@ export function initialModel(): PageModel {
     connect: { busy: false, error: null, notice: null },
     lastError: { text: "", at: 0 },
     offline: false,
+    interrupted: false,
   };
 }

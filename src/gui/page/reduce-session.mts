@@ -42,6 +42,7 @@ export const SESSION_EVENTS: Handlers<SessionEventName> = {
     sys(d, "Your peer is here. Agreeing on keys (ML-KEM-1024 + X25519)…");
   },
   key_exchange_complete(d, e) {
+    d.m.interrupted = false;
     const s = d.m.session;
     s.phase = "secure";
     s.words = e.words;
@@ -114,6 +115,7 @@ export const SESSION_EVENTS: Handlers<SessionEventName> = {
     toConnect(d, "Your peer sent an emergency close. The session was wiped and this window cleared.");
   },
   reset(d) {
+    d.m.interrupted = true;
     forgetPeer(d);
     closeDialogs(d, "verify", "rekey");
     sys(d, "Your peer left. The session keys were wiped.", "warn");
@@ -130,6 +132,7 @@ export const SESSION_EVENTS: Handlers<SessionEventName> = {
   disconnected(d, e) {
     d.m.session.phase = "disconnected";
     forgetPeer(d);
+    d.m.interrupted = e.reconnect === true;
     if (e.reconnect === true) {
       // Not the end: `reconnecting` follows and the banner counts down; the log stays.
       closeDialogs(d, "verify", "rekey");

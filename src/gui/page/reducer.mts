@@ -118,7 +118,7 @@ function hello(m: PageModel, h: Hello): Step {
   else {
     d.m.view = "chat";
     const replayed = replay(d.m, h.history);
-    d.m = { ...replayed.state, session: h.state, ephemeralOwner: h.ephemeral_owner };
+    d.m = { ...replayed.state, session: h.state, ephemeralOwner: h.ephemeral_owner, interrupted: h.state.reconnect !== null };
     d.fx.push(...replayed.effects);
     filesFromHello(d, h.state.transfers);
   }

@@ -4,12 +4,13 @@
 import { el } from "./dom.mjs";
 import type { Elements } from "./elements.mjs";
 import type { PageModel } from "./model.mjs";
-import { aboutText, bannerView, composerView, ephemeralView, headerView, THEME_NAMES, verifyDialogView } from "./view.mjs";
+import { aboutText, bannerView, composerView, ephemeralView, headerView, reconnectView, THEME_NAMES, verifyDialogView } from "./view.mjs";
 
 /** Draws `m`; the theme and settings only when they changed since `prev` (they also follow the user's clicks before the bridge confirms). */
 export function render(ui: Elements, prev: PageModel | null, m: PageModel): void {
   renderHeader(ui, m);
   renderBanner(ui, m);
+  renderReconnect(ui, m, Date.now());
   const c = composerView(m);
   ui.input.disabled = !c.enabled;
   ui.btnSend.disabled = !c.enabled;
@@ -48,6 +49,13 @@ function renderBanner(ui: Elements, m: PageModel): void {
   ui.verifyBanner.className = b.bad ? "banner bad" : "banner warn";
   ui.verifyBannerText.replaceChildren(el("strong", null, b.strong), b.rest);
   ui.bannerVerify.textContent = b.button;
+}
+
+/** The "Reconnecting in N s" banner; app.mts redraws it every second while it shows. */
+export function renderReconnect(ui: Elements, m: PageModel, now: number): void {
+  const r = reconnectView(m, now);
+  ui.reconnectBanner.hidden = !r.shown;
+  ui.reconnectText.textContent = r.text;
 }
 
 /** Connect form or chat, the connect form's state, and the "lost contact" overlay. */

@@ -82,10 +82,28 @@ export function bannerView(m: PageModel) {
 export function composerView(m: PageModel) {
   const phase = m.session.phase;
   const secure = phase === "secure";
+  // While the session is interrupted, messages are held by the core and sent when it is back.
+  const held = !secure && m.interrupted;
   return {
-    enabled: secure,
-    placeholder: secure ? "Write a message…  (Enter sends, Shift+Enter for a new line)" : phase === "disconnected" ? "Not connected" : "Waiting for the secure session…",
+    enabled: secure || held,
+    placeholder: secure
+      ? "Write a message…  (Enter sends, Shift+Enter for a new line)"
+      : held
+        ? "Messages you write now are sent when the session is back…"
+        : phase === "disconnected"
+          ? "Not connected"
+          : "Waiting for the secure session…",
   };
+}
+
+/** The automatic reconnect banner at time `now` (ms since the epoch): "Reconnecting in N s (attempt k of M)". */
+export function reconnectView(m: PageModel, now: number): { shown: boolean; text: string } {
+  const r = m.session.reconnect;
+  if (r === null || m.view !== "chat") return { shown: false, text: "" };
+  const of = `(attempt ${r.attempt} of ${r.max_attempts})`;
+  if (r.next_at === null || r.next_at <= now) return { shown: true, text: `Connection lost. Reconnecting… ${of}` };
+  const secs = Math.max(1, Math.ceil((r.next_at - now) / 1000));
+  return { shown: true, text: `Connection lost. Reconnecting in ${secs} s ${of}` };
 }
 
 /** The disappearing-messages control and banner. */
@@ -152,7 +170,7 @@ export function nextOffer(m: PageModel): string | null {
 /** Whether a step changed anything the page's fixed parts draw (log lines and panel entries draw themselves). */
 export function needsRender(a: PageModel, b: PageModel): boolean {
   if (a.view !== b.view || a.ephemeralOwner !== b.ephemeralOwner || a.ephemeralMs !== b.ephemeralMs || a.config !== b.config) return true;
-  if (a.about !== b.about || a.offline !== b.offline || a.helloSeen !== b.helloSeen) return true;
+  if (a.about !== b.about || a.offline !== b.offline || a.helloSeen !== b.helloSeen || a.interrupted !== b.interrupted) return true;
   const ca = a.connect;
   const cb = b.connect;
   if (ca.busy !== cb.busy || ca.error !== cb.error || ca.notice !== cb.notice) return true;

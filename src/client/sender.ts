@@ -51,6 +51,8 @@ export interface SenderHooks {
   peerIsPqchat?(): boolean;
   /** The inner plaintext of the next dummy (default: dummyInner()). */
   dummy?(): Uint8Array;
+  /** Called after each tick that could send, off the path of any frame: time to prepare the next ones. */
+  afterTick?(): void;
 }
 
 /** Auto-generated replies beyond this many waiting are not queued (a peer could otherwise grow the queue without bound). */
@@ -165,7 +167,10 @@ export class Sender {
     this.timer = null;
     if (!this.running) return;
     try {
-      if (this.hooks.ready()) this.sendOne();
+      if (this.hooks.ready()) {
+        this.sendOne();
+        this.hooks.afterTick?.();
+      }
     } finally {
       if (this.running) this.arm(this.tickMs);
     }

@@ -1,7 +1,7 @@
 // Builds the parts of one client and connects their hooks (parts.ts). The
 // parts call one another only later, on socket events, timers and commands,
 // so each is handed the record while it is still being filled in.
-import { SEND_INTERVAL_MS } from "../protocol/index.js";
+import { SEND_INTERVAL_MS, prepareEphemeralKeys } from "../protocol/index.js";
 import { DEFAULT_MAX_FILE_SIZE } from "../protocol/file/index.js";
 import type { ClientOptions } from "./api.js";
 import { CallManager } from "./calls.js";
@@ -50,6 +50,8 @@ export function buildParts(opts: ClientOptions, downloadDir: string, hooks: Wiri
       sendInner: (inner) => p.writePath.sendInner(inner),
       peerIsPqchat: () => p.peerFeatures.peerIsPqchat,
       dummy: () => p.peerFeatures.nextDummy(),
+      // Ephemeral X25519 keys for the next messages, generated between ticks (WIRE-NOTES §6.2: one fresh key per message).
+      afterTick: () => prepareEphemeralKeys(),
     },
     opts.tickMs ?? SEND_INTERVAL_MS,
   );

@@ -58,6 +58,9 @@ export function pyFloat(n: number): string {
 
 export type JsonObject = { [k: string]: JsonValue };
 
+/** One strict decoder for every payload (a new TextDecoder per frame costs more than the decode). */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Parses a payload that should be a JSON object. Returns null for anything
  * else (invalid UTF-8, invalid JSON, arrays, scalars) instead of throwing —
@@ -70,7 +73,7 @@ export function parseJsonObject(payload: Uint8Array | string): JsonObject | null
     // Cheap pre-check: the reference never emits leading whitespace (WIRE-NOTES §2).
     if (payload.length === 0 || payload[0] !== 0x7b) return null;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
+      text = strictUtf8.decode(payload);
     } catch {
       return null;
     }

@@ -9,16 +9,17 @@
 // results in the same order (WIRE-NOTES §8.5: chunk frames and messages share
 // one counter, and chunks have no out-of-order delivery).
 import type { KeyObject } from "node:crypto";
-import { b64encode, ctEqual, fromUtf8, wipe } from "./bytes.js";
-import { doubleDecrypt, doubleEncrypt, doubleEncryptParts } from "./aead.js";
+import { b64encode, fromUtf8, wipe } from "./bytes.js";
+import { doubleDecrypt, doubleEncryptParts } from "./aead.js";
 import { messageKeyFor, walkChain } from "./chain.js";
 import { ChunkOpens, type ChunkOpenJob } from "./chunk-opens.js";
 import { chunkFramePrefix, chunkHeader, CHUNK_PREFIX_BYTES, parseChunkPlaintext, splitChunkFrame, validChunkFields } from "./chunk-frame.js";
-import { aadFor, encodeEncryptedMessage, hmacInputFor, parseEncryptedMessage } from "./encrypted-message.js";
+import { aadFor, hmacInputFor, parseEncryptedMessage } from "./encrypted-message.js";
 import { SessionError } from "./errors.js";
 import { sessionFingerprint, type Fingerprint } from "./fingerprint.js";
 import { ratchet } from "./kdf.js";
-import { hmac, randomBytes, x25519, x25519Ephemeral, x25519PrivateKeyObject, x25519PublicFromPrivate, x25519PublicKeyObject } from "./primitives.js";
+import { ephemeralFor, messageCrypto, type OwnKey } from "./message-crypto.js";
+import { randomBytes, x25519, x25519PrivateKeyObject, x25519PublicKeyObject } from "./primitives.js";
 import { MessageType, SAVED_CHAIN_CAPACITY } from "./constants.js";
 import type { JsonObject } from "./pyjson.js";
 import { SavedChains } from "./saved-chains.js";
@@ -40,6 +41,7 @@ export class Session {
   private peerCounter = 0;
   private readonly saved: SavedChains;
   private readonly ownPriv: KeyObject;
+  private readonly ownKey: OwnKey;
   private readonly peerPub: KeyObject;
   private readonly maxGap: number;
   readonly fingerprint: Fingerprint;
@@ -57,6 +59,7 @@ export class Session {
     // The X25519 session keys never change, not even on rekey (WIRE-NOTES §5.2, §9).
     const priv = init.ownSessionPrivateKey;
     this.ownPriv = priv instanceof Uint8Array ? x25519PrivateKeyObject(priv) : priv;
+    this.ownKey = messageCrypto.ownKey(priv instanceof Uint8Array ? priv : this.ownPriv);
     this.peerPub = x25519PublicKeyObject(init.peerSessionPublicKey);
     this.saved = new SavedChains(opts.savedCapacity ?? SAVED_CHAIN_CAPACITY);
     this.maxGap = opts.maxForwardGap ?? 2 * this.saved.capacity;
@@ -106,35 +109,33 @@ export class Session {
     this.checkNotDestroyed();
     const n = ++this.messageCounter;
     // Draw order as the reference: ephemeral key, then nonce (WIRE-NOTES §6.2).
-    let ephPriv: Uint8Array | KeyObject;
-    let eph: Uint8Array;
-    if (rnd.ephemeralPrivateKey) {
-      ephPriv = Uint8Array.from(rnd.ephemeralPrivateKey);
-      eph = x25519PublicFromPrivate(ephPriv);
-    } else {
-      const kp = x25519Ephemeral();
-      ephPriv = kp.privateKey;
-      eph = kp.publicKey;
-    }
+    const eph = ephemeralFor(rnd);
     const nonce = rnd.nonce ? Uint8Array.from(rnd.nonce) : randomBytes(12);
-    const key = messageKeyFor(this.sendChainKey, x25519(ephPriv, this.peerPub), n);
+    const key = messageKeyFor(this.sendChainKey, x25519(eph.priv, this.peerPub), n);
     // The DH does not feed back into the chain (WIRE-NOTES §6.2).
     const next = ratchet(this.sendChainKey, n);
-    if (ephPriv instanceof Uint8Array) wipe(ephPriv);
+    if (eph.priv instanceof Uint8Array) wipe(eph.priv);
     wipe(this.sendChainKey);
     this.sendChainKey = next;
-    return { n, key, eph, nonce };
+    return { n, key, eph: eph.pub, nonce };
   }
 
   /** Encrypts an inner plaintext into the outer ENCRYPTED_MESSAGE bytes (WIRE-NOTES §6.6). */
   encrypt(inner: Uint8Array, rnd: EncryptRandomness = {}): { wire: Uint8Array; counter: number } {
-    const { n, key, eph, nonce } = this.nextMessageKey(rnd);
-    const nonceB64 = b64encode(nonce);
-    const ephB64 = b64encode(eph);
-    const ct = doubleEncrypt(key, nonce, inner, aadFor(MessageType.ENCRYPTED_MESSAGE, n, nonceB64, ephB64));
-    wipe(key);
-    const mac = b64encode(hmac("sha512", this.encryptionKey, hmacInputFor(n, nonceB64, ephB64)));
-    return { wire: encodeEncryptedMessage(n, nonceB64, b64encode(ct), ephB64, mac), counter: n };
+    this.checkNotDestroyed();
+    const n = ++this.messageCounter;
+    const { wire, next } = messageCrypto.seal({
+      chainKey: this.sendChainKey,
+      n,
+      peerPub: this.publicKeys.peerSessionPublicKey,
+      peerPubKey: this.peerPub,
+      hmacKey: this.encryptionKey,
+      inner,
+      rnd,
+    });
+    wipe(this.sendChainKey);
+    this.sendChainKey = next;
+    return { wire, counter: n };
   }
 
   /** Encrypts one file chunk into a binary FILE_CHUNK frame (WIRE-NOTES §8.5). */
@@ -186,8 +187,9 @@ export class Session {
     if (this.chunkOpens.pending > 0) throw new SessionError("not_ready", "file chunk opens are pending");
     const m = parseEncryptedMessage(outer);
     const n = m.counter;
-    const expected = hmac("sha512", this.encryptionKey, hmacInputFor(n, m.nonceB64, m.ephB64));
-    if (!ctEqual(expected, m.mac)) throw new SessionError("hmac_failed", "message authentication (HMAC) failed");
+    if (!messageCrypto.macOk(this.encryptionKey, hmacInputFor(n, m.nonceB64, m.ephB64), m.mac)) {
+      throw new SessionError("hmac_failed", "message authentication (HMAC) failed");
+    }
 
     let ck: Uint8Array;
     let fromSaved = false;
@@ -201,7 +203,8 @@ export class Session {
       this.checkGap(n, this.peerCounter);
       ck = walkChain(this.receiveChainKey, this.peerCounter + 1, n, (i, skipped) => walked.push([i, skipped]));
     }
-    const plaintext = this.openWithChain(ck, n, m.eph, m.nonce, m.ciphertext, aadFor(MessageType.ENCRYPTED_MESSAGE, n, b64encode(m.nonce), b64encode(m.eph)));
+    // The strings as received: strictly decoded, so they are the canonical encodings (no second base64 pass).
+    const plaintext = this.openWithChain(ck, n, m.eph, m.nonce, m.ciphertext, aadFor(MessageType.ENCRYPTED_MESSAGE, n, m.nonceB64, m.ephB64));
     // Unlike the reference (WIRE-NOTES §15.9), a failed message leaves no
     // cache entries: skipped states are saved only once the message authenticated.
     try {
@@ -215,7 +218,7 @@ export class Session {
       wipe(ck);
     } else {
       // ck is never a cached state (those are the ones before it), so it can go.
-      this.receiveChainKey = ratchet(ck, n);
+      this.receiveChainKey = messageCrypto.ratchet(ck, n);
       wipe(ck);
       this.peerCounter = n;
     }
@@ -223,14 +226,10 @@ export class Session {
   }
 
   private openWithChain(ck: Uint8Array, n: number, eph: Uint8Array, nonce: Uint8Array, ct: Uint8Array, aad: Uint8Array): Uint8Array {
-    const key = messageKeyFor(ck, this.dhWith(eph), n);
-    try {
-      return doubleDecrypt(key, nonce, ct, aad);
-    } catch {
-      throw new SessionError("decrypt_failed", "decryption failed (ciphertext or padding)");
-    } finally {
-      wipe(key);
-    }
+    const r = messageCrypto.open(ck, n, this.ownKey, eph, nonce, ct, aad);
+    if (r === "bad_key") throw new SessionError("decrypt_failed", "decryption failed (bad ephemeral key)");
+    if (r === "refused") throw new SessionError("decrypt_failed", "decryption failed (ciphertext or padding)");
+    return r;
   }
 
   /**
@@ -365,6 +364,7 @@ export class Session {
     if (this.destroyed) return;
     this.destroyed = true;
     this.chunkOpens.drop();
+    messageCrypto.dropOwnKey(this.ownKey);
     wipe(this.encryptionKey, this.sendChainKey, this.receiveChainKey, this.continuity);
     this.clearPendingKeys();
     this.saved.clear();

@@ -45,8 +45,7 @@ if (messageAddon) {
       req: {
         chainKey: bytes(chainLen),
         n,
-        peerPub: peer.publicKey,
-        peerPubKey: x25519PublicKeyObject(peer.publicKey),
+        peer: { keyObject: x25519PublicKeyObject(peer.publicKey), native: messageAddon!.publicKey(peer.publicKey) },
         hmacKey: bytes(32),
         inner,
         rnd: { ephemeralPrivateKey: bytes(32), nonce: bytes(12) },
@@ -62,7 +61,7 @@ if (messageAddon) {
     try {
       return impl.open(req.chainKey, m.counter, own, m.eph, m.nonce, m.ciphertext, aadFor(10, m.counter, m.nonceB64, m.ephB64));
     } finally {
-      impl.dropOwnKey(own);
+      impl.drop(own);
     }
   };
 
@@ -95,7 +94,7 @@ if (messageAddon) {
       [native, ts].map((impl) => {
         const own = impl.ownKey(peerPriv);
         const r = impl.open(req.chainKey, 7, own, eph, nonce, ct, a);
-        impl.dropOwnKey(own);
+        impl.drop(own);
         return r;
       }) as [unknown, unknown];
     assert.deepEqual(both(m.nonce, m.ciphertext, aad), [req.inner, req.inner]);
@@ -139,7 +138,7 @@ if (messageAddon) {
       [native, ts].map((impl) => {
         const key = impl.ownKey(own.privateKey);
         const r = impl.open(ck, n, key, eph.publicKey, nonce, sealed, aad);
-        impl.dropOwnKey(key);
+        impl.drop(key);
         return r;
       });
     const good = pad(Uint8Array.of(1, 2, 3));

@@ -12,7 +12,7 @@ import type { MessageAddon, NativeKey } from "./crypto/message-native.js";
 import { messageNative } from "./crypto/select.js";
 import { aadFor, encodeEncryptedMessage, hmacInputFor } from "./encrypted-message.js";
 import { ratchet } from "./kdf.js";
-import { hmac, randomBytes, x25519, x25519Ephemeral, x25519PrivateKeyObject, x25519PublicFromPrivate } from "./primitives.js";
+import { hmac, randomBytes, x25519, x25519Ephemeral, x25519PrivateKeyObject, x25519PublicFromPrivate, x25519PublicKeyObject } from "./primitives.js";
 import { MessageType } from "./constants.js";
 import type { EncryptRandomness } from "./session-types.js";
 
@@ -20,9 +20,8 @@ export interface SealRequest {
   /** The send chain key before this message (not wiped here). */
   chainKey: Uint8Array;
   n: number;
-  /** The peer's X25519 session key, raw and as imported (WIRE-NOTES §6.2: every message's DH is with it). */
-  peerPub: Uint8Array;
-  peerPubKey: KeyObject;
+  /** The peer's X25519 session key (WIRE-NOTES §6.2: every message's DH is with it). */
+  peer: PeerKey;
   /** The HMAC key of WIRE-NOTES §6.5. */
   hmacKey: Uint8Array;
   inner: Uint8Array;
@@ -31,6 +30,12 @@ export interface SealRequest {
 
 /** Our X25519 session key as each implementation holds it (WIRE-NOTES §5.2: it never changes). */
 export interface OwnKey {
+  keyObject: KeyObject;
+  native?: NativeKey;
+}
+
+/** The peer's X25519 session key as each implementation holds it. */
+export interface PeerKey {
   keyObject: KeyObject;
   native?: NativeKey;
 }
@@ -46,8 +51,10 @@ export interface MessageCrypto {
   macOk(key: Uint8Array, input: Uint8Array, mac: Uint8Array): boolean;
   /** Our session key for open(); `priv` raw bytes are the caller's to wipe. */
   ownKey(priv: KeyObject | Uint8Array): OwnKey;
-  /** Drops what ownKey() made (the session ends). */
-  dropOwnKey(own: OwnKey): void;
+  /** The peer's session key for seal(). */
+  peerKey(pub: Uint8Array): PeerKey;
+  /** Drops what ownKey() or peerKey() made (the session ends). */
+  drop(key: OwnKey | PeerKey): void;
   /** WIRE-NOTES §7 steps 4–6: X25519 with the ephemeral key, the message key, the double AEAD open. */
   open(chainKey: Uint8Array, n: number, own: OwnKey, eph: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | OpenRefusal;
   /** The chain key after counter n (WIRE-NOTES §6.2). */
@@ -72,7 +79,7 @@ export const typescriptMessages: MessageCrypto = {
     // Draw order as the reference: ephemeral key, then nonce (WIRE-NOTES §6.2).
     const eph = ephemeralFor(r.rnd);
     const nonce = r.rnd.nonce ? Uint8Array.from(r.rnd.nonce) : randomBytes(12);
-    const key = messageKeyFor(r.chainKey, x25519(eph.priv, r.peerPubKey), r.n);
+    const key = messageKeyFor(r.chainKey, x25519(eph.priv, r.peer.keyObject), r.n);
     // The DH does not feed back into the chain (WIRE-NOTES §6.2).
     const next = ratchet(r.chainKey, r.n);
     if (eph.priv instanceof Uint8Array) wipe(eph.priv);
@@ -85,7 +92,8 @@ export const typescriptMessages: MessageCrypto = {
   },
   macOk: (key, input, mac) => ctEqual(hmac("sha512", key, input), mac),
   ownKey: (priv) => ({ keyObject: priv instanceof Uint8Array ? x25519PrivateKeyObject(priv) : priv }),
-  dropOwnKey: () => undefined,
+  peerKey: (pub) => ({ keyObject: x25519PublicKeyObject(pub) }),
+  drop: () => undefined,
   open(chainKey, n, own, eph, nonce, ciphertext, aad) {
     let dh: Uint8Array;
     try {
@@ -116,7 +124,7 @@ export function nativeMessages(a: MessageAddon): MessageCrypto {
       const ctLen = Math.floor(r.inner.length / 64) * 64 + 96;
       const out = new Uint8Array(245 + String(r.n).length + 4 * Math.ceil(ctLen / 3));
       const next = new Uint8Array(32);
-      const w = a.sealMessage(r.chainKey, r.n, r.peerPub, r.hmacKey, r.inner, out, next, r.rnd.ephemeralPrivateKey ?? null, r.rnd.nonce ?? null);
+      const w = a.sealMessage(r.chainKey, r.n, r.peer.native!, r.hmacKey, r.inner, out, next, r.rnd.ephemeralPrivateKey ?? null, r.rnd.nonce ?? null);
       return { wire: w === out.length ? out : out.subarray(0, w), next };
     },
     macOk: (key, input, mac) => a.macOk(key, input, mac),
@@ -130,8 +138,9 @@ export function nativeMessages(a: MessageAddon): MessageCrypto {
         wipe(raw);
       }
     },
-    dropOwnKey: (own) => {
-      if (own.native) a.dropKey(own.native);
+    peerKey: (pub) => ({ keyObject: x25519PublicKeyObject(pub), native: a.publicKey(pub) }),
+    drop: (key) => {
+      if (key.native) a.dropKey(key.native);
     },
     open(chainKey, n, own, eph, nonce, ciphertext, aad) {
       const out = new Uint8Array(Math.max(0, ciphertext.length - 32));

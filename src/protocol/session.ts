@@ -18,8 +18,8 @@ import { aadFor, hmacInputFor, parseEncryptedMessage } from "./encrypted-message
 import { SessionError } from "./errors.js";
 import { sessionFingerprint, type Fingerprint } from "./fingerprint.js";
 import { ratchet } from "./kdf.js";
-import { ephemeralFor, messageCrypto, type OwnKey } from "./message-crypto.js";
-import { randomBytes, x25519, x25519PrivateKeyObject, x25519PublicKeyObject } from "./primitives.js";
+import { ephemeralFor, messageCrypto, type OwnKey, type PeerKey } from "./message-crypto.js";
+import { randomBytes, x25519, x25519PrivateKeyObject } from "./primitives.js";
 import { MessageType, SAVED_CHAIN_CAPACITY } from "./constants.js";
 import type { JsonObject } from "./pyjson.js";
 import { SavedChains } from "./saved-chains.js";
@@ -43,6 +43,7 @@ export class Session {
   private readonly ownPriv: KeyObject;
   private readonly ownKey: OwnKey;
   private readonly peerPub: KeyObject;
+  private readonly peerKey: PeerKey;
   private readonly maxGap: number;
   readonly fingerprint: Fingerprint;
   private readonly publicKeys: Pick<SessionInit, "ownKemPublicKey" | "peerKemPublicKey" | "ownSessionPublicKey" | "peerSessionPublicKey">;
@@ -60,7 +61,8 @@ export class Session {
     const priv = init.ownSessionPrivateKey;
     this.ownPriv = priv instanceof Uint8Array ? x25519PrivateKeyObject(priv) : priv;
     this.ownKey = messageCrypto.ownKey(priv instanceof Uint8Array ? priv : this.ownPriv);
-    this.peerPub = x25519PublicKeyObject(init.peerSessionPublicKey);
+    this.peerKey = messageCrypto.peerKey(init.peerSessionPublicKey);
+    this.peerPub = this.peerKey.keyObject;
     this.saved = new SavedChains(opts.savedCapacity ?? SAVED_CHAIN_CAPACITY);
     this.maxGap = opts.maxForwardGap ?? 2 * this.saved.capacity;
     this.publicKeys = {
@@ -127,8 +129,7 @@ export class Session {
     const { wire, next } = messageCrypto.seal({
       chainKey: this.sendChainKey,
       n,
-      peerPub: this.publicKeys.peerSessionPublicKey,
-      peerPubKey: this.peerPub,
+      peer: this.peerKey,
       hmacKey: this.encryptionKey,
       inner,
       rnd,
@@ -364,7 +365,8 @@ export class Session {
     if (this.destroyed) return;
     this.destroyed = true;
     this.chunkOpens.drop();
-    messageCrypto.dropOwnKey(this.ownKey);
+    messageCrypto.drop(this.ownKey);
+    messageCrypto.drop(this.peerKey);
     wipe(this.encryptionKey, this.sendChainKey, this.receiveChainKey, this.continuity);
     this.clearPendingKeys();
     this.saved.clear();

@@ -19,7 +19,7 @@ export interface MessageAddon {
   sealMessage(
     chainKey: Uint8Array,
     n: number,
-    peerPub: Uint8Array,
+    peerKey: NativeKey,
     hmacKey: Uint8Array,
     inner: Uint8Array,
     out: Uint8Array,
@@ -39,6 +39,8 @@ export interface MessageAddon {
   openMessage(chainKey: Uint8Array, n: number, ownKey: NativeKey, ephPub: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, out: Uint8Array): number;
   /** A handle to an X25519 private key held by OpenSSL (the caller wipes `raw`). */
   privateKey(raw: Uint8Array): NativeKey;
+  /** A handle to an X25519 public key held by OpenSSL. */
+  publicKey(raw: Uint8Array): NativeKey;
   /** Frees (and so cleanses) the key now; later use throws. */
   dropKey(key: NativeKey): void;
   /** For bench/protocol.ts: CPU µs per call of [X25519 keygen, X25519 DH, one-block HKDF, HMAC-SHA-512, double seal, double open] of 512 bytes. */

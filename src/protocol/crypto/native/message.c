@@ -12,8 +12,8 @@
 // memory this file allocates, and is cleansed (OPENSSL_cleanse) before
 // return; caller buffers that held a secret we consumed (the DH output) are
 // cleansed too. Ephemeral private keys never leave OpenSSL: a small pool of
-// pre-generated EVP_PKEYs per thread (Node-API instance data), each used once
-// and freed (EVP_PKEY_free cleanses it). Tags and MACs compare with
+// pre-generated EVP_PKEYs per thread (Node-API instance data), each with its
+// derive context made ahead, used once and freed (EVP_PKEY_free cleanses it). Tags and MACs compare with
 // CRYPTO_memcmp (constant time).
 #define _POSIX_C_SOURCE 200809L
 #include <node_api.h>
@@ -29,6 +29,14 @@
 
 #define POOL_MAX 64
 
+// An X25519 key held by OpenSSL: a private key with its derive context made
+// ahead (the provider lookups of EVP_PKEY_derive_init are then off the hot
+// path), or a public key (c = NULL).
+typedef struct {
+  EVP_PKEY *k;
+  EVP_PKEY_CTX *c;
+} xkey;
+
 typedef struct {
   EVP_MAC *mac;
   EVP_MAC_CTX *hmac512, *hmac3;
@@ -36,7 +44,7 @@ typedef struct {
   EVP_MD_CTX *md;
   EVP_CIPHER *ecb, *chacha;
   EVP_CIPHER_CTX *ecb_ctx, *chacha_ctx;
-  EVP_PKEY *pool[POOL_MAX];
+  xkey pool[POOL_MAX];
   int pooled;
 } state;
 
@@ -252,21 +260,39 @@ static size_t b64(const uint8_t *in, size_t n, char *out) {
 
 // ---------------------------------------------------------------- X25519 (SPEC §8.1, WIRE-NOTES §6.2)
 
-static EVP_PKEY *x25519_generate(void) {
-  EVP_PKEY *k = NULL;
-  EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
-  if (c && EVP_PKEY_keygen_init(c) > 0) EVP_PKEY_keygen(c, &k);
-  EVP_PKEY_CTX_free(c);
-  return k;
+static void xkey_free(xkey *x) {
+  EVP_PKEY_CTX_free(x->c);
+  EVP_PKEY_free(x->k); // cleanses a private key
+  x->c = NULL;
+  x->k = NULL;
+}
+
+// A private key ready to derive with: generated (raw == NULL) or imported.
+static int xkey_private(xkey *x, const uint8_t *raw) {
+  x->c = NULL;
+  x->k = NULL;
+  if (raw) {
+    x->k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, raw, 32);
+  } else {
+    EVP_PKEY_CTX *g = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
+    if (g && EVP_PKEY_keygen_init(g) > 0) EVP_PKEY_keygen(g, &x->k);
+    EVP_PKEY_CTX_free(g);
+  }
+  x->c = x->k ? EVP_PKEY_CTX_new(x->k, NULL) : NULL;
+  if (x->c && EVP_PKEY_derive_init(x->c) > 0) return 1;
+  xkey_free(x);
+  return 0;
 }
 
 // shared = X25519(priv, peer); 0 when OpenSSL refuses (an all-zero result: small-order peer key, RFC 7748 §6.1).
-static int x25519_derive(EVP_PKEY *priv, const uint8_t peer_raw[32], uint8_t shared[32]) {
-  EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_raw, 32);
-  EVP_PKEY_CTX *c = peer ? EVP_PKEY_CTX_new(priv, NULL) : NULL;
+static int x25519_derive(xkey *priv, EVP_PKEY *peer, uint8_t shared[32]) {
   size_t l = 32;
-  int ok = c && EVP_PKEY_derive_init(c) > 0 && EVP_PKEY_derive_set_peer(c, peer) > 0 && EVP_PKEY_derive(c, shared, &l) > 0 && l == 32;
-  EVP_PKEY_CTX_free(c);
+  return peer && EVP_PKEY_derive_set_peer(priv->c, peer) > 0 && EVP_PKEY_derive(priv->c, shared, &l) > 0 && l == 32;
+}
+
+static int x25519_derive_raw(xkey *priv, const uint8_t peer_raw[32], uint8_t shared[32]) {
+  EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_raw, 32);
+  int ok = x25519_derive(priv, peer, shared);
   EVP_PKEY_free(peer);
   return ok;
 }
@@ -324,17 +350,75 @@ static size_t argv_n(napi_env env, napi_callback_info info, size_t want, napi_va
   return argc;
 }
 
-// sealMessage(chainKey, n, peerPub, hmacKey, inner, out, nextChain, ephPriv|null, nonce|null) -> bytes written to out.
+// Handles to a session's X25519 keys, held by OpenSSL for the session's life
+// (WIRE-NOTES §5.2: the session keys never change): ours (private, with its
+// derive context) and the peer's (public). Freed, and so cleansed, by dropKey
+// or when the garbage collector finalizes the handle.
+static void free_handle(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  xkey_free(data);
+  free(data);
+}
+
+static napi_value make_handle(napi_env env, napi_callback_info info, int private_key) {
+  napi_value a[1], v;
+  uint8_t *raw;
+  size_t l;
+  if (!argv_n(env, info, 1, a) || !bytes(env, a[0], &raw, &l, 32)) return NULL;
+  xkey *x = calloc(1, sizeof *x);
+  int ok = x && (private_key ? xkey_private(x, raw) : (x->k = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, raw, 32)) != NULL);
+  if (!ok || napi_create_external(env, x, free_handle, NULL, &v) != napi_ok) {
+    if (x) free_handle(env, x, NULL);
+    napi_throw_error(env, NULL, "OpenSSL refused the X25519 key");
+    return NULL;
+  }
+  return v;
+}
+
+// privateKey(raw32) / publicKey(raw32) -> a handle; the caller wipes a private raw32.
+static napi_value js_private_key(napi_env env, napi_callback_info info) {
+  return make_handle(env, info, 1);
+}
+
+static napi_value js_public_key(napi_env env, napi_callback_info info) {
+  return make_handle(env, info, 0);
+}
+
+static xkey *handle_arg(napi_env env, napi_value v, int private_key) {
+  xkey *x = NULL;
+  if (napi_get_value_external(env, v, (void **)&x) != napi_ok || !x) {
+    napi_throw_type_error(env, NULL, "expected a key handle");
+    return NULL;
+  }
+  if (!x->k || (private_key && !x->c)) {
+    napi_throw_error(env, NULL, "the key was dropped, or is not a private key");
+    return NULL;
+  }
+  return x;
+}
+
+// dropKey(handle): frees (and so cleanses) the key now rather than at garbage collection.
+static napi_value js_drop_key(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  xkey *x = NULL;
+  if (!argv_n(env, info, 1, a) || napi_get_value_external(env, a[0], (void **)&x) != napi_ok || !x) return NULL;
+  xkey_free(x);
+  return NULL;
+}
+
+// sealMessage(chainKey, n, peerKey, hmacKey, inner, out, nextChain, ephPriv|null, nonce|null) -> bytes written to out.
 // The whole ENCRYPTED_MESSAGE (WIRE-NOTES §6.6) in out; nextChain gets the ratchet output.
 // ephPriv and nonce script the randomness for known-answer tests only.
 static napi_value js_seal_message(napi_env env, napi_callback_info info) {
   napi_value a[9];
   if (!argv_n(env, info, 9, a)) return NULL;
   state *s = get_state(env);
-  uint8_t *ck, *peer, *hk, *pt, *out, *next, *sp = NULL, *sn = NULL;
-  size_t ckl, pl_, hkl, ptl, outl, nl, l;
+  uint8_t *ck, *hk, *pt, *out, *next, *sp = NULL, *sn = NULL;
+  size_t ckl, hkl, ptl, outl, nl, l;
   uint64_t n;
-  if (!bytes(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !bytes(env, a[2], &peer, &pl_, 32) || !bytes(env, a[3], &hk, &hkl, 0) ||
+  xkey *peer;
+  if (!bytes(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(peer = handle_arg(env, a[2], 0)) || !bytes(env, a[3], &hk, &hkl, 0) ||
       !bytes(env, a[4], &pt, &ptl, 0) || !bytes(env, a[5], &out, &outl, 0) || !bytes(env, a[6], &next, &nl, 32))
     return NULL;
   if (!is_null(env, a[7]) && !bytes(env, a[7], &sp, &l, 32)) return NULL;
@@ -353,12 +437,14 @@ static napi_value js_seal_message(napi_env env, napi_callback_info info) {
     return NULL;
   }
   // Draw order as the reference: ephemeral key, then nonce (WIRE-NOTES §6.2).
-  EVP_PKEY *eph = sp ? EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sp, 32) : s->pooled > 0 ? s->pool[--s->pooled] : x25519_generate();
+  // Each ephemeral key is used for this one message and freed (cleansed) at once (WIRE-NOTES §6.2).
+  xkey eph = { NULL, NULL };
+  int have = sp ? xkey_private(&eph, sp) : s->pooled > 0 ? (eph = s->pool[--s->pooled], 1) : xkey_private(&eph, NULL);
   uint8_t nonce[12], ephpub[32], dh[32], mk[32], mac[64];
   size_t epl = 32;
-  int ok = eph != NULL && EVP_PKEY_get_raw_public_key(eph, ephpub, &epl) > 0 && (sn ? (memcpy(nonce, sn, 12), 1) : RAND_bytes(nonce, 12) > 0) &&
-           x25519_derive(eph, peer, dh);
-  EVP_PKEY_free(eph);
+  int ok = have && EVP_PKEY_get_raw_public_key(eph.k, ephpub, &epl) > 0 && (sn ? (memcpy(nonce, sn, 12), 1) : RAND_bytes(nonce, 12) > 0) &&
+           x25519_derive(&eph, peer->k, dh);
+  xkey_free(&eph);
   ok = ok && chain_step(s, ck, ckl, dh, n, mk, next);
   OPENSSL_cleanse(dh, sizeof dh);
   char nb[16], eb[44];
@@ -424,73 +510,24 @@ static napi_value js_ratchet(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// A session's own X25519 private key, held by OpenSSL for the session's life (WIRE-NOTES §5.2: it never changes).
-typedef struct {
-  EVP_PKEY *k;
-} own_key;
-
-static void free_own_key(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  own_key *o = data;
-  EVP_PKEY_free(o->k); // cleanses the private key
-  free(o);
-}
-
-// privateKey(raw32) -> a handle; the caller wipes raw32.
-static napi_value js_private_key(napi_env env, napi_callback_info info) {
-  napi_value a[1], v;
-  uint8_t *raw;
-  size_t l;
-  if (!argv_n(env, info, 1, a) || !bytes(env, a[0], &raw, &l, 32)) return NULL;
-  own_key *o = calloc(1, sizeof *o);
-  if (o) o->k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, raw, 32);
-  if (!o || !o->k || napi_create_external(env, o, free_own_key, NULL, &v) != napi_ok) {
-    if (o) free_own_key(env, o, NULL);
-    napi_throw_error(env, NULL, "OpenSSL refused the X25519 key");
-    return NULL;
-  }
-  return v;
-}
-
-static own_key *own_key_arg(napi_env env, napi_value v) {
-  own_key *o = NULL;
-  if (napi_get_value_external(env, v, (void **)&o) != napi_ok || !o) napi_throw_type_error(env, NULL, "expected a key handle");
-  return o;
-}
-
-// dropKey(handle): frees (and so cleanses) the key now rather than at garbage collection.
-static napi_value js_drop_key(napi_env env, napi_callback_info info) {
-  napi_value a[1];
-  own_key *o;
-  if (!argv_n(env, info, 1, a) || !(o = own_key_arg(env, a[0]))) return NULL;
-  EVP_PKEY_free(o->k);
-  o->k = NULL;
-  return NULL;
-}
-
 // openMessage(chainKey, n, ownKey, ephPub, nonce, ciphertext, aad, out) -> plaintext length; -1 when the
 // ciphertext or padding is refused, -2 when X25519 refuses the ephemeral key (WIRE-NOTES §7 steps 4–6).
 static napi_value js_open_message(napi_env env, napi_callback_info info) {
   napi_value a[8];
   if (!argv_n(env, info, 8, a)) return NULL;
   state *s = get_state(env);
-  own_key *own;
+  xkey *own;
   uint8_t *ck, *eph, *nonce, *ct, *aad, *out, mk[32], dh[32];
   size_t ckl, l, ctl, al, ol;
   uint64_t n;
-  if (!bytes(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(own = own_key_arg(env, a[2])) || !bytes(env, a[3], &eph, &l, 32) ||
+  if (!bytes(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(own = handle_arg(env, a[2], 1)) || !bytes(env, a[3], &eph, &l, 32) ||
       !bytes(env, a[4], &nonce, &l, 12) || !bytes(env, a[5], &ct, &ctl, 0) || !bytes(env, a[6], &aad, &al, 0) || !bytes(env, a[7], &out, &ol, 0))
     return NULL;
   if (ctl >= 32 && ol < ctl - 32) {
     napi_throw_range_error(env, NULL, "output buffer too small");
     return NULL;
   }
-  if (!own->k) {
-    napi_throw_error(env, NULL, "the key was dropped");
-    return NULL;
-  }
-  if (!x25519_derive(own->k, eph, dh)) return num(env, -2);
+  if (!x25519_derive_raw(own, eph, dh)) return num(env, -2);
   int ok = chain_step(s, ck, ckl, dh, n, mk, NULL);
   OPENSSL_cleanse(dh, sizeof dh);
   long r = ok ? double_open(s, mk, nonce, ct, ctl, aad, al, out) : -1;
@@ -506,11 +543,7 @@ static napi_value js_refill(napi_env env, napi_callback_info info) {
   double d = 0;
   napi_get_value_double(env, a[0], &d);
   int target = d > POOL_MAX ? POOL_MAX : d < 0 ? 0 : (int)d;
-  while (s->pooled < target) {
-    EVP_PKEY *k = x25519_generate();
-    if (!k) break;
-    s->pool[s->pooled++] = k;
-  }
+  while (s->pooled < target && xkey_private(&s->pool[s->pooled], NULL)) s->pooled++;
   return num(env, s->pooled);
 }
 
@@ -535,13 +568,21 @@ CLMUL static napi_value js_floors(napi_env env, napi_callback_info info) {
   RAND_bytes(pt, sizeof pt);
   RAND_bytes(nonce, sizeof nonce);
   RAND_bytes(aad, sizeof aad);
-  EVP_PKEY *own = x25519_generate(), *other = x25519_generate();
+  xkey own, other, k;
+  xkey_private(&own, NULL);
+  xkey_private(&other, NULL);
   size_t pl = 32;
-  EVP_PKEY_get_raw_public_key(other, peer, &pl);
+  EVP_PKEY_get_raw_public_key(other.k, peer, &pl);
+  EVP_PKEY *peer_k = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
   double r[6], t0 = cpu_us();
-  for (int i = 0; i < n; i++) EVP_PKEY_free(x25519_generate());
+  // A pool key: generated with its derive context (what refill does between ticks).
+  for (int i = 0; i < n; i++) {
+    xkey_private(&k, NULL);
+    xkey_free(&k);
+  }
   r[0] = cpu_us();
-  for (int i = 0; i < n; i++) x25519_derive(own, peer, out);
+  // The sender's DH (the peer's key is a handle) and the receiver's (the ephemeral key arrives raw), alternately.
+  for (int i = 0; i < n; i++) i % 2 ? x25519_derive(&own, peer_k, out) : x25519_derive_raw(&own, peer, out);
   r[1] = cpu_us();
   for (int i = 0; i < n; i++) hkdf512(s, key, 32, peer, 32, "chain_key_1", out);
   r[2] = cpu_us();
@@ -551,8 +592,9 @@ CLMUL static napi_value js_floors(napi_env env, napi_callback_info info) {
   r[4] = cpu_us();
   for (int i = 0; i < n; i++) double_open(s, key, nonce, ct, sizeof ct, aad, sizeof aad, back);
   r[5] = cpu_us();
-  EVP_PKEY_free(own);
-  EVP_PKEY_free(other);
+  xkey_free(&own);
+  xkey_free(&other);
+  EVP_PKEY_free(peer_k);
   OPENSSL_cleanse(key, sizeof key);
   napi_value arr, v;
   napi_create_array_with_length(env, 6, &arr);
@@ -567,7 +609,7 @@ static void free_state(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   state *s = data;
-  while (s->pooled > 0) EVP_PKEY_free(s->pool[--s->pooled]);
+  while (s->pooled > 0) xkey_free(&s->pool[--s->pooled]);
   EVP_MAC_CTX_free(s->hmac512);
   EVP_MAC_CTX_free(s->hmac3);
   EVP_MAC_free(s->mac);
@@ -614,7 +656,7 @@ NAPI_MODULE_INIT() {
     const char *name;
     napi_callback fn;
   } fns[] = { { "sealMessage", js_seal_message }, { "macOk", js_mac_ok }, { "ratchet", js_ratchet }, { "openMessage", js_open_message }, { "refill", js_refill },
-                 { "privateKey", js_private_key }, { "dropKey", js_drop_key }, { "floors", js_floors } };
+                 { "privateKey", js_private_key }, { "publicKey", js_public_key }, { "dropKey", js_drop_key }, { "floors", js_floors } };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &v);
     napi_set_named_property(env, exports, fns[i].name, v);

@@ -1,7 +1,8 @@
 // One ENCRYPTED_MESSAGE in one native call (src/protocol/crypto/message-native.ts):
 // the sender's whole WIRE-NOTES §6 (fresh X25519 key, DH with the peer's
-// session key, the chain step of §6.2, the double AEAD of §6.3, the HMAC of
-// §6.5 and the outer JSON of §6.6), and on the receiving side the HMAC check,
+// session key, the chain step of WIRE-NOTES §6.2, the double AEAD of WIRE-NOTES
+// §6.3, the HMAC of WIRE-NOTES §6.5 and the outer JSON of WIRE-NOTES §6.6), and
+// on the receiving side the HMAC check,
 // the ratchet and the message key with the double AEAD open (WIRE-NOTES §7).
 // Every primitive is OpenSSL's, the one the node binary carries and exports
 // (EVP HMAC, SHA-512, SHA3-512, AES-256, ChaCha20-Poly1305, X25519, RAND);

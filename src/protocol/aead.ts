@@ -5,7 +5,7 @@ import { toBytes, uninitialized, wipe } from "./bytes.js";
 import { AuthenticationError } from "./crypto/backend.js";
 import { chachaOpen, chachaSeal, chachaSealWithPrefix } from "./crypto/chacha20-poly1305.js";
 import { gcmSiv } from "./crypto/select.js";
-import { hashPrefix, hkdfExpandOneBlock } from "./primitives.js";
+import { hashPrefix, hkdfExpandOneBlock } from "./digests.js";
 
 const AES_OTHERINFO = toBytes("AES_key_kdf");
 const CHACHA_INFO = toBytes("ChaCha_key_hkdf");

@@ -42,6 +42,12 @@ function cpuSeconds(pid: number): number {
   return statCpu(readFileSync(`/proc/${pid}/stat`, "utf8"));
 }
 
+/** Minor page faults of this process so far (each a fresh page the kernel had to map). */
+function minorFaults(): number {
+  const f = readFileSync("/proc/self/stat", "utf8");
+  return Number(f.slice(f.lastIndexOf(")") + 2).split(" ")[7]);
+}
+
 /** CPU seconds per thread of this process (thread id → seconds). */
 function threadCpu(): Record<string, number> {
   const out: Record<string, number> = {};
@@ -60,7 +66,7 @@ function out(obj: Record<string, unknown>): void {
 }
 
 /** A role's CPU as of now: the process total and each thread's share. */
-const cpuMark = () => ({ cpu: cpuSeconds(process.pid), threads: threadCpu(), pid: process.pid, t: Date.now() });
+const cpuMark = () => ({ cpu: cpuSeconds(process.pid), threads: threadCpu(), faults: minorFaults(), pid: process.pid, t: Date.now() });
 
 // ------------------------------------------------------------------ child roles
 
@@ -100,7 +106,7 @@ async function runRole(role: string, port: number, arg: string): Promise<void> {
 // ------------------------------------------------------------------ driver
 
 type Line = Record<string, unknown> & { event: string };
-type Mark = { cpu: number; threads: Record<string, number>; pid: number; t: number };
+type Mark = { cpu: number; threads: Record<string, number>; faults: number; pid: number; t: number };
 
 function child(role: string, port: number, arg: string): { waitFor: (ev: string) => Promise<Line>; exited: Promise<number | null> } {
   const extra = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
@@ -132,6 +138,8 @@ interface RoleFigures {
   /** The main thread's share, and the other threads' shares (largest first). */
   main: number;
   others: number[];
+  /** Minor page faults from start to done. */
+  faults: number;
   rss: number;
 }
 
@@ -166,6 +174,7 @@ function roleFigures(start: Line, done: Line, rss: Line): RoleFigures {
       .map(delta)
       .filter((s) => s > 0)
       .sort((x, y) => y - x),
+    faults: b.faults - a.faults,
     rss: rss["hwm"] as number,
   };
 }
@@ -267,7 +276,7 @@ function report(results: Result[]): void {
   for (const r of results) {
     for (const [role, f] of [["sender", r.sender], ["receiver", r.receiver]] as const) {
       const others = f.others.filter((s) => s >= 0.01).map((s) => s.toFixed(2));
-      process.stdout.write(`  ${LABEL[r.kind]}, ${role}: ${f.cpu.toFixed(2)} s = main ${f.main.toFixed(2)} + [${others.join(", ")}]\n`);
+      process.stdout.write(`  ${LABEL[r.kind]}, ${role}: ${f.cpu.toFixed(2)} s = main ${f.main.toFixed(2)} + [${others.join(", ")}]; ${(f.faults / (r.size / MiB)).toFixed(0)} page faults per MiB\n`);
     }
     process.stdout.write(`  ${LABEL[r.kind]}: prepare (hash${r.compressed ? " + gzip" : ""}) ${r.prepare.toFixed(2)} s, transfer ${r.transfer.toFixed(2)} s (${(r.size / MiB / r.transfer).toFixed(1)} MiB/s), ${mib(r.processed)} MiB on the wire\n`);
   }

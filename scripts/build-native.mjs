@@ -38,6 +38,7 @@ const FALLBACK = {
   "deflate.c": "gzip uses node:zlib (install libdeflate's headers, e.g. libdeflate-dev, for faster compression)",
   "splice.c": "the relay reads large frames into its pooled buffers instead of splicing them",
   "message.c": "messages are sealed and opened step by step in TypeScript (install OpenSSL's headers, e.g. libssl-dev, if Node's are missing)",
+  "pagecache.c": "received files stay in the page cache until the kernel evicts them",
 };
 
 /** Libraries an addon links against (its header must be installed too). */

@@ -9,6 +9,7 @@ import type { FileHandle } from "node:fs/promises";
 import type { IHasher as FileHasher } from "hash-wasm";
 import { FileTransferError, asFileTransferError, createFileHasher, type FileMetadata } from "../../protocol/file/metadata.js";
 import { MemberGunzip, type GunzipSink } from "./member-gunzip.js";
+import { WrittenPages } from "./page-cache.js";
 import type { OwnedTempFiles } from "./temp-files.js";
 
 export { GUNZIP_CHUNK } from "./member-gunzip.js";
@@ -49,20 +50,31 @@ export function isZlibError(err: unknown): boolean {
 /** The bomb guard, the hash and the `.out` file behind a MemberGunzip: counts, caps, hashes and appends each piece. */
 export class GuardedFileSink {
   bytes = 0;
+  private readonly pages: WrittenPages;
   constructor(
     private readonly hasher: { update(d: Uint8Array): unknown },
     private readonly limit: number,
     private readonly fh: FileHandle,
-  ) {}
+  ) {
+    this.pages = new WrittenPages(fh.fd);
+  }
 
   readonly take: GunzipSink = async (piece) => {
+    const at = this.bytes;
     this.bytes += piece.length;
     // Fails the stream at once: a bomb costs at most one output piece past the limit.
     if (this.bytes > this.limit) throw new FileTransferError("file_too_large", "The received file is larger than announced; it was discarded.");
     this.hasher.update(piece);
     let off = 0;
     while (off < piece.length) off += (await this.fh.write(piece, off, piece.length - off, null)).bytesWritten;
+    this.pages.written(at, piece.length);
   };
+
+  /** Closes the file once its page-cache flushes are done. */
+  async close(): Promise<void> {
+    await this.pages.settled();
+    await this.fh.close();
+  }
 }
 
 /** The transfer's error for what failed a gunzip stream. */
@@ -85,7 +97,7 @@ export class InOrderStream {
   private bytes = 0;
   private gunzip: MemberGunzip | null = null;
   private sink: GuardedFileSink | null = null;
-  private outFh: FileHandle | null = null;
+  private outOpen = false;
   private outPath: string | null = null;
   /** Bomb, corrupt data or a write error: the transfer must fail with this. */
   error: FileTransferError | null = null;
@@ -104,7 +116,7 @@ export class InOrderStream {
     if (m.compressed) {
       const { path: outPath, handle: outFh } = await temps.create(downloadDir, ".out");
       st.outPath = outPath;
-      st.outFh = outFh;
+      st.outOpen = true;
       st.sink = new GuardedFileSink(hasher, m.file_size, outFh);
       st.gunzip = new MemberGunzip(m.file_size, st.sink.take);
     }
@@ -150,8 +162,7 @@ export class InOrderStream {
   async end(): Promise<StreamResult> {
     if (this.gunzip) {
       await this.gunzip.end().catch((err: unknown) => this.fail(err));
-      await this.outFh?.close();
-      this.outFh = null;
+      await this.closeOut();
     }
     if (this.error) throw this.error;
     const bytes = this.sink ? this.sink.bytes : this.bytes;
@@ -164,9 +175,13 @@ export class InOrderStream {
     this.abandoned = true;
     this.gunzip?.destroy();
     await this.gunzip?.settled();
-    const fh = this.outFh;
-    this.outFh = null;
-    await fh?.close().catch(() => undefined);
+    await this.closeOut().catch(() => undefined);
+  }
+
+  private async closeOut(): Promise<void> {
+    if (!this.outOpen) return;
+    this.outOpen = false;
+    await this.sink?.close();
   }
 
   /** Waits for the stream to settle (after abandon()). */

@@ -16,6 +16,7 @@ import { placeFile } from "./destination.js";
 import { InOrderStream } from "./in-order-stream.js";
 import { reassembleFromPart } from "./reassemble.js";
 import { OwnedTempFiles } from "./temp-files.js";
+import { WrittenPages } from "./page-cache.js";
 
 export type IncomingState = "offered" | "accepted" | "finishing" | "done" | "failed" | "aborted";
 
@@ -60,6 +61,8 @@ export class IncomingTransfer {
   private readonly ledger: ChunkLedger;
   private readonly inFlight = new Map<number, Promise<void>>();
   private fh: FileHandle | undefined;
+  /** The .part file's pages leave the page cache once written (page-cache.ts). */
+  private pages: WrittenPages | undefined;
   private readonly temps = new OwnedTempFiles();
   private partPath: string | undefined;
   private readonly abortCtl = new AbortController();
@@ -121,6 +124,7 @@ export class IncomingTransfer {
       }
       const part = await this.temps.create(this.downloadDir, ".part");
       this.fh = part.handle;
+      this.pages = new WrittenPages(part.handle.fd);
       this.partPath = part.path;
       if (this.streaming) this.stream = await InOrderStream.open(m, this.downloadDir, this.temps);
     } catch (err) {
@@ -165,6 +169,7 @@ export class IncomingTransfer {
         const { bytesWritten } = await fh.write(data, off, data.length - off, index * CHUNK_SIZE + off);
         off += bytesWritten;
       }
+      this.pages?.written(index * CHUNK_SIZE, data.length);
       await feed;
     })();
     this.inFlight.set(index, write);
@@ -209,6 +214,7 @@ export class IncomingTransfer {
     const m = this.metadata;
     const signal = this.abortCtl.signal;
     try {
+      await this.pages?.settled();
       await this.fh?.close();
       this.fh = undefined;
       const part = this.partPath;
@@ -272,6 +278,7 @@ export class IncomingTransfer {
     await this.stream?.close(); // the .out write stream is closed before its file goes
     const fh = this.fh;
     this.fh = undefined;
+    await this.pages?.settled();
     await fh?.close().catch(() => undefined);
     await this.temps.removeAll();
   }

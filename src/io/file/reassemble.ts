@@ -45,7 +45,7 @@ export async function reassembleFromPart(part: string, m: FileMetadata, download
   } catch (err) {
     throw isZlibError(err) ? gunzipFailure(err) : err;
   } finally {
-    await outFh.close();
+    await sink.close();
   }
   await temps.remove(part);
   return { bytes: sink.bytes, digest: hasher.digest("binary"), outPath };

@@ -48,12 +48,13 @@ function minorFaults(): number {
   return Number(f.slice(f.lastIndexOf(")") + 2).split(" ")[7]);
 }
 
-/** CPU seconds per thread of this process (thread id → seconds). */
-function threadCpu(): Record<string, number> {
-  const out: Record<string, number> = {};
+/** CPU seconds and minor page faults per thread of this process (thread id → [seconds, faults]). */
+function threadCpu(): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
   for (const tid of readdirSync("/proc/self/task")) {
     try {
-      out[tid] = statCpu(readFileSync(`/proc/self/task/${tid}/stat`, "utf8"));
+      const line = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      out[tid] = [statCpu(line), Number(line.slice(line.lastIndexOf(")") + 2).split(" ")[7])];
     } catch {
       // the thread ended between readdir and read
     }
@@ -106,7 +107,7 @@ async function runRole(role: string, port: number, arg: string): Promise<void> {
 // ------------------------------------------------------------------ driver
 
 type Line = Record<string, unknown> & { event: string };
-type Mark = { cpu: number; threads: Record<string, number>; faults: number; pid: number; t: number };
+type Mark = { cpu: number; threads: Record<string, [number, number]>; faults: number; pid: number; t: number };
 
 function child(role: string, port: number, arg: string): { waitFor: (ev: string) => Promise<Line>; exited: Promise<number | null> } {
   const extra = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
@@ -135,9 +136,9 @@ function child(role: string, port: number, arg: string): { waitFor: (ev: string)
 interface RoleFigures {
   /** CPU seconds from start to done, the whole process. */
   cpu: number;
-  /** The main thread's share, and the other threads' shares (largest first). */
-  main: number;
-  others: number[];
+  /** The main thread's share, and the other threads' shares (largest first): [CPU seconds, page faults]. */
+  main: [number, number];
+  others: [number, number][];
   /** Minor page faults from start to done. */
   faults: number;
   rss: number;
@@ -164,7 +165,7 @@ function roleFigures(start: Line, done: Line, rss: Line): RoleFigures {
   const a = start as unknown as Mark;
   const b = done as unknown as Mark;
   const tids = Object.keys(b.threads);
-  const delta = (tid: string) => b.threads[tid]! - (a.threads[tid] ?? 0);
+  const delta = (tid: string): [number, number] => [b.threads[tid]![0] - (a.threads[tid]?.[0] ?? 0), b.threads[tid]![1] - (a.threads[tid]?.[1] ?? 0)];
   const mainTid = String(b.pid); // the main thread's id is the process id
   return {
     cpu: b.cpu - a.cpu,
@@ -172,8 +173,8 @@ function roleFigures(start: Line, done: Line, rss: Line): RoleFigures {
     others: tids
       .filter((t) => t !== mainTid)
       .map(delta)
-      .filter((s) => s > 0)
-      .sort((x, y) => y - x),
+      .filter((s) => s[0] > 0)
+      .sort((x, y) => y[0] - x[0]),
     faults: b.faults - a.faults,
     rss: rss["hwm"] as number,
   };
@@ -272,11 +273,13 @@ function report(results: Result[]): void {
   process.stdout.write("from the `file` command (sender) / the offer (receiver) to file_received; relay: over the same span.\n\n");
   process.stdout.write(fmt(rows[0]!) + "\n" + "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|\n");
   for (const row of rows.slice(1)) process.stdout.write(fmt(row) + "\n");
-  process.stdout.write("\nWhere each role's CPU went (seconds; main thread, then the other threads — crypto/gzip workers, libuv, GC — largest first):\n");
+  process.stdout.write("\nWhere each role's CPU went (CPU seconds/page faults per MiB; main thread, then the other threads — crypto/gzip workers, libuv, GC — largest first):\n");
   for (const r of results) {
     for (const [role, f] of [["sender", r.sender], ["receiver", r.receiver]] as const) {
-      const others = f.others.filter((s) => s >= 0.01).map((s) => s.toFixed(2));
-      process.stdout.write(`  ${LABEL[r.kind]}, ${role}: ${f.cpu.toFixed(2)} s = main ${f.main.toFixed(2)} + [${others.join(", ")}]; ${(f.faults / (r.size / MiB)).toFixed(0)} page faults per MiB\n`);
+      const perMiB = (faults: number) => (faults / (r.size / MiB)).toFixed(0);
+      const t = ([cpu, faults]: [number, number]) => `${cpu.toFixed(2)}/${perMiB(faults)}`;
+      const others = f.others.filter((s) => s[0] >= 0.01).map(t);
+      process.stdout.write(`  ${LABEL[r.kind]}, ${role}: ${f.cpu.toFixed(2)} s = main ${t(f.main)} + [${others.join(", ")}]; ${perMiB(f.faults)} page faults per MiB in all\n`);
     }
     process.stdout.write(`  ${LABEL[r.kind]}: prepare (hash${r.compressed ? " + gzip" : ""}) ${r.prepare.toFixed(2)} s, transfer ${r.transfer.toFixed(2)} s (${(r.size / MiB / r.transfer).toFixed(1)} MiB/s), ${mib(r.processed)} MiB on the wire\n`);
   }

@@ -20,6 +20,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ClientCore } from "../src/client/core.js";
 import { startServer } from "../test/helpers/server-process.js";
+import { measureFloors, type FloorKey } from "./transfer-floors.js";
 import { generate, type Kind } from "./transfer-files.js";
 
 const MiB = 1024 * 1024;
@@ -299,15 +300,36 @@ async function main(): Promise<void> {
   };
   const dir = await mkdtemp(path.join(os.tmpdir(), "pqchat-bench-"));
   const results: Result[] = [];
+  let floors: [FloorKey, string, number][];
   try {
     for (const f of (process.env["BENCH_FILES"] ?? "random,text,repeated").split(",")) {
       if (!(f in sizes)) throw new Error(`unknown BENCH_FILES entry ${f}`);
       results.push(await runOne(f as Kind, sizes[f as Kind], dir));
     }
+    const sample = path.join(dir, "floors.txt");
+    await generate(sample, "text", 32 * MiB);
+    floors = await measureFloors(readFileSync(sample));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
   report(results);
+  const text = results.find((r) => r.kind === "text" && r.compressed);
+  reportFloors(floors, text ? text.size / text.processed : 2.1);
+}
+
+function reportFloors(floors: [FloorKey, string, number][], ratio: number): void {
+  process.stdout.write("\nFloors: CPU-seconds per GiB of each part on one thread of this machine (this process, after the runs above):\n");
+  for (const [, part, s] of floors) process.stdout.write(`  ${part}: ${s.toFixed(2)}\n`);
+  const f = Object.fromEntries(floors.map(([k, , v]) => [k, v])) as Record<FloorKey, number>;
+  const { hash, copy, seal, open, gzip, gunzip } = f;
+  process.stdout.write(
+    `  random file, the work itself: sender hash + seal + 2 copies (file read, socket) = ${(hash + seal + 2 * copy).toFixed(2)}; ` +
+      `receiver open + hash + 3 copies (socket, frame, file write) = ${(open + hash + 3 * copy).toFixed(2)} (writing through the page cache adds ~0.25)\n`,
+  );
+  process.stdout.write(
+    `  text (${ratio.toFixed(2)}x), the work itself per GiB of text: sender gzip + hash + (seal + 2 copies)/ratio = ${(gzip + hash + (seal + 2 * copy) / ratio).toFixed(2)}; ` +
+      `receiver gunzip + hash + (open + 3 copies)/ratio + 1 copy = ${(gunzip + hash + (open + 3 * copy) / ratio + copy).toFixed(2)}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

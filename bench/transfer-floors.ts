@@ -1,0 +1,102 @@
+// The floor of each part of a transfer, in CPU-seconds per GiB on one thread
+// of this machine, measured in the benchmark's own process: what a role's
+// figure in bench:transfer cannot go below while it does that part. Printed
+// beneath the transfer table so a target out of reach can be argued from it.
+import { randomBytes } from "node:crypto";
+import { gunzipSync } from "node:zlib";
+import { tuneAllocatorForBulkCrypto } from "../src/io/allocator.js";
+import { gzipEngine, gzipMember } from "../src/io/deflate.js";
+import { MemberGunzip } from "../src/io/file/member-gunzip.js";
+import { doubleDecrypt, doubleEncryptParts } from "../src/protocol/aead.js";
+import { createFileHasher } from "../src/protocol/file/metadata.js";
+
+const MiB = 1024 * 1024;
+
+/** CPU seconds per GiB of `bytes` processed by `fn` (after one warm-up call). */
+function cpuPerGiB(bytes: number, fn: () => void): number {
+  fn();
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6 / (bytes / (1024 * MiB));
+}
+
+async function cpuPerGiBAsync(bytes: number, fn: () => Promise<void>): Promise<number> {
+  await fn();
+  const c0 = process.cpuUsage();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6 / (bytes / (1024 * MiB));
+}
+
+export type FloorKey = "hash" | "seal" | "open" | "copy" | "gzip" | "gunzip";
+
+/** [key, what was measured, CPU-s per GiB] for the parts of a transfer; `text` is a sample of the benchmark's text file. */
+export async function measureFloors(text: Uint8Array): Promise<[FloorKey, string, number][]> {
+  tuneAllocatorForBulkCrypto(); // as the clients do
+  const rows: [FloorKey, string, number][] = [];
+  const chunk = randomBytes(MiB);
+  const N = 64;
+  const hasher = await createFileHasher();
+  rows.push([
+    "hash",
+    "BLAKE2b-256 (hash-wasm, warm)",
+    cpuPerGiB(N * MiB, () => {
+      hasher.init();
+      for (let i = 0; i < N; i++) hasher.update(chunk);
+      hasher.digest("binary");
+    }),
+  ]);
+  const key = randomBytes(32);
+  const nonce = randomBytes(12);
+  const aad = randomBytes(64);
+  const header = new Uint8Array(80);
+  let scratch: Uint8Array = new Uint8Array(MiB + 256);
+  let sealed: Uint8Array = new Uint8Array(0);
+  rows.push([
+    "seal",
+    "double AEAD seal of 1 MiB chunks",
+    cpuPerGiB(N * MiB, () => {
+      for (let i = 0; i < N; i++) sealed = doubleEncryptParts(key, nonce, [header, chunk], aad, 48, scratch);
+    }),
+  ]);
+  const ct = sealed.subarray(48);
+  rows.push([
+    "open",
+    "double AEAD open of 1 MiB chunks",
+    cpuPerGiB(N * MiB, () => {
+      for (let i = 0; i < N; i++) doubleDecrypt(key, nonce, ct, aad);
+    }),
+  ]);
+  scratch = new Uint8Array(MiB);
+  rows.push([
+    "copy",
+    "memcpy of 1 MiB (one copy of the data)",
+    cpuPerGiB(N * 16 * MiB, () => {
+      for (let i = 0; i < N * 16; i++) scratch.set(chunk);
+    }),
+  ]);
+  const blocks: Uint8Array[] = [];
+  for (let off = 0; off + 4 * MiB <= text.length; off += 4 * MiB) blocks.push(text.subarray(off, off + 4 * MiB));
+  const textBytes = blocks.length * 4 * MiB;
+  let members: Uint8Array[] = [];
+  rows.push([
+    "gzip",
+    `gzip level 6 (${gzipEngine}, 4 MiB members) per GiB of text`,
+    cpuPerGiB(textBytes, () => {
+      members = blocks.map((b) => gzipMember(b, 6));
+    }),
+  ]);
+  const stream = Buffer.concat(members);
+  if (gunzipSync(stream).length !== textBytes) throw new Error("floors: the gzip round trip failed");
+  rows.push([
+    "gunzip",
+    `gunzip (${gzipEngine}) per GiB of text`,
+    await cpuPerGiBAsync(textBytes, async () => {
+      const g = new MemberGunzip(textBytes, () => undefined);
+      for (let off = 0; off < stream.length; off += MiB) await g.write(stream.subarray(off, off + MiB));
+      await g.end();
+    }),
+  ]);
+  return rows;
+}

@@ -1,7 +1,7 @@
 // Large binary frames moved by splice (src/server/frame-splice.ts) through a
 // real server process and real sockets: bytes identical and in order beside
 // small frames both ways, the splice counter moving (and not with
-// PQCHAT_RELAY_SPLICE=off), and every way a job can end early — a sender that
+// without PQCHAT_RELAY_SPLICE=on, the default), and every way a job can end early — a sender that
 // vanishes or stalls mid-frame, a partner that leaves while the frame is in
 // the pipe, a shutdown during a job — handled as the buffered path handles it.
 import assert from "node:assert/strict";
@@ -9,7 +9,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { afterSplice, SPLICE_MAX_REST, SpliceEnd, spliceAvailable } from "../src/server/frame-splice.js";
+import { afterSplice, SPLICE_MAX_REST, SpliceEnd, spliceBuilt } from "../src/server/frame-splice.js";
 import { completedPair, completeExchange, joinClient, S } from "./helpers/scenarios.js";
 import { startServer, type ServerHandle } from "./helpers/server-process.js";
 
@@ -50,7 +50,7 @@ test("the splice addon is built where the build requires native code", () => {
   assert.ok(r, "splice.c is in dist/native-build.json");
   if (process.env["PQCHAT_REQUIRE_NATIVE"]) {
     assert.equal(r.built, true, `splice.c did not build: ${r.reason}`);
-    assert.equal(spliceAvailable, process.platform === "linux");
+    assert.equal(spliceBuilt, process.platform === "linux");
   }
 });
 
@@ -73,15 +73,15 @@ test("afterSplice: who is closed after each ending", () => {
 });
 
 for (const mode of ["splice", "off"] as const) {
-  describe(`large frames (${mode === "splice" ? "spliced where available" : "PQCHAT_RELAY_SPLICE=off"})`, () => {
+  describe(`large frames (${mode === "splice" ? "PQCHAT_RELAY_SPLICE=on" : "buffered, the default"})`, () => {
     let server: ServerHandle;
     let room = 0;
     const pair = () => completedPair(server, { room: `sp-${room++}` });
-    const splicing = mode === "splice" && spliceAvailable;
+    const splicing = mode === "splice" && spliceBuilt;
 
     before(async () => {
       const env = { ...process.env };
-      if (mode === "off") env["PQCHAT_RELAY_SPLICE"] = "off";
+      if (mode === "splice") env["PQCHAT_RELAY_SPLICE"] = "on";
       else delete env["PQCHAT_RELAY_SPLICE"];
       server = await startServer(["--max-clients", "20", "--metrics", "127.0.0.1:0", "--frame-timeout", "3s"], { env });
     });
@@ -107,7 +107,7 @@ for (const mode of ["splice", "off"] as const) {
       assert.deepEqual(atB, ab.map(sha));
       assert.deepEqual(atA, ba.map(sha));
       const spliced = (await metric(server, "pqchat_relay_frames_spliced_total")) - before;
-      if (mode === "off" || !spliceAvailable) assert.equal(spliced, 0);
+      if (!splicing) assert.equal(spliced, 0);
       else assert.ok(spliced > 0, "some chunk frames were spliced");
       a.close();
       b.close();
@@ -155,7 +155,7 @@ for (const mode of ["splice", "off"] as const) {
     });
 
     test("shutdown during a frame: both clients get 'Server shutting down', the relay exits cleanly", async () => {
-      const env = mode === "off" ? { ...process.env, PQCHAT_RELAY_SPLICE: "off" } : process.env;
+      const env = { ...process.env, PQCHAT_RELAY_SPLICE: mode === "splice" ? "on" : "" };
       const own = await startServer(["--max-clients", "4", "--metrics", "127.0.0.1:0"], { env });
       const [a, b] = await completedPair(own, { room: "sp-shutdown" });
       a.sendRaw(wireOf(chunk()).subarray(0, 600_000));

@@ -100,30 +100,18 @@ static int fill_pipe(job_t *j) {
   return DONE;
 }
 
-/** Phase 2: the head (bytes the relay had read already), then the pipe, to the partner. */
-static int drain_to_partner(job_t *j) {
-  size_t off = 0;
-  while (off < j->head_len) {
+/** One write of the unsent rest of the head; one splice of what is left in the pipe. */
+static ssize_t write_head(job_t *j, size_t left) { return write(j->dst, j->head + (j->head_len - left), left); }
+static ssize_t splice_pipe(job_t *j, size_t left) { return splice(j->pipe_r, NULL, j->dst, NULL, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK); }
+
+/** Sends `total` bytes to the partner with `op`, waiting whenever its socket is full. */
+static int send_to_partner(job_t *j, size_t total, ssize_t (*op)(job_t *, size_t)) {
+  size_t left = total;
+  while (left > 0) {
     if (atomic_load(&j->cancel)) return CANCELLED;
-    ssize_t n = write(j->dst, j->head + off, j->head_len - off);
+    ssize_t n = op(j, left);
     if (n > 0) {
-      off += (size_t)n;
-      j->wrote = 1;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (wait_fd(j->dst, POLLOUT) < 0) return DESTINATION_FAILED;
-      continue;
-    }
-    return DESTINATION_FAILED;
-  }
-  size_t in_pipe = j->rest;
-  while (in_pipe > 0) {
-    if (atomic_load(&j->cancel)) return CANCELLED;
-    ssize_t n = splice(j->pipe_r, NULL, j->dst, NULL, in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n > 0) {
-      in_pipe -= (size_t)n;
+      left -= (size_t)n;
       j->wrote = 1;
       continue;
     }
@@ -135,6 +123,12 @@ static int drain_to_partner(job_t *j) {
     return DESTINATION_FAILED;
   }
   return DONE;
+}
+
+/** Phase 2: the head (bytes the relay had read already), then the pipe, to the partner. */
+static int drain_to_partner(job_t *j) {
+  int r = send_to_partner(j, j->head_len, write_head);
+  return r == DONE ? send_to_partner(j, j->rest, splice_pipe) : r;
 }
 
 static void execute(napi_env env, void *data) {

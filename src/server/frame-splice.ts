@@ -68,10 +68,10 @@ export const spliceBuilt = addon !== null;
  * moves 1 MiB frames more slowly (the whole frame waits in the pipe, and each
  * frame is a round trip to a pool thread), so it is off by default.
  */
-export const spliceAvailable = spliceBuilt && process.env["PQCHAT_RELAY_SPLICE"] === "on";
+const spliceAvailable = spliceBuilt && process.env["PQCHAT_RELAY_SPLICE"] === "on";
 
 /** A frame with fewer unread bytes than this is cheaper to read and write than to hand to a thread. */
-export const SPLICE_MIN_REST = 128 * 1024;
+const SPLICE_MIN_REST = 128 * 1024;
 /**
  * The most a job's pipe holds: Linux's default limit for unprivileged pipes
  * (/proc/sys/fs/pipe-max-size). A 1 MiB chunk frame (WIRE-NOTES §8.3) fits
@@ -79,7 +79,7 @@ export const SPLICE_MIN_REST = 128 * 1024;
  */
 export const SPLICE_MAX_REST = 1024 * 1024;
 /** Jobs at once: each holds one thread of libuv's pool (4 by default) for the length of a frame. */
-export const MAX_SPLICE_JOBS = 2;
+const MAX_SPLICE_JOBS = 2;
 
 function fdOf(s: Socket): number {
   const fd = (s as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
@@ -167,10 +167,6 @@ export class Splicer {
 
   cancelAll(): void {
     for (const j of this.jobs) j.cancel();
-  }
-
-  get running(): number {
-    return this.jobs.size;
   }
 
   private finish(job: SpliceJob, end: SpliceEnd, moved: number, wrote: boolean): void {

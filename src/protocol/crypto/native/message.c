@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "napi-bytes.h"
 #include "polyval-core.h"
 
 #define POOL_MAX 64
@@ -306,21 +307,6 @@ static state *get_state(napi_env env) {
   return s;
 }
 
-static int bytes(napi_env env, napi_value v, uint8_t **p, size_t *len, size_t want) {
-  napi_typedarray_type type;
-  napi_value buf;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &type, len, (void **)p, &buf, &off) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return 0;
-  }
-  if (want && *len != want) {
-    napi_throw_range_error(env, NULL, "wrong key, nonce or buffer size");
-    return 0;
-  }
-  return 1;
-}
-
 static int is_null(napi_env env, napi_value v) {
   napi_valuetype t;
   return napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined);
@@ -366,7 +352,7 @@ static napi_value make_handle(napi_env env, napi_callback_info info, int private
   napi_value a[1], v;
   uint8_t *raw;
   size_t l;
-  if (!argv_n(env, info, 1, a) || !bytes(env, a[0], &raw, &l, 32)) return NULL;
+  if (!argv_n(env, info, 1, a) || !uint8_arg(env, a[0], &raw, &l, 32)) return NULL;
   xkey *x = calloc(1, sizeof *x);
   int ok = x && (private_key ? xkey_private(x, raw) : (x->k = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, raw, 32)) != NULL);
   if (!ok || napi_create_external(env, x, free_handle, NULL, &v) != napi_ok) {
@@ -419,11 +405,11 @@ static napi_value js_seal_message(napi_env env, napi_callback_info info) {
   size_t ckl, hkl, ptl, outl, nl, l;
   uint64_t n;
   xkey *peer;
-  if (!bytes(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(peer = handle_arg(env, a[2], 0)) || !bytes(env, a[3], &hk, &hkl, 0) ||
-      !bytes(env, a[4], &pt, &ptl, 0) || !bytes(env, a[5], &out, &outl, 0) || !bytes(env, a[6], &next, &nl, 32))
+  if (!uint8_arg(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(peer = handle_arg(env, a[2], 0)) || !uint8_arg(env, a[3], &hk, &hkl, 0) ||
+      !uint8_arg(env, a[4], &pt, &ptl, 0) || !uint8_arg(env, a[5], &out, &outl, 0) || !uint8_arg(env, a[6], &next, &nl, 32))
     return NULL;
-  if (!is_null(env, a[7]) && !bytes(env, a[7], &sp, &l, 32)) return NULL;
-  if (!is_null(env, a[8]) && !bytes(env, a[8], &sn, &l, 12)) return NULL;
+  if (!is_null(env, a[7]) && !uint8_arg(env, a[7], &sp, &l, 32)) return NULL;
+  if (!is_null(env, a[8]) && !uint8_arg(env, a[8], &sn, &l, 12)) return NULL;
   if (ckl != 32 && ckl != 64) {
     napi_throw_range_error(env, NULL, "chain key must be 32 or 64 bytes");
     return NULL;
@@ -485,7 +471,7 @@ static napi_value js_mac_ok(napi_env env, napi_callback_info info) {
   state *s = get_state(env);
   uint8_t *k, *d, *m, mac[64];
   size_t kl, dl, ml;
-  if (!bytes(env, a[0], &k, &kl, 0) || !bytes(env, a[1], &d, &dl, 0) || !bytes(env, a[2], &m, &ml, 0)) return NULL;
+  if (!uint8_arg(env, a[0], &k, &kl, 0) || !uint8_arg(env, a[1], &d, &dl, 0) || !uint8_arg(env, a[2], &m, &ml, 0)) return NULL;
   int ok = hmac3(s->hmac512, k, kl, d, dl, NULL, 0, NULL, 0, mac) && ml == 64 && CRYPTO_memcmp(mac, m, 64) == 0;
   napi_value v;
   napi_get_boolean(env, ok, &v);
@@ -500,7 +486,7 @@ static napi_value js_ratchet(napi_env env, napi_callback_info info) {
   uint8_t *ck, *out, salt[8], t[64];
   size_t ckl, ol;
   uint64_t n;
-  if (!bytes(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !bytes(env, a[2], &out, &ol, 32)) return NULL;
+  if (!uint8_arg(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !uint8_arg(env, a[2], &out, &ol, 32)) return NULL;
   char inf[48];
   snprintf(inf, sizeof inf, "chain_key_%llu", (unsigned long long)n);
   le64(salt, n);
@@ -521,8 +507,8 @@ static napi_value js_open_message(napi_env env, napi_callback_info info) {
   uint8_t *ck, *eph, *nonce, *ct, *aad, *out, mk[32], dh[32];
   size_t ckl, l, ctl, al, ol;
   uint64_t n;
-  if (!bytes(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(own = handle_arg(env, a[2], 1)) || !bytes(env, a[3], &eph, &l, 32) ||
-      !bytes(env, a[4], &nonce, &l, 12) || !bytes(env, a[5], &ct, &ctl, 0) || !bytes(env, a[6], &aad, &al, 0) || !bytes(env, a[7], &out, &ol, 0))
+  if (!uint8_arg(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(own = handle_arg(env, a[2], 1)) || !uint8_arg(env, a[3], &eph, &l, 32) ||
+      !uint8_arg(env, a[4], &nonce, &l, 12) || !uint8_arg(env, a[5], &ct, &ctl, 0) || !uint8_arg(env, a[6], &aad, &al, 0) || !uint8_arg(env, a[7], &out, &ol, 0))
     return NULL;
   if (ctl >= 32 && ol < ctl - 32) {
     napi_throw_range_error(env, NULL, "output buffer too small");

@@ -6,20 +6,10 @@
 //
 // The POLYVAL core (constant time, PCLMULQDQ) is polyval-core.h.
 #include <node_api.h>
+#include "napi-bytes.h"
 #include "polyval-core.h"
 
 // ---------------------------------------------------------------- N-API glue
-
-static int bytes_arg(napi_env env, napi_value v, uint8_t **p, size_t *len) {
-  napi_typedarray_type type;
-  napi_value buf;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &type, len, (void **)p, &buf, &off) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return 0;
-  }
-  return 1;
-}
 
 static int args(napi_env env, napi_callback_info info, size_t n, uint8_t **p, size_t *len) {
   napi_value argv[3];
@@ -29,7 +19,7 @@ static int args(napi_env env, napi_callback_info info, size_t n, uint8_t **p, si
     return 0;
   }
   for (size_t i = 0; i < n; i++)
-    if (!bytes_arg(env, argv[i], &p[i], &len[i])) return 0;
+    if (!uint8_arg(env, argv[i], &p[i], &len[i], 0)) return 0;
   return 1;
 }
 

@@ -92,7 +92,7 @@ export function messagePairRows(): { pairs: Row[]; floor: Row[] } {
     const aead = seal + open;
     const native = x25519 + chain + aead;
     floor.push(
-      { name: "X25519 ×3 (keygen + 2 DH)", value: us(x25519), reference: `keygen ${us(keygen)}, DH ${us(dh)} (OpenSSL EVP)` },
+      { name: "X25519 ×3 (keygen + 2 DH)", value: us(x25519), reference: `keygen ${us(keygen)}, DH ${us(dh)} (OpenSSL, ${messageAddon.x25519Path(null) === "direct" ? "its X25519 functions called directly" : "EVP"})` },
       { name: "HKDF/HMAC chain (6 HKDF + 2 HMAC)", value: us(chain), reference: `HKDF-SHA-512 ${us(hkdf)}, HMAC-SHA-512 ${us(hmac)}` },
       { name: "double AEAD, seal + open", value: us(aead), reference: `seal ${us(seal)}, open ${us(open)} (keys, PKCS#7, AES-GCM-SIV, ChaCha20-Poly1305)` },
       { name: "sum of the native floors", value: us(native), reference: `at most ${perSec(native)} if nothing else cost anything` },

@@ -44,6 +44,8 @@ const FALLBACK = {
 /** Libraries an addon links against (its header must be installed too). */
 const LIBS = {
   "deflate.c": ["-ldeflate"],
+  // dlsym, for OpenSSL's X25519 functions (in the C library itself since glibc 2.34).
+  "message.c": ["-ldl"],
 };
 
 function build(src, out) {

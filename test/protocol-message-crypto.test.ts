@@ -17,7 +17,7 @@ import { deriveAeadKeys, pad } from "../src/protocol/aead.js";
 import { messageKeyFor } from "../src/protocol/chain.js";
 import { chachaSeal } from "../src/protocol/crypto/chacha20-poly1305.js";
 import { chooseMessageAddon, gcmSiv } from "../src/protocol/crypto/select.js";
-import { messageAddon } from "../src/protocol/crypto/message-native.js";
+import { messageAddon, type NativeKey } from "../src/protocol/crypto/message-native.js";
 import { aadFor, hmacInputFor, parseEncryptedMessage } from "../src/protocol/encrypted-message.js";
 import { nativeMessages, typescriptMessages, type MessageCrypto, type SealRequest } from "../src/protocol/message-crypto.js";
 import { x25519, x25519Generate, x25519PublicKeyObject } from "../src/protocol/primitives.js";
@@ -65,108 +65,137 @@ if (messageAddon) {
     }
   };
 
-  test("seal: the same outer bytes and next chain key as the TypeScript path, for random sizes, counters and chain keys", () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(fc.integer({ min: 0, max: 200 }), fc.constantFrom(63, 64, 65, 127, 128, 5887, 5888), fc.integer({ min: 0, max: 70000 })),
-        fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(9, 10, 99, 100, 9999999999, 2 ** 53 - 1), fc.integer({ min: 1, max: 2 ** 40 })),
-        fc.constantFrom(32 as const, 64 as const),
-        (len, n, chainLen) => {
-          const { req, peerPriv } = request(bytes(len), n, chainLen);
-          const a = native.seal(req);
-          const b = ts.seal(req);
-          assert.equal(Buffer.from(a.wire).toString(), Buffer.from(b.wire).toString());
-          assert.deepEqual(a.next, b.next);
-          const opened = openWith(native, a.wire, req, peerPriv);
-          assert.deepEqual(opened, req.inner);
-          assert.deepEqual(openWith(ts, a.wire, req, peerPriv), req.inner);
-        },
-      ),
-      { numRuns: 120 },
-    );
-  });
-
-  test("open: every flipped bit of nonce, ciphertext or key is refused the same way by both; a flipped MAC fails both", () => {
-    const { req, peerPriv } = request(bytes(300), 7, 32);
-    const m = parseEncryptedMessage(parseJsonObject(ts.seal(req).wire)!);
-    const aad = aadFor(10, 7, m.nonceB64, m.ephB64);
-    const both = (nonce: Uint8Array, ct: Uint8Array, a: Uint8Array, eph = m.eph): [unknown, unknown] =>
-      [native, ts].map((impl) => {
-        const own = impl.ownKey(peerPriv);
-        const r = impl.open(req.chainKey, 7, own, eph, nonce, ct, a);
-        impl.drop(own);
-        return r;
-      }) as [unknown, unknown];
-    assert.deepEqual(both(m.nonce, m.ciphertext, aad), [req.inner, req.inner]);
-    fc.assert(
-      fc.property(fc.nat({ max: (12 + m.ciphertext.length + aad.length) * 8 - 1 }), (bit) => {
-        const nonce = Uint8Array.from(m.nonce);
-        const ct = Uint8Array.from(m.ciphertext);
-        const a = Uint8Array.from(aad);
-        let b = bit;
-        const target = b < 96 ? nonce : (b -= 96) < ct.length * 8 ? ct : ((b -= ct.length * 8), a);
-        target[b >> 3]! ^= 1 << (b & 7);
-        assert.deepEqual(both(nonce, ct, a), ["refused", "refused"], `bit ${bit}`);
-      }),
-      { numRuns: 200 },
-    );
-    for (const len of [0, 31, 32, 95, 96 + 1, m.ciphertext.length - 1]) {
-      assert.deepEqual(both(m.nonce, m.ciphertext.subarray(0, len), aad), ["refused", "refused"], `${len}-byte ciphertext`);
-    }
-    // Small-order points: X25519 gives all zeros, which OpenSSL refuses (RFC 7748 §6.1).
-    assert.deepEqual(both(m.nonce, m.ciphertext, aad, new Uint8Array(32)), ["bad_key", "bad_key"]);
-    const mac = Uint8Array.from(m.mac);
-    mac[5]! ^= 1;
-    const input = hmacInputFor(7, m.nonceB64, m.ephB64);
-    assert.deepEqual([native.macOk(req.hmacKey, input, mac), ts.macOk(req.hmacKey, input, mac)], [false, false]);
-    assert.deepEqual([native.macOk(req.hmacKey, input, m.mac), ts.macOk(req.hmacKey, input, m.mac)], [true, true]);
-    assert.equal(native.macOk(req.hmacKey, input, m.mac.subarray(0, 63)), false, "a short MAC");
-  });
-
-  test("open: padding that is wrong behind two valid tags is refused by both (WIRE-NOTES §6.3)", () => {
-    const own = x25519Generate();
-    const eph = x25519Generate();
-    const ck = bytes(32);
-    const nonce = bytes(12);
-    const aad = bytes(40);
-    const n = 3;
-    // The message key the receiver will derive (WIRE-NOTES §6.2), so the tags are valid and only the padding decides.
-    const mk = messageKeyFor(ck, x25519(eph.privateKey, own.publicKey), n);
-    const k = deriveAeadKeys(mk, nonce);
-    const sealFor = (padded: Uint8Array): Uint8Array => chachaSeal(k.chachaKey, k.chachaNonce, gcmSiv.seal(k.aesKey, k.aesNonce, padded, aad), aad);
-    const openBoth = (sealed: Uint8Array): unknown[] =>
-      [native, ts].map((impl) => {
-        const key = impl.ownKey(own.privateKey);
-        const r = impl.open(ck, n, key, eph.publicKey, nonce, sealed, aad);
-        impl.drop(key);
-        return r;
+  // The addon computes X25519 directly with OpenSSL's own functions where the node binary exports them, else through
+  // EVP (message.c): every differential test runs on each path this binary has.
+  const addon = messageAddon;
+  const initialPath = addon.x25519Path(null);
+  for (const path of initialPath === "direct" ? (["direct", "evp"] as const) : (["evp"] as const)) {
+    const pathTest = (name: string, fn: () => void): void => {
+      test(`${name} (X25519 ${path})`, () => {
+        assert.equal(addon.x25519Path(path), path);
+        try {
+          fn();
+        } finally {
+          addon.x25519Path(initialPath);
+        }
       });
-    const good = pad(Uint8Array.of(1, 2, 3));
-    assert.deepEqual(openBoth(sealFor(good)), [Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 3)], "valid padding opens: the tags are right");
-    for (const padded of [new Uint8Array(64).fill(0), new Uint8Array(64).fill(65), Uint8Array.from({ length: 128 }, (_, i) => (i === 127 ? 3 : 2))]) {
-      assert.deepEqual(openBoth(sealFor(padded)), ["refused", "refused"]);
-    }
-  });
+    };
 
-  test("ratchet: the same chain keys as the TypeScript path", () => {
-    for (const n of [1, 2, 10, 1005, 2 ** 32 + 1]) {
-      for (const len of [32, 64]) {
-        const ck = bytes(len);
-        assert.deepEqual(native.ratchet(ck, n), ts.ratchet(ck, n), `n=${n}, ${len}-byte chain key`);
+    pathTest("seal: the same outer bytes and next chain key as the TypeScript path, for random sizes, counters and chain keys", () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.integer({ min: 0, max: 200 }), fc.constantFrom(63, 64, 65, 127, 128, 5887, 5888), fc.integer({ min: 0, max: 70000 })),
+          fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(9, 10, 99, 100, 9999999999, 2 ** 53 - 1), fc.integer({ min: 1, max: 2 ** 40 })),
+          fc.constantFrom(32 as const, 64 as const),
+          (len, n, chainLen) => {
+            const { req, peerPriv } = request(bytes(len), n, chainLen);
+            const a = native.seal(req);
+            const b = ts.seal(req);
+            assert.equal(Buffer.from(a.wire).toString(), Buffer.from(b.wire).toString());
+            assert.deepEqual(a.next, b.next);
+            const opened = openWith(native, a.wire, req, peerPriv);
+            assert.deepEqual(opened, req.inner);
+            assert.deepEqual(openWith(ts, a.wire, req, peerPriv), req.inner);
+          },
+        ),
+        { numRuns: 120 },
+      );
+    });
+
+    pathTest("open: every flipped bit of nonce, ciphertext or key is refused the same way by both; a flipped MAC fails both", () => {
+      const { req, peerPriv } = request(bytes(300), 7, 32);
+      const m = parseEncryptedMessage(parseJsonObject(ts.seal(req).wire)!);
+      const aad = aadFor(10, 7, m.nonceB64, m.ephB64);
+      const both = (nonce: Uint8Array, ct: Uint8Array, a: Uint8Array, eph = m.eph): [unknown, unknown] =>
+        [native, ts].map((impl) => {
+          const own = impl.ownKey(peerPriv);
+          const r = impl.open(req.chainKey, 7, own, eph, nonce, ct, a);
+          impl.drop(own);
+          return r;
+        }) as [unknown, unknown];
+      assert.deepEqual(both(m.nonce, m.ciphertext, aad), [req.inner, req.inner]);
+      fc.assert(
+        fc.property(fc.nat({ max: (12 + m.ciphertext.length + aad.length) * 8 - 1 }), (bit) => {
+          const nonce = Uint8Array.from(m.nonce);
+          const ct = Uint8Array.from(m.ciphertext);
+          const a = Uint8Array.from(aad);
+          let b = bit;
+          const target = b < 96 ? nonce : (b -= 96) < ct.length * 8 ? ct : ((b -= ct.length * 8), a);
+          target[b >> 3]! ^= 1 << (b & 7);
+          assert.deepEqual(both(nonce, ct, a), ["refused", "refused"], `bit ${bit}`);
+        }),
+        { numRuns: 200 },
+      );
+      for (const len of [0, 31, 32, 95, 96 + 1, m.ciphertext.length - 1]) {
+        assert.deepEqual(both(m.nonce, m.ciphertext.subarray(0, len), aad), ["refused", "refused"], `${len}-byte ciphertext`);
       }
-    }
-  });
+      // Small-order points: X25519 gives all zeros, which OpenSSL refuses (RFC 7748 §6.1).
+      assert.deepEqual(both(m.nonce, m.ciphertext, aad, new Uint8Array(32)), ["bad_key", "bad_key"]);
+      const mac = Uint8Array.from(m.mac);
+      mac[5]! ^= 1;
+      const input = hmacInputFor(7, m.nonceB64, m.ephB64);
+      assert.deepEqual([native.macOk(req.hmacKey, input, mac), ts.macOk(req.hmacKey, input, mac)], [false, false]);
+      assert.deepEqual([native.macOk(req.hmacKey, input, m.mac), ts.macOk(req.hmacKey, input, m.mac)], [true, true]);
+      assert.equal(native.macOk(req.hmacKey, input, m.mac.subarray(0, 63)), false, "a short MAC");
+    });
 
-  test("ephemeral keys prepared ahead: the pool fills, each message takes a fresh key, none is used twice", () => {
-    assert.equal(native.prepareEphemeral(4), 4);
-    const { req } = request(bytes(10), 1, 32);
-    const seen = new Set<string>();
-    for (let i = 0; i < 6; i++) {
-      const wire = native.seal({ ...req, rnd: {} }).wire;
-      seen.add(parseJsonObject(wire)!["dh_public_key"] as string);
-    }
-    assert.equal(seen.size, 6, "six messages, six ephemeral keys (four from the pool, two made on demand)");
-    assert.equal(native.prepareEphemeral(0), 0, "the pool was used up");
+    pathTest("open: padding that is wrong behind two valid tags is refused by both (WIRE-NOTES §6.3)", () => {
+      const own = x25519Generate();
+      const eph = x25519Generate();
+      const ck = bytes(32);
+      const nonce = bytes(12);
+      const aad = bytes(40);
+      const n = 3;
+      // The message key the receiver will derive (WIRE-NOTES §6.2), so the tags are valid and only the padding decides.
+      const mk = messageKeyFor(ck, x25519(eph.privateKey, own.publicKey), n);
+      const k = deriveAeadKeys(mk, nonce);
+      const sealFor = (padded: Uint8Array): Uint8Array => chachaSeal(k.chachaKey, k.chachaNonce, gcmSiv.seal(k.aesKey, k.aesNonce, padded, aad), aad);
+      const openBoth = (sealed: Uint8Array): unknown[] =>
+        [native, ts].map((impl) => {
+          const key = impl.ownKey(own.privateKey);
+          const r = impl.open(ck, n, key, eph.publicKey, nonce, sealed, aad);
+          impl.drop(key);
+          return r;
+        });
+      const good = pad(Uint8Array.of(1, 2, 3));
+      assert.deepEqual(openBoth(sealFor(good)), [Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 3)], "valid padding opens: the tags are right");
+      for (const padded of [new Uint8Array(64).fill(0), new Uint8Array(64).fill(65), Uint8Array.from({ length: 128 }, (_, i) => (i === 127 ? 3 : 2))]) {
+        assert.deepEqual(openBoth(sealFor(padded)), ["refused", "refused"]);
+      }
+    });
+
+    pathTest("ratchet: the same chain keys as the TypeScript path", () => {
+      for (const n of [1, 2, 10, 1005, 2 ** 32 + 1]) {
+        for (const len of [32, 64]) {
+          const ck = bytes(len);
+          assert.deepEqual(native.ratchet(ck, n), ts.ratchet(ck, n), `n=${n}, ${len}-byte chain key`);
+        }
+      }
+    });
+
+    pathTest("ephemeral keys prepared ahead: the pool fills, each message takes a fresh key, none is used twice, each opens", () => {
+      assert.equal(native.prepareEphemeral(4), 4);
+      const { req, peerPriv } = request(bytes(10), 1, 32);
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) {
+        const wire = native.seal({ ...req, rnd: {} }).wire;
+        seen.add(parseJsonObject(wire)!["dh_public_key"] as string);
+        // The public key sent is the one of the private key used: the TypeScript receiver opens it.
+        assert.deepEqual(openWith(ts, wire, req, peerPriv), req.inner, `message ${i + 1}`);
+      }
+      assert.equal(seen.size, 6, "six messages, six ephemeral keys (four from the pool, two made on demand)");
+      assert.equal(native.prepareEphemeral(0), 0, "the pool was used up");
+    });
+  }
+
+  test("key handles: a public key is refused where our private key belongs, and a dropped key is refused", () => {
+    const own = x25519Generate();
+    const open = (key: NativeKey): number => addon.openMessage(bytes(32), 1, key, bytes(32), bytes(12), bytes(96), bytes(10), new Uint8Array(64));
+    assert.throws(() => open(addon.publicKey(own.publicKey)), /wrong kind/);
+    const priv = addon.privateKey(Uint8Array.from(own.privateKey));
+    assert.equal(open(priv), -1, "a random ciphertext is refused");
+    addon.dropKey(priv);
+    assert.throws(() => open(priv), /dropped/);
   });
 }
 

@@ -45,8 +45,14 @@ export interface MessageAddon {
   dropKey(key: NativeKey): void;
   /** For bench/protocol.ts: CPU µs per call of [X25519 keygen, X25519 DH, one-block HKDF, HMAC-SHA-512, double seal, double open] of 512 bytes. */
   floors(iterations: number): [number, number, number, number, number, number];
-  /** Pre-generates ephemeral X25519 key pairs (kept inside OpenSSL) until `target` are ready; returns how many are. */
+  /** Pre-generates ephemeral X25519 key pairs (kept inside the addon) until `target` are ready; returns how many are. */
   refill(target: number): number;
+  /**
+   * Which X25519 this thread uses: "direct" (OpenSSL's own X25519 functions,
+   * where the node binary exports them) or "evp" (EVP_PKEY). With an
+   * argument, asks for one (tests run both); "direct" stays "evp" where it was not found.
+   */
+  x25519Path(want: "direct" | "evp" | null): "direct" | "evp";
 }
 
 function load(): MessageAddon | null {

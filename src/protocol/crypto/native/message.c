@@ -9,14 +9,26 @@
 // POLYVAL is polyval-core.h. The TypeScript path (session.ts over kdf.ts and
 // aead.ts) stays the fallback and the oracle of the differential tests.
 //
+// X25519 is OpenSSL's own ossl_x25519 and ossl_x25519_public_from_private,
+// the functions its EVP_PKEY derive and key import call for X25519
+// (providers/implementations/exchange/ecx_exch.c), called directly where the
+// node binary exports them (it links OpenSSL statically and exports its
+// symbols): the EVP layer around them (key objects, a derive context per key,
+// provider dispatch) cost more per message than a fifth of the curve
+// arithmetic. They are looked up at load and checked against RFC 7748 §6.1's
+// test vectors; without them, or if the check fails, every key goes through
+// EVP as before.
+//
 // Secrets: every key, DH output and intermediate lives on this stack or in
 // memory this file allocates, and is cleansed (OPENSSL_cleanse) before
 // return; caller buffers that held a secret we consumed (the DH output) are
-// cleansed too. Ephemeral private keys never leave OpenSSL: a small pool of
-// pre-generated EVP_PKEYs per thread (Node-API instance data), each with its
-// derive context made ahead, used once and freed (EVP_PKEY_free cleanses it). Tags and MACs compare with
-// CRYPTO_memcmp (constant time).
-#define _POSIX_C_SOURCE 200809L
+// cleansed too. Ephemeral private keys never leave this file: a small pool of
+// pre-generated keys per thread (Node-API instance data), each used once and
+// cleansed at once (on the EVP path, EVP_PKEYs with their derive contexts made
+// ahead, freed by EVP_PKEY_free, which cleanses them). Tags and MACs compare
+// with CRYPTO_memcmp (constant time).
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <node_api.h>
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
@@ -31,13 +43,23 @@
 
 #define POOL_MAX 64
 
-// An X25519 key held by OpenSSL: a private key with its derive context made
-// ahead (the provider lookups of EVP_PKEY_derive_init are then off the hot
-// path), or a public key (c = NULL).
+// An X25519 key. On the direct path (`direct`), the raw private scalar or
+// public value in `raw`; on the EVP path, an EVP_PKEY with, for a private
+// key, its derive context made ahead (the provider lookups of
+// EVP_PKEY_derive_init are then off the hot path). A session key handle holds
+// both, so it works on either path. `pub` is a pool key's public value.
 typedef struct {
   EVP_PKEY *k;
   EVP_PKEY_CTX *c;
+  uint8_t raw[32], pub[32];
+  uint8_t kind; // 0 none (dropped), 1 private, 2 public
+  uint8_t direct;
 } xkey;
+
+// OpenSSL's X25519 (crypto/ec/curve25519.c): shared = X25519(priv, peer), 0
+// for an all-zero result; and the public value of a private key.
+typedef int (*x25519_fn)(uint8_t shared[32], const uint8_t priv[32], const uint8_t peer[32]);
+typedef void (*x25519_pub_fn)(uint8_t pub[32], const uint8_t priv[32]);
 
 typedef struct {
   EVP_MAC *mac;
@@ -48,6 +70,9 @@ typedef struct {
   EVP_CIPHER_CTX *ecb_ctx, *chacha_ctx;
   xkey pool[POOL_MAX];
   int pooled;
+  int direct; // X25519 through x25519 and x25519_pub (else EVP)
+  x25519_fn x25519;
+  x25519_pub_fn x25519_pub;
 } state;
 
 // ---------------------------------------------------------------- primitives
@@ -265,14 +290,34 @@ static size_t b64(const uint8_t *in, size_t n, char *out) {
 static void xkey_free(xkey *x) {
   EVP_PKEY_CTX_free(x->c);
   EVP_PKEY_free(x->k); // cleanses a private key
-  x->c = NULL;
-  x->k = NULL;
+  OPENSSL_cleanse(x, sizeof *x);
 }
 
-// A private key ready to derive with: generated (raw == NULL) or imported.
-static int xkey_private(xkey *x, const uint8_t *raw) {
-  x->c = NULL;
-  x->k = NULL;
+// A session key handle (WIRE-NOTES §5.2): the raw value for the direct path
+// and an EVP_PKEY (with a derive context for a private key) for the EVP path.
+static int xkey_handle(xkey *x, const uint8_t raw[32], int private_key) {
+  memset(x, 0, sizeof *x);
+  memcpy(x->raw, raw, 32);
+  x->kind = private_key ? 1 : 2;
+  if (!private_key) return (x->k = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, raw, 32)) != NULL;
+  x->k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, raw, 32);
+  x->c = x->k ? EVP_PKEY_CTX_new(x->k, NULL) : NULL;
+  return x->c && EVP_PKEY_derive_init(x->c) > 0;
+}
+
+// A per-message key pair with its public value in x->pub (WIRE-NOTES §6.2):
+// fresh (raw == NULL) or scripted by a known-answer test. X25519 clamps the
+// scalar itself (RFC 7748 §5), so the raw draw is used as it is.
+static int xkey_ephemeral(state *s, xkey *x, const uint8_t *raw) {
+  memset(x, 0, sizeof *x);
+  x->kind = 1;
+  if (s->direct) {
+    x->direct = 1;
+    if (raw) memcpy(x->raw, raw, 32);
+    else if (RAND_priv_bytes(x->raw, 32) <= 0) return 0;
+    s->x25519_pub(x->pub, x->raw);
+    return 1;
+  }
   if (raw) {
     x->k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, raw, 32);
   } else {
@@ -280,23 +325,64 @@ static int xkey_private(xkey *x, const uint8_t *raw) {
     if (g && EVP_PKEY_keygen_init(g) > 0) EVP_PKEY_keygen(g, &x->k);
     EVP_PKEY_CTX_free(g);
   }
+  size_t l = 32;
   x->c = x->k ? EVP_PKEY_CTX_new(x->k, NULL) : NULL;
-  if (x->c && EVP_PKEY_derive_init(x->c) > 0) return 1;
+  if (x->c && EVP_PKEY_derive_init(x->c) > 0 && EVP_PKEY_get_raw_public_key(x->k, x->pub, &l) > 0 && l == 32) return 1;
   xkey_free(x);
   return 0;
 }
 
-// shared = X25519(priv, peer); 0 when OpenSSL refuses (an all-zero result: small-order peer key, RFC 7748 §6.1).
-static int x25519_derive(xkey *priv, EVP_PKEY *peer, uint8_t shared[32]) {
+// shared = X25519(priv, peer) with the peer's session key handle; 0 when
+// refused (an all-zero result: a small-order peer key, RFC 7748 §6.1).
+static int x25519_derive(state *s, xkey *priv, const xkey *peer, uint8_t shared[32]) {
+  if (priv->direct) return s->x25519(shared, priv->raw, peer->raw);
   size_t l = 32;
-  return peer && EVP_PKEY_derive_set_peer(priv->c, peer) > 0 && EVP_PKEY_derive(priv->c, shared, &l) > 0 && l == 32;
+  return EVP_PKEY_derive_set_peer(priv->c, peer->k) > 0 && EVP_PKEY_derive(priv->c, shared, &l) > 0 && l == 32;
 }
 
-static int x25519_derive_raw(xkey *priv, const uint8_t peer_raw[32], uint8_t shared[32]) {
+// shared = X25519(own session key, a received public value); 0 when refused.
+static int x25519_derive_raw(state *s, xkey *own, const uint8_t peer_raw[32], uint8_t shared[32]) {
+  if (s->direct) return s->x25519(shared, own->raw, peer_raw);
   EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_raw, 32);
-  int ok = x25519_derive(priv, peer, shared);
+  size_t l = 32;
+  int ok = peer && EVP_PKEY_derive_set_peer(own->c, peer) > 0 && EVP_PKEY_derive(own->c, shared, &l) > 0 && l == 32;
   EVP_PKEY_free(peer);
   return ok;
+}
+
+static int hexbytes(const char *h, uint8_t out[32]) {
+  for (int i = 0; i < 32; i++) {
+    unsigned v;
+    if (sscanf(h + 2 * i, "%2x", &v) != 1) return 0;
+    out[i] = (uint8_t)v;
+  }
+  return 1;
+}
+
+// The direct path only where OpenSSL's X25519 functions are exported and
+// give RFC 7748 §6.1's answers: both public keys, and the shared secret both ways.
+static void find_direct_x25519(state *s) {
+  static const char *const V[5] = {
+    "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+    "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb", "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+    "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+  };
+  s->x25519 = (x25519_fn)dlsym(RTLD_DEFAULT, "ossl_x25519");
+  s->x25519_pub = (x25519_pub_fn)dlsym(RTLD_DEFAULT, "ossl_x25519_public_from_private");
+  uint8_t v[5][32], a[32], b[32], k1[32], k2[32];
+  int ok = s->x25519 && s->x25519_pub;
+  for (int i = 0; ok && i < 5; i++) ok = hexbytes(V[i], v[i]);
+  if (ok) {
+    s->x25519_pub(a, v[0]);
+    s->x25519_pub(b, v[2]);
+    ok = memcmp(a, v[1], 32) == 0 && memcmp(b, v[3], 32) == 0 && s->x25519(k1, v[0], v[3]) == 1 && s->x25519(k2, v[2], v[1]) == 1 &&
+         memcmp(k1, v[4], 32) == 0 && memcmp(k2, v[4], 32) == 0;
+  }
+  s->direct = ok;
+  if (!ok) {
+    s->x25519 = NULL;
+    s->x25519_pub = NULL;
+  }
 }
 
 // ---------------------------------------------------------------- N-API glue
@@ -354,7 +440,7 @@ static napi_value make_handle(napi_env env, napi_callback_info info, int private
   size_t l;
   if (!argv_n(env, info, 1, a) || !uint8_arg(env, a[0], &raw, &l, 32)) return NULL;
   xkey *x = calloc(1, sizeof *x);
-  int ok = x && (private_key ? xkey_private(x, raw) : (x->k = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, raw, 32)) != NULL);
+  int ok = x && xkey_handle(x, raw, private_key);
   if (!ok || napi_create_external(env, x, free_handle, NULL, &v) != napi_ok) {
     if (x) free_handle(env, x, NULL);
     napi_throw_error(env, NULL, "OpenSSL refused the X25519 key");
@@ -372,14 +458,14 @@ static napi_value js_public_key(napi_env env, napi_callback_info info) {
   return make_handle(env, info, 0);
 }
 
-static xkey *handle_arg(napi_env env, napi_value v, int private_key) {
+static xkey *handle_arg(napi_env env, napi_value v, int kind) {
   xkey *x = NULL;
   if (napi_get_value_external(env, v, (void **)&x) != napi_ok || !x) {
     napi_throw_type_error(env, NULL, "expected a key handle");
     return NULL;
   }
-  if (!x->k || (private_key && !x->c)) {
-    napi_throw_error(env, NULL, "the key was dropped, or is not a private key");
+  if (x->kind != kind) {
+    napi_throw_error(env, NULL, x->kind ? "the key is of the wrong kind (private or public)" : "the key was dropped");
     return NULL;
   }
   return x;
@@ -405,7 +491,7 @@ static napi_value js_seal_message(napi_env env, napi_callback_info info) {
   size_t ckl, hkl, ptl, outl, nl, l;
   uint64_t n;
   xkey *peer;
-  if (!uint8_arg(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(peer = handle_arg(env, a[2], 0)) || !uint8_arg(env, a[3], &hk, &hkl, 0) ||
+  if (!uint8_arg(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(peer = handle_arg(env, a[2], 2)) || !uint8_arg(env, a[3], &hk, &hkl, 0) ||
       !uint8_arg(env, a[4], &pt, &ptl, 0) || !uint8_arg(env, a[5], &out, &outl, 0) || !uint8_arg(env, a[6], &next, &nl, 32))
     return NULL;
   if (!is_null(env, a[7]) && !uint8_arg(env, a[7], &sp, &l, 32)) return NULL;
@@ -425,13 +511,12 @@ static napi_value js_seal_message(napi_env env, napi_callback_info info) {
   }
   // Draw order as the reference: ephemeral key, then nonce (WIRE-NOTES §6.2).
   // Each ephemeral key is used for this one message and freed (cleansed) at once (WIRE-NOTES §6.2).
-  xkey eph = { NULL, NULL };
-  int have = sp ? xkey_private(&eph, sp) : s->pooled > 0 ? (eph = s->pool[--s->pooled], 1) : xkey_private(&eph, NULL);
+  xkey eph;
+  int have = sp ? xkey_ephemeral(s, &eph, sp) : s->pooled > 0 ? (eph = s->pool[--s->pooled], OPENSSL_cleanse(&s->pool[s->pooled], sizeof eph), 1) : xkey_ephemeral(s, &eph, NULL);
   uint8_t nonce[12], ephpub[32], dh[32], mk[32], mac[64];
-  size_t epl = 32;
-  int ok = have && EVP_PKEY_get_raw_public_key(eph.k, ephpub, &epl) > 0 && (sn ? (memcpy(nonce, sn, 12), 1) : RAND_bytes(nonce, 12) > 0) &&
-           x25519_derive(&eph, peer->k, dh);
-  xkey_free(&eph);
+  if (have) memcpy(ephpub, eph.pub, 32);
+  int ok = have && (sn ? (memcpy(nonce, sn, 12), 1) : RAND_bytes(nonce, 12) > 0) && x25519_derive(s, &eph, peer, dh);
+  if (have) xkey_free(&eph);
   ok = ok && chain_step(s, ck, ckl, dh, n, mk, next);
   OPENSSL_cleanse(dh, sizeof dh);
   char nb[16], eb[44];
@@ -514,7 +599,7 @@ static napi_value js_open_message(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "output buffer too small");
     return NULL;
   }
-  if (!x25519_derive_raw(own, eph, dh)) return num(env, -2);
+  if (!x25519_derive_raw(s, own, eph, dh)) return num(env, -2);
   int ok = chain_step(s, ck, ckl, dh, n, mk, NULL);
   OPENSSL_cleanse(dh, sizeof dh);
   long r = ok ? double_open(s, mk, nonce, ct, ctl, aad, al, out) : -1;
@@ -530,8 +615,26 @@ static napi_value js_refill(napi_env env, napi_callback_info info) {
   double d = 0;
   napi_get_value_double(env, a[0], &d);
   int target = d > POOL_MAX ? POOL_MAX : d < 0 ? 0 : (int)d;
-  while (s->pooled < target && xkey_private(&s->pool[s->pooled], NULL)) s->pooled++;
+  while (s->pooled < target && xkey_ephemeral(s, &s->pool[s->pooled], NULL)) s->pooled++;
   return num(env, s->pooled);
+}
+
+// x25519Path(want|null) -> "direct" or "evp": which X25519 this thread uses;
+// "evp" or "direct" asks for one (direct only where it was found), so the
+// tests can run both. The pool is emptied on a change: its keys are of one path.
+static napi_value js_x25519_path(napi_env env, napi_callback_info info) {
+  napi_value a[1], v;
+  if (!argv_n(env, info, 1, a)) return NULL;
+  state *s = get_state(env);
+  char want[8] = "";
+  size_t l = 0;
+  if (!is_null(env, a[0]) && napi_get_value_string_utf8(env, a[0], want, sizeof want, &l) != napi_ok) return NULL;
+  int direct = strcmp(want, "direct") == 0 ? s->x25519 != NULL : strcmp(want, "evp") == 0 ? 0 : s->direct;
+  if (direct != s->direct)
+    while (s->pooled > 0) xkey_free(&s->pool[--s->pooled]);
+  s->direct = direct;
+  napi_create_string_utf8(env, direct ? "direct" : "evp", NAPI_AUTO_LENGTH, &v);
+  return v;
 }
 
 static double cpu_us(void) {
@@ -555,21 +658,20 @@ CLMUL static napi_value js_floors(napi_env env, napi_callback_info info) {
   RAND_bytes(pt, sizeof pt);
   RAND_bytes(nonce, sizeof nonce);
   RAND_bytes(aad, sizeof aad);
-  xkey own, other, k;
-  xkey_private(&own, NULL);
-  xkey_private(&other, NULL);
-  size_t pl = 32;
-  EVP_PKEY_get_raw_public_key(other.k, peer, &pl);
-  EVP_PKEY *peer_k = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
+  xkey own, other, peer_k, k;
+  xkey_handle(&own, key, 1);
+  xkey_ephemeral(s, &other, NULL);
+  memcpy(peer, other.pub, 32);
+  xkey_handle(&peer_k, peer, 0);
   double r[6], t0 = cpu_us();
-  // A pool key: generated with its derive context (what refill does between ticks).
+  // A pool key with its public value (what refill does between ticks; on the EVP path with its derive context).
   for (int i = 0; i < n; i++) {
-    xkey_private(&k, NULL);
+    xkey_ephemeral(s, &k, NULL);
     xkey_free(&k);
   }
   r[0] = cpu_us();
-  // The sender's DH (the peer's key is a handle) and the receiver's (the ephemeral key arrives raw), alternately.
-  for (int i = 0; i < n; i++) i % 2 ? x25519_derive(&own, peer_k, out) : x25519_derive_raw(&own, peer, out);
+  // The sender's DH (an ephemeral key with the peer's handle) and the receiver's (its handle with a raw value), alternately.
+  for (int i = 0; i < n; i++) i % 2 ? x25519_derive(s, &other, &peer_k, out) : x25519_derive_raw(s, &own, peer, out);
   r[1] = cpu_us();
   for (int i = 0; i < n; i++) hkdf512(s, key, 32, peer, 32, "chain_key_1", out);
   r[2] = cpu_us();
@@ -581,7 +683,7 @@ CLMUL static napi_value js_floors(napi_env env, napi_callback_info info) {
   r[5] = cpu_us();
   xkey_free(&own);
   xkey_free(&other);
-  EVP_PKEY_free(peer_k);
+  xkey_free(&peer_k);
   OPENSSL_cleanse(key, sizeof key);
   napi_value arr, v;
   napi_create_array_with_length(env, 6, &arr);
@@ -621,6 +723,7 @@ static state *new_state(void) {
   s->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
   s->ecb_ctx = EVP_CIPHER_CTX_new();
   s->chacha_ctx = EVP_CIPHER_CTX_new();
+  find_direct_x25519(s);
   static const uint8_t zero[32] = { 0 };
   if (!s->hmac512 || !s->hmac3 || !s->sha512 || !s->md || !s->ecb || !s->chacha || !s->ecb_ctx || !s->chacha_ctx ||
       !EVP_EncryptInit_ex2(s->ecb_ctx, s->ecb, zero, NULL, NULL) || !EVP_CIPHER_CTX_set_padding(s->ecb_ctx, 0) ||
@@ -643,7 +746,8 @@ NAPI_MODULE_INIT() {
     const char *name;
     napi_callback fn;
   } fns[] = { { "sealMessage", js_seal_message }, { "macOk", js_mac_ok }, { "ratchet", js_ratchet }, { "openMessage", js_open_message }, { "refill", js_refill },
-                 { "privateKey", js_private_key }, { "publicKey", js_public_key }, { "dropKey", js_drop_key }, { "floors", js_floors } };
+                 { "privateKey", js_private_key }, { "publicKey", js_public_key }, { "dropKey", js_drop_key }, { "floors", js_floors },
+                 { "x25519Path", js_x25519_path } };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &v);
     napi_set_named_property(env, exports, fns[i].name, v);

@@ -22,6 +22,15 @@ export function encodeEncryptedMessage(counter: number, nonceB64: string, cipher
   );
 }
 
+/** The fields of a received ENCRYPTED_MESSAGE as received: the counter and the four base64 strings. */
+export interface EncryptedMessageStrings {
+  counter: number;
+  nonceB64: string;
+  ciphertextB64: string;
+  ephB64: string;
+  macB64: string;
+}
+
 /** A received ENCRYPTED_MESSAGE: the strings as received (the HMAC covers those) and their decoded bytes. */
 export interface EncryptedMessageFields {
   counter: number;
@@ -33,29 +42,53 @@ export interface EncryptedMessageFields {
   mac: Uint8Array;
 }
 
-/**
- * WIRE-NOTES §7 step 1, stricter than the reference: every base64 field is
- * decoded strictly and the nonce and key must have their sizes. SessionError
- * "malformed" otherwise; nothing has been computed yet.
- */
-export function parseEncryptedMessage(outer: JsonObject): EncryptedMessageFields {
-  const { counter, nonce: nonceB64, ciphertext: ctB64, dh_public_key: ephB64, verification: macB64 } = outer;
+/** Why a received ENCRYPTED_MESSAGE is malformed (WIRE-NOTES §7 step 1), in the words of its SessionError. */
+export type MalformedWhy = "bad base64" | "field sizes";
+
+export function malformedMessage(why?: MalformedWhy): SessionError {
+  return new SessionError("malformed", why ? `malformed encrypted message (${why})` : "malformed encrypted message");
+}
+
+/** WIRE-NOTES §7 step 1, the JSON types: SessionError "malformed" unless every field has its type. */
+export function encryptedMessageStrings(outer: JsonObject): EncryptedMessageStrings {
+  const { counter, nonce: nonceB64, ciphertext: ciphertextB64, dh_public_key: ephB64, verification: macB64 } = outer;
   if (
     typeof counter !== "number" || !Number.isSafeInteger(counter) || counter < 1 ||
-    typeof nonceB64 !== "string" || typeof ctB64 !== "string" ||
+    typeof nonceB64 !== "string" || typeof ciphertextB64 !== "string" ||
     typeof ephB64 !== "string" || typeof macB64 !== "string"
   ) {
-    throw new SessionError("malformed", "malformed encrypted message");
+    throw malformedMessage();
   }
+  return { counter, nonceB64, ciphertextB64, ephB64, macB64 };
+}
+
+/**
+ * WIRE-NOTES §7 step 1, stricter than the reference: every base64 field is
+ * decoded strictly and the nonce and key must have their sizes; else why not.
+ * Nothing has been computed yet.
+ */
+export function tryDecodeEncryptedMessage(f: EncryptedMessageStrings): EncryptedMessageFields | MalformedWhy {
   let nonce: Uint8Array, ciphertext: Uint8Array, eph: Uint8Array, mac: Uint8Array;
   try {
-    nonce = b64decodeStrict(nonceB64);
-    ciphertext = b64decodeStrict(ctB64);
-    eph = b64decodeStrict(ephB64);
-    mac = b64decodeStrict(macB64);
+    nonce = b64decodeStrict(f.nonceB64);
+    ciphertext = b64decodeStrict(f.ciphertextB64);
+    eph = b64decodeStrict(f.ephB64);
+    mac = b64decodeStrict(f.macB64);
   } catch {
-    throw new SessionError("malformed", "malformed encrypted message (bad base64)");
+    return "bad base64";
   }
-  if (nonce.length !== 12 || eph.length !== 32) throw new SessionError("malformed", "malformed encrypted message (field sizes)");
-  return { counter, nonceB64, ephB64, nonce, ciphertext, eph, mac };
+  if (nonce.length !== 12 || eph.length !== 32) return "field sizes";
+  return { counter: f.counter, nonceB64: f.nonceB64, ephB64: f.ephB64, nonce, ciphertext, eph, mac };
+}
+
+/** tryDecodeEncryptedMessage, with SessionError "malformed" for a refusal. */
+export function decodeEncryptedMessage(f: EncryptedMessageStrings): EncryptedMessageFields {
+  const m = tryDecodeEncryptedMessage(f);
+  if (typeof m === "string") throw malformedMessage(m);
+  return m;
+}
+
+/** Both steps of WIRE-NOTES §7 step 1. */
+export function parseEncryptedMessage(outer: JsonObject): EncryptedMessageFields {
+  return decodeEncryptedMessage(encryptedMessageStrings(outer));
 }

@@ -10,7 +10,7 @@ import { doubleDecrypt, doubleEncrypt } from "./aead.js";
 import { messageKeyFor } from "./chain.js";
 import type { MessageAddon, NativeKey } from "./crypto/message-native.js";
 import { messageNative } from "./crypto/select.js";
-import { aadFor, encodeEncryptedMessage, hmacInputFor } from "./encrypted-message.js";
+import { aadFor, encodeEncryptedMessage, hmacInputFor, tryDecodeEncryptedMessage, type EncryptedMessageStrings, type MalformedWhy } from "./encrypted-message.js";
 import { ratchet } from "./kdf.js";
 import { hmac, randomBytes, x25519, x25519Ephemeral, x25519PrivateKeyObject, x25519PublicFromPrivate, x25519PublicKeyObject } from "./primitives.js";
 import { MessageType } from "./constants.js";
@@ -43,6 +43,21 @@ export interface PeerKey {
 /** What open() refused: the ciphertext or padding, or (before any AEAD) the ephemeral key. */
 export type OpenRefusal = "refused" | "bad_key";
 
+/** What openNext() refused, in the order of WIRE-NOTES §7: a field's base64 or size (step 1), the HMAC (step 2), then open()'s. */
+export type OpenNextRefusal = MalformedWhy | "hmac" | OpenRefusal;
+
+export interface OpenNextRequest {
+  /** The receive chain key for this message's counter (not wiped here). */
+  chainKey: Uint8Array;
+  own: OwnKey;
+  /** The HMAC key of WIRE-NOTES §6.5. */
+  hmacKey: Uint8Array;
+  /** The counter and the base64 strings as received. */
+  fields: EncryptedMessageStrings;
+  /** 32 bytes: gets the chain key after this counter (WIRE-NOTES §7 step 8) when the message opens, else zeros. */
+  next: Uint8Array;
+}
+
 export interface MessageCrypto {
   readonly name: "native" | "typescript";
   /** WIRE-NOTES §6 for counter n: the outer message, and the next send chain key (WIRE-NOTES §6.2). */
@@ -59,6 +74,13 @@ export interface MessageCrypto {
   open(chainKey: Uint8Array, n: number, own: OwnKey, eph: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | OpenRefusal;
   /** The chain key after counter n (WIRE-NOTES §6.2). */
   ratchet(chainKey: Uint8Array, n: number): Uint8Array;
+  /**
+   * WIRE-NOTES §7 steps 1–6 for a message whose chain key is known (the next
+   * counter in order), and the ratchet of step 8 into r.next: the plaintext,
+   * or what refused it. The same as decoding the fields, macOk(), open() and
+   * ratchet() in that order; the addon does it in one call.
+   */
+  openNext(r: OpenNextRequest): Uint8Array | OpenNextRefusal;
   /** Generates ephemeral X25519 key pairs ahead of need, up to `target`; how many are ready. */
   prepareEphemeral(target: number): number;
 }
@@ -112,8 +134,31 @@ export const typescriptMessages: MessageCrypto = {
     }
   },
   ratchet,
+  openNext(r) {
+    return openNextStepwise(typescriptMessages, r);
+  },
   prepareEphemeral: () => 0,
 };
+
+/** openNext() from the other parts of the contract, step by step (the TypeScript path; the oracle of the addon's). */
+function openNextStepwise(impl: MessageCrypto, r: OpenNextRequest): Uint8Array | OpenNextRefusal {
+  const m = tryDecodeEncryptedMessage(r.fields);
+  const opened =
+    typeof m === "string" ? m
+    : !impl.macOk(r.hmacKey, hmacInputFor(m.counter, m.nonceB64, m.ephB64), m.mac) ? "hmac"
+    : impl.open(r.chainKey, m.counter, r.own, m.eph, m.nonce, m.ciphertext, aadFor(MessageType.ENCRYPTED_MESSAGE, m.counter, m.nonceB64, m.ephB64));
+  if (typeof opened === "string") {
+    r.next.fill(0);
+    return opened;
+  }
+  const next = impl.ratchet(r.chainKey, r.fields.counter);
+  r.next.set(next);
+  wipe(next);
+  return opened;
+}
+
+/** openWire()'s refusals by code (message-native.ts). */
+const WIRE_REFUSALS: readonly OpenNextRefusal[] = ["refused", "bad_key", "hmac", "bad base64", "field sizes"];
 
 /** The addon's implementation of the same contract. */
 export function nativeMessages(a: MessageAddon): MessageCrypto {
@@ -151,6 +196,13 @@ export function nativeMessages(a: MessageAddon): MessageCrypto {
       const out = new Uint8Array(32);
       a.ratchet(chainKey, n, out);
       return out;
+    },
+    openNext(r) {
+      const f = r.fields;
+      // Enough for any plaintext the ciphertext string can hold (WIRE-NOTES §6.3: 32 bytes of tags).
+      const out = new Uint8Array(Math.max(0, (f.ciphertextB64.length >>> 2) * 3 - 32));
+      const len = a.openWire(r.chainKey, f.counter, r.own.native!, r.hmacKey, f.nonceB64, f.ciphertextB64, f.ephB64, f.macB64, out, r.next);
+      return len >= 0 ? out.subarray(0, len) : WIRE_REFUSALS[-len - 1]!;
     },
     prepareEphemeral: (target) => a.refill(target),
   };

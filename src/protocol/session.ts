@@ -14,11 +14,11 @@ import { doubleDecrypt, doubleEncryptParts } from "./aead.js";
 import { messageKeyFor, walkChain } from "./chain.js";
 import { ChunkOpens, type ChunkOpenJob } from "./chunk-opens.js";
 import { chunkFramePrefix, chunkHeader, CHUNK_PREFIX_BYTES, parseChunkPlaintext, splitChunkFrame, validChunkFields } from "./chunk-frame.js";
-import { aadFor, hmacInputFor, parseEncryptedMessage } from "./encrypted-message.js";
+import { aadFor, decodeEncryptedMessage, encryptedMessageStrings, hmacInputFor, malformedMessage, type EncryptedMessageStrings } from "./encrypted-message.js";
 import { SessionError } from "./errors.js";
 import { sessionFingerprint, type Fingerprint } from "./fingerprint.js";
 import { ratchet } from "./kdf.js";
-import { ephemeralFor, messageCrypto, type OwnKey, type PeerKey } from "./message-crypto.js";
+import { ephemeralFor, messageCrypto, type OpenNextRefusal, type OwnKey, type PeerKey } from "./message-crypto.js";
 import { randomBytes, x25519, x25519PrivateKeyObject } from "./primitives.js";
 import { MessageType, SAVED_CHAIN_CAPACITY } from "./constants.js";
 import type { JsonObject } from "./pyjson.js";
@@ -186,11 +186,11 @@ export class Session {
   decrypt(outer: JsonObject): DecryptedMessage {
     this.checkNotDestroyed();
     if (this.chunkOpens.pending > 0) throw new SessionError("not_ready", "file chunk opens are pending");
-    const m = parseEncryptedMessage(outer);
+    const f = encryptedMessageStrings(outer);
+    if (f.counter === this.peerCounter + 1) return this.decryptNext(f);
+    const m = decodeEncryptedMessage(f);
     const n = m.counter;
-    if (!messageCrypto.macOk(this.encryptionKey, hmacInputFor(n, m.nonceB64, m.ephB64), m.mac)) {
-      throw new SessionError("hmac_failed", "message authentication (HMAC) failed");
-    }
+    if (!messageCrypto.macOk(this.encryptionKey, hmacInputFor(n, m.nonceB64, m.ephB64), m.mac)) throw refusalError("hmac");
 
     let ck: Uint8Array;
     let fromSaved = false;
@@ -226,10 +226,31 @@ export class Session {
     return { counter: n, plaintext, outOfOrder: fromSaved };
   }
 
+  /**
+   * The next counter in order, the usual case: its chain key is the receive
+   * chain key, nothing is walked or saved, and WIRE-NOTES §7 steps 1–6 and the
+   * ratchet are one call of messageCrypto (the same checks in the same order
+   * as the general path above).
+   */
+  private decryptNext(f: EncryptedMessageStrings): DecryptedMessage {
+    const next = new Uint8Array(32);
+    const r = messageCrypto.openNext({ chainKey: this.receiveChainKey, own: this.ownKey, hmacKey: this.encryptionKey, fields: f, next });
+    if (typeof r === "string") throw refusalError(r);
+    try {
+      fromUtf8(r);
+    } catch {
+      wipe(next);
+      throw new SessionError("invalid_utf8", "decrypted message is not valid UTF-8");
+    }
+    wipe(this.receiveChainKey);
+    this.receiveChainKey = next;
+    this.peerCounter = f.counter;
+    return { counter: f.counter, plaintext: r, outOfOrder: false };
+  }
+
   private openWithChain(ck: Uint8Array, n: number, eph: Uint8Array, nonce: Uint8Array, ct: Uint8Array, aad: Uint8Array): Uint8Array {
     const r = messageCrypto.open(ck, n, this.ownKey, eph, nonce, ct, aad);
-    if (r === "bad_key") throw new SessionError("decrypt_failed", "decryption failed (bad ephemeral key)");
-    if (r === "refused") throw new SessionError("decrypt_failed", "decryption failed (ciphertext or padding)");
+    if (typeof r === "string") throw refusalError(r);
     return r;
   }
 
@@ -370,5 +391,20 @@ export class Session {
     wipe(this.encryptionKey, this.sendChainKey, this.receiveChainKey, this.continuity);
     this.clearPendingKeys();
     this.saved.clear();
+  }
+}
+
+/** The SessionError for each refusal of a received message (WIRE-NOTES §7). */
+function refusalError(r: OpenNextRefusal): SessionError {
+  switch (r) {
+    case "bad base64":
+    case "field sizes":
+      return malformedMessage(r);
+    case "hmac":
+      return new SessionError("hmac_failed", "message authentication (HMAC) failed");
+    case "bad_key":
+      return new SessionError("decrypt_failed", "decryption failed (bad ephemeral key)");
+    case "refused":
+      return new SessionError("decrypt_failed", "decryption failed (ciphertext or padding)");
   }
 }

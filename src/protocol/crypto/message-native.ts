@@ -37,9 +37,29 @@ export interface MessageAddon {
    * -2 when X25519 refuses the ephemeral key.
    */
   openMessage(chainKey: Uint8Array, n: number, ownKey: NativeKey, ephPub: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, out: Uint8Array): number;
-  /** A handle to an X25519 private key held by OpenSSL (the caller wipes `raw`). */
+  /**
+   * WIRE-NOTES §7 steps 1–6 and the ratchet of step 8 for a received message,
+   * from its four base64 strings as received: the plaintext length in `out`
+   * (and the chain key after n in `next`), or what refused it, in the order of
+   * WIRE-NOTES §7: -4 a field is not strict base64, -5 the nonce or key has the
+   * wrong size, -3 the HMAC, -2 X25519 refused the ephemeral key, -1 the
+   * ciphertext or padding (`next` is then zeroed).
+   */
+  openWire(
+    chainKey: Uint8Array,
+    n: number,
+    ownKey: NativeKey,
+    hmacKey: Uint8Array,
+    nonceB64: string,
+    ciphertextB64: string,
+    ephB64: string,
+    macB64: string,
+    out: Uint8Array,
+    next: Uint8Array,
+  ): number;
+  /** A handle to an X25519 private key (the caller wipes `raw`). */
   privateKey(raw: Uint8Array): NativeKey;
-  /** A handle to an X25519 public key held by OpenSSL. */
+  /** A handle to an X25519 public key. */
   publicKey(raw: Uint8Array): NativeKey;
   /** Frees (and so cleanses) the key now; later use throws. */
   dropKey(key: NativeKey): void;

@@ -285,6 +285,31 @@ static size_t b64(const uint8_t *in, size_t n, char *out) {
   return o;
 }
 
+static int b64_value(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+// Strict base64 (RFC 4648 §4, WIRE-NOTES §1), as bytes.ts b64decodeStrict:
+// only the string the encoder gives for the decoded bytes — a multiple of 4
+// characters of the standard alphabet, 1 or 2 '=' only at the end, unused
+// bits zero. The decoded length, or -1. out holds at least 3*n/4 bytes.
+static long b64_strict(const uint8_t *in, size_t n, uint8_t *out) {
+  if (n % 4) return -1;
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 4) {
+    int last = i + 4 == n, a = b64_value(in[i]), b = b64_value(in[i + 1]), c = b64_value(in[i + 2]), d = b64_value(in[i + 3]);
+    if (a < 0 || b < 0) return -1;
+    out[o++] = (uint8_t)(a << 2 | b >> 4);
+    if (last && in[i + 2] == '=' && in[i + 3] == '=') return (b & 15) ? -1 : (long)o;
+    if (c < 0) return -1;
+    out[o++] = (uint8_t)((b & 15) << 4 | c >> 2);
+    if (last && in[i + 3] == '=') return (c & 3) ? -1 : (long)o;
+    if (d < 0) return -1;
+    out[o++] = (uint8_t)((c & 3) << 6 | d);
+  }
+  return (long)o;
+}
+
 // ---------------------------------------------------------------- X25519 (SPEC §8.1, WIRE-NOTES §6.2)
 
 static void xkey_free(xkey *x) {
@@ -607,6 +632,101 @@ static napi_value js_open_message(napi_env env, napi_callback_info info) {
   return num(env, (double)r);
 }
 
+// The four base64 strings of a received message, as received (the HMAC covers them: WIRE-NOTES §7 step 2).
+typedef struct {
+  uint8_t *text;                   // the four strings, one after another (one allocation)
+  uint8_t *bytes;                  // their strict decodings (one allocation)
+  size_t len[4];                   // nonce, ciphertext, dh_public_key, verification
+  uint8_t *str[4], *dec[4];
+  long declen[4];
+} wire_strings;
+
+static void wire_strings_free(wire_strings *w) {
+  free(w->text);
+  free(w->bytes);
+}
+
+// 0 with a pending JavaScript exception, else 1 (declen[i] < 0: not strict base64).
+static int wire_strings_get(napi_env env, napi_value *v, wire_strings *w) {
+  size_t total = 0;
+  memset(w, 0, sizeof *w);
+  for (int i = 0; i < 4; i++) {
+    if (napi_get_value_string_utf8(env, v[i], NULL, 0, &w->len[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "expected a string");
+      return 0;
+    }
+    total += w->len[i] + 1;
+  }
+  w->text = malloc(total);
+  w->bytes = malloc(total);
+  if (!w->text || !w->bytes) {
+    wire_strings_free(w);
+    napi_throw_error(env, NULL, "out of memory");
+    return 0;
+  }
+  size_t off = 0, l;
+  for (int i = 0; i < 4; i++) {
+    w->str[i] = w->text + off;
+    w->dec[i] = w->bytes + off;
+    napi_get_value_string_utf8(env, v[i], (char *)w->str[i], w->len[i] + 1, &l);
+    w->declen[i] = l == w->len[i] ? b64_strict(w->str[i], l, w->dec[i]) : -1;
+    off += w->len[i] + 1;
+  }
+  return 1;
+}
+
+// openWire(chainKey, n, ownKey, hmacKey, nonceB64, ciphertextB64, ephB64, macB64, out, next) -> plaintext length,
+// or what refused the message, in the order of WIRE-NOTES §7: -4 a field is not strict base64 and -5 the nonce or
+// key has the wrong size (step 1), -3 the HMAC (step 2, before any ratchet work), -2 X25519 refused the ephemeral
+// key (step 4), -1 the ciphertext or padding (step 6). On success, next gets the chain key after n (step 8).
+CLMUL static napi_value js_open_wire(napi_env env, napi_callback_info info) {
+  napi_value a[10];
+  if (!argv_n(env, info, 10, a)) return NULL;
+  state *s = get_state(env);
+  xkey *own;
+  uint8_t *ck, *hk, *out, *next, mk[32], dh[32], mac[64];
+  size_t ckl, hkl, ol, nl;
+  uint64_t n;
+  wire_strings w;
+  if (!uint8_arg(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(own = handle_arg(env, a[2], 1)) || !uint8_arg(env, a[3], &hk, &hkl, 0) ||
+      !uint8_arg(env, a[8], &out, &ol, 0) || !uint8_arg(env, a[9], &next, &nl, 32) || !wire_strings_get(env, a + 4, &w))
+    return NULL;
+  if (ckl != 32 && ckl != 64) {
+    wire_strings_free(&w);
+    napi_throw_range_error(env, NULL, "chain key must be 32 or 64 bytes");
+    return NULL;
+  }
+  long r;
+  char hin[160], aad[160];
+  if (w.declen[0] < 0 || w.declen[1] < 0 || w.declen[2] < 0 || w.declen[3] < 0) {
+    r = -4;
+  } else if (w.declen[0] != 12 || w.declen[2] != 32) {
+    r = -5;
+  } else if (w.declen[1] >= 32 && ol < (size_t)w.declen[1] - 32) {
+    wire_strings_free(&w);
+    napi_throw_range_error(env, NULL, "output buffer too small");
+    return NULL;
+  } else {
+    // HMAC input (WIRE-NOTES §6.5) and AAD (WIRE-NOTES §6.4, step 5) from the strings as received: strictly
+    // decoded, they are the canonical encodings of the nonce and key (16 and 44 characters).
+    int hl = snprintf(hin, sizeof hin, "{\"counter\": %llu, \"nonce\": \"%.16s\", \"dh_public_key\": \"%.44s\"}", (unsigned long long)n, (char *)w.str[0], (char *)w.str[2]);
+    int al = snprintf(aad, sizeof aad, "{\"type\": 10, \"counter\": %llu, \"nonce\": \"%.16s\", \"dh_public_key\": \"%.44s\"}", (unsigned long long)n, (char *)w.str[0], (char *)w.str[2]);
+    if (!hmac3(s->hmac512, hk, hkl, (const uint8_t *)hin, (size_t)hl, NULL, 0, NULL, 0, mac) || w.declen[3] != 64 || CRYPTO_memcmp(mac, w.dec[3], 64) != 0) {
+      r = -3;
+    } else if (!x25519_derive_raw(s, own, w.dec[2], dh)) {
+      r = -2;
+    } else {
+      int ok = chain_step(s, ck, ckl, dh, n, mk, next);
+      r = ok ? double_open(s, mk, w.dec[0], w.dec[1], (size_t)w.declen[1], (const uint8_t *)aad, (size_t)al, out) : -1;
+      OPENSSL_cleanse(mk, sizeof mk);
+    }
+    OPENSSL_cleanse(dh, sizeof dh);
+  }
+  if (r < 0) OPENSSL_cleanse(next, 32);
+  wire_strings_free(&w);
+  return num(env, (double)r);
+}
+
 // refill(target): generates ephemeral key pairs until the pool holds `target` (at most POOL_MAX).
 static napi_value js_refill(napi_env env, napi_callback_info info) {
   napi_value a[1];
@@ -745,7 +865,7 @@ NAPI_MODULE_INIT() {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = { { "sealMessage", js_seal_message }, { "macOk", js_mac_ok }, { "ratchet", js_ratchet }, { "openMessage", js_open_message }, { "refill", js_refill },
+  } fns[] = { { "sealMessage", js_seal_message }, { "macOk", js_mac_ok }, { "ratchet", js_ratchet }, { "openMessage", js_open_message }, { "openWire", js_open_wire }, { "refill", js_refill },
                  { "privateKey", js_private_key }, { "publicKey", js_public_key }, { "dropKey", js_drop_key }, { "floors", js_floors },
                  { "x25519Path", js_x25519_path } };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

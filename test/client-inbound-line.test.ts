@@ -12,6 +12,7 @@ import { after, test } from "node:test";
 import { ClientContext } from "../src/client/context.js";
 import type { ErrorKind } from "../src/client/events.js";
 import { InboundLine } from "../src/client/inbound-line.js";
+import { JUDGE_BYTES, JUDGE_MS, OpenPlacement, type ChunkPlacement } from "../src/client/open-placement.js";
 import { PIPELINE_MIN_BYTES } from "../src/client/write-path.js";
 import { WorkerPool, type PoolTask } from "../src/io/workers/pool.js";
 import { MessageType, parseJsonObject, pyjson, toBytes, type Session } from "../src/protocol/index.js";
@@ -26,7 +27,8 @@ after(() => clearInterval(keepAlive));
 class HeldPool {
   readonly real = new WorkerPool();
   readonly held: (() => void)[] = [];
-  private begun = 0;
+  /** Tasks handed to the pool so far. */
+  begun = 0;
   private finished = 0;
   private waiters: (() => void)[] = [];
 
@@ -62,10 +64,13 @@ async function withPool(body: (pool: HeldPool) => Promise<void>): Promise<void> 
   }
 }
 
+/** Every big chunk to the pool, as when the receiving thread is the bottleneck. */
+const ALWAYS_WORKERS: ChunkPlacement = { onWorkers: () => true, reset: () => undefined };
+
 type Seen = { chunk: number; bytes: Uint8Array } | { outer: number; text: string };
 
 /** A receiving side: the line, its context (secure, with the responder's session) and what came out of it. */
-function receiver(session: Session | null, pool: HeldPool | null) {
+function receiver(session: Session | null, pool: HeldPool | null, placement: ChunkPlacement = ALWAYS_WORKERS) {
   const out: Seen[] = [];
   const errors: { kind: ErrorKind; text: string }[] = [];
   let wake: (() => void) | null = null;
@@ -91,7 +96,7 @@ function receiver(session: Session | null, pool: HeldPool | null) {
       wake?.();
     },
     workerPool: () => pool as unknown as WorkerPool,
-  });
+  }, placement);
   const until = async (cond: () => boolean): Promise<void> => {
     while (!cond()) await new Promise<void>((r) => (wake = r));
   };
@@ -164,6 +169,39 @@ test("a small chunk frame behind a pending open waits for it (only the sequentia
       [0, 1],
     );
     assert.equal(pool.held.length, 1, "the small frame was opened inline, not on a worker");
+  });
+});
+
+test("while the receiving thread keeps up, big chunks are opened inline; once it is the bottleneck, on the workers", async () => {
+  await withPool(async (pool) => {
+    const { initiator, responder } = sessionPair();
+    // A scripted thread: 10 ms of wall time per chunk, busy for 2 ms of it (keeps up) until `busy` says otherwise.
+    let wall = 0;
+    let cpu = 0;
+    let busyMs = 2;
+    const placement = new OpenPlacement({ wall: () => wall, cpu: () => cpu / 1000 });
+    const r = receiver(responder, pool, placement);
+    let index = 0;
+    const send = () => {
+      wall += 10;
+      cpu += busyMs;
+      r.line.onFrame(initiator.encryptChunk("t5", index++, new Uint8Array(randomBytes(BIG))).frame);
+    };
+    const judged = Math.max(Math.ceil(JUDGE_BYTES / (BIG + 48)), JUDGE_MS / 10) + 1;
+    for (let i = 0; i < 2 * judged; i++) send();
+    assert.equal(r.out.length, 2 * judged, "every chunk was handed on at once: opened inline");
+    assert.equal(pool.begun, 0, "no chunk went to the pool");
+    busyMs = 9.5;
+    while (pool.begun === 0 && index < 6 * judged) send();
+    assert.equal(pool.begun, 1, "a busy thread moves the opens to the pool");
+    await pool.heldCount(1);
+    pool.held[0]!();
+    await r.until(() => r.out.length === index);
+    assert.deepEqual(
+      r.out.map((s) => ("chunk" in s ? s.chunk : -1)),
+      [...Array(index).keys()],
+    );
+    assert.deepEqual(r.errors, []);
   });
 });
 

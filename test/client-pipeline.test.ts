@@ -2,8 +2,9 @@
 // worker threads while texts keep being queued, and everything still reaches
 // the wire strictly in counter order (WIRE-NOTES §13) — checked on the raw frames a
 // hostile-peer helper captures, and end to end with a real receiver (every
-// chunk and every text, no replay/drop errors). The session's worker threads
-// end on disconnect, reset and emergency close.
+// chunk and every text, no replay/drop errors), with the receiver opening the
+// chunks inline and on its workers. The session's worker threads end on
+// disconnect, reset and emergency close.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
@@ -31,6 +32,10 @@ after(async () => {
 
 // The session's worker pool lives in the write path (src/client/write-path.ts).
 const poolOf = (c: ClientCore): WorkerPool | null => (c as unknown as { parts: ClientParts }).parts.writePath.workers;
+/** Pins where the receiver opens chunks: on its workers (as when its own thread is the bottleneck, src/client/open-placement.ts) or inline. */
+const opensOn = (c: ClientCore, workers: boolean): void => {
+  (c as unknown as { parts: ClientParts }).parts.inbound.placement = { onWorkers: () => workers, reset: () => undefined };
+};
 
 test("chunks encrypted on workers and texts queued meanwhile: strictly increasing counters on the wire", async () => {
   // Dummies off and a fast tick: many texts are encrypted while chunks are on the workers.
@@ -81,13 +86,15 @@ test("chunks encrypted on workers and texts queued meanwhile: strictly increasin
   }
 });
 
-test("real receiver: every chunk and every text arrives, no replay or drop errors, hash verified", async () => {
+for (const where of ["inline", "on the workers"] as const) {
+  test(`real receiver, chunks opened ${where}: every chunk and every text arrives, no replay or drop errors, hash verified`, async () => {
   // A fast tick without dummies: texts interleave with the chunks (both sides are in bypass, WIRE-NOTES §12.2, during the transfer).
   const a = await newClient("A", { tickMs: 10, dummyTraffic: false });
   const b = await newClient("B", { acceptFiles: true, tickMs: 10, dummyTraffic: false });
-  await pair(server, a, b, { room: "pipe-e2e" });
+  await pair(server, a, b, { room: `pipe-e2e-${where === "inline" ? "i" : "w"}` });
+  opensOn(b.core, where !== "inline");
   try {
-    const p = path.join(src, "e2e.bin");
+    const p = path.join(src, `e2e-${where === "inline" ? "i" : "w"}.bin`);
     await writeFile(p, randomBytes(48 * MiB + 5));
     const off = await a.core.sendFile(p);
     await a.next("file_accepted");
@@ -105,16 +112,20 @@ test("real receiver: every chunk and every text arrives, no replay or drop error
     assert.deepEqual(b.errors(), []);
     assert.deepEqual(a.errors(), []);
     assert.deepEqual(await tempFilesIn(b.downloadDir), []);
+    if (where === "inline") assert.equal(poolOf(b.core)?.started ?? 0, 0, "the receiver started no worker");
+    else assert.ok((poolOf(b.core)?.started ?? 0) > 0, "the receiver's workers opened the chunks");
   } finally {
     await Promise.all([a.close(), b.close()]);
     await Promise.all([removeDir(a.downloadDir), removeDir(b.downloadDir)]);
   }
 });
+}
 
 async function midTransfer(room: string): Promise<{ a: TestClient; b: TestClient; poolA: WorkerPool; poolB: WorkerPool }> {
   const a = await newClient("A");
   const b = await newClient("B", { acceptFiles: true });
   await pair(server, a, b, { room });
+  opensOn(b.core, true);
   const p = path.join(src, `${room}.bin`);
   await writeFile(p, randomBytes(48 * MiB));
   const o = await a.core.sendFile(p);

@@ -2,7 +2,9 @@
 // handled strictly in arrival order. A big chunk frame's AEAD may run on a
 // worker ("chunk" entries; the chain walk and the commit stay here, in order);
 // every frame behind a pending one waits in line ("frame" entries), except that
-// further chunk frames are begun at once so both workers stay busy. Reading
+// further chunk frames are begun at once so both workers stay busy. Whether a
+// chunk goes to a worker at all is open-placement.ts's call: inline while this
+// thread keeps up. Reading
 // from the socket pauses while too many bytes wait. What a frame means is
 // decided elsewhere: outer JSON goes to `onOuter`, decrypted chunks to
 // `onChunk`.
@@ -11,6 +13,7 @@ import { owned, transferable } from "../io/workers/pool.js";
 import { MessageType, SessionError, keepAliveResponse, type JsonObject, type Session } from "../protocol/index.js";
 import type { ChunkOpenJob } from "../protocol/session.js";
 import type { Connection } from "./connection.js";
+import { OpenPlacement, type ChunkPlacement } from "./open-placement.js";
 import type { ClientContext } from "./context.js";
 import { RateLimiter, classifyFrame, classifySmall, isServerControl, oversizeUnbypassed, type Classified } from "./inbound.js";
 import { sessionErrorKind } from "./session-errors.js";
@@ -48,6 +51,8 @@ export class InboundLine {
   constructor(
     private readonly ctx: ClientContext,
     private readonly hooks: InboundHooks,
+    /** Inline or on the workers (tests replace it to pin one path). */
+    public placement: ChunkPlacement = new OpenPlacement(),
   ) {}
 
   /** A new connection: a fresh limiter window. */
@@ -59,6 +64,7 @@ export class InboundLine {
   clear(): void {
     this.inq = [];
     this.inqBytes = 0;
+    this.placement.reset();
     this.ctx.conn?.resumeReading("decrypt");
   }
 
@@ -215,7 +221,7 @@ export class InboundLine {
       this.ctx.report("malformed", "Dropped a binary frame too short to be a file chunk.");
       return "done";
     }
-    const pool = payload.length >= PIPELINE_MIN_BYTES ? this.hooks.workerPool() : null;
+    const pool = payload.length >= PIPELINE_MIN_BYTES && this.placement.onWorkers(payload.length) ? this.hooks.workerPool() : null;
     const pending = s.pendingChunkOpens > 0;
     if (!pool) {
       if (pending) return "wait";

@@ -37,6 +37,7 @@ const FALLBACK = {
   "allocator.c": "big buffers use the C library's default allocation",
   "deflate.c": "gzip uses node:zlib (install libdeflate's headers, e.g. libdeflate-dev, for faster compression)",
   "splice.c": "the relay reads large frames into its pooled buffers instead of splicing them",
+  "send-now.c": "the relay copies each small frame it forwards and writes it through Node's stream",
   "message.c": "messages are sealed and opened step by step in TypeScript (install OpenSSL's headers, e.g. libssl-dev, if Node's are missing)",
   "pagecache.c": "received files stay in the page cache until the kernel evicts them",
 };

@@ -1,7 +1,10 @@
 // The relay's forwarding path through a real server process and real sockets,
-// once for each way the server can read: into reused buffers (the shared read
-// buffer, and large frames straight into pooled frame buffers) and, as where
-// Node lacks that, into a fresh chunk per read (PQCHAT_RELAY_READS=stream).
+// once for each way the server can read and write: into reused buffers (the
+// shared read buffer, and large frames straight into pooled frame buffers)
+// with small frames sent straight from the read buffer (direct-writes.ts),
+// the same with every frame copied and written through Node's stream
+// (PQCHAT_RELAY_DIRECT_WRITES=off, as without the addon), and, as where Node
+// lacks user-buffer reads, into a fresh chunk per read (PQCHAT_RELAY_READS=stream).
 // Frames split at every byte boundary, many frames in one write, the largest
 // allowed frame, an oversized prefix, a receiver that stops reading, and the
 // bytes compared by hash.
@@ -9,6 +12,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import { directWritesBuilt } from "../src/server/direct-writes.js";
 import { POOLED_FRAME_MIN } from "../src/server/frame-reader.js";
 import type { RawClient } from "./helpers/raw-client.js";
 import { completedPair, S } from "./helpers/scenarios.js";
@@ -28,7 +32,17 @@ const binary = (n: number): Buffer => {
 };
 const MAX_FRAME = 16 * 1024 * 1024;
 
-for (const mode of ["reused buffers", "fresh chunks"] as const) {
+/** A counter from the server's /metrics. */
+async function metric(server: ServerHandle, name: string): Promise<number> {
+  const m = /^metrics on (\S+)$/m.exec(server.stdout());
+  assert.ok(m, "metrics line");
+  const text = await (await fetch(`http://${m[1]}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  assert.ok(line, `${name} in /metrics`);
+  return Number(line.split(" ")[1]);
+}
+
+for (const mode of ["reused buffers", "reused buffers, copied writes", "fresh chunks"] as const) {
   describe(`forwarding (${mode})`, () => {
     let server: ServerHandle;
     let room = 0;
@@ -38,18 +52,30 @@ for (const mode of ["reused buffers", "fresh chunks"] as const) {
       const env = { ...process.env };
       if (mode === "fresh chunks") env["PQCHAT_RELAY_READS"] = "stream";
       else delete env["PQCHAT_RELAY_READS"];
-      server = await startServer(["--max-clients", "20", "--max-frame", String(MAX_FRAME), "--log-level", "debug"], { env });
+      if (mode === "reused buffers, copied writes") env["PQCHAT_RELAY_DIRECT_WRITES"] = "off";
+      else delete env["PQCHAT_RELAY_DIRECT_WRITES"];
+      server = await startServer(["--max-clients", "20", "--max-frame", String(MAX_FRAME), "--log-level", "debug", "--metrics", "127.0.0.1:0"], { env });
     });
     after(async () => {
       await server.stop();
     });
 
-    test("the server reads the way this suite is about", async () => {
+    test("the server reads and writes the way this suite is about", async () => {
       const [a, b] = await pair();
+      const before = await metric(server, "pqchat_relay_frames_direct_total");
+      for (let k = 0; k < 20; k++) {
+        const f = binary(100 + k);
+        a.sendRaw(wireOf(f));
+        assert.equal(sha(await b.nextFrame()), sha(f));
+      }
+      const direct = (await metric(server, "pqchat_relay_frames_direct_total")) - before;
       a.close();
       b.close();
-      const expected = mode === "reused buffers" ? "(reads into reused buffers)" : "(reads as fresh chunks)";
+      const expected = mode === "fresh chunks" ? "(reads as fresh chunks)" : "(reads into reused buffers)";
       assert.ok(server.stderr().includes(expected), `log says ${expected}`);
+      // A frame alone in its read, to a receiver with nothing queued, goes out directly.
+      if (mode === "reused buffers" && (directWritesBuilt || process.env["PQCHAT_REQUIRE_NATIVE"])) assert.equal(direct, 20);
+      else assert.equal(direct, 0);
     });
 
     test("frames split at every byte boundary (prefix and body) arrive unchanged", async () => {

@@ -5,6 +5,7 @@
 // the keepalive interval).
 import type { Socket } from "node:net";
 import { framePool } from "./buffer-pool.js";
+import { DirectRun } from "./direct-writes.js";
 import { FrameReader, type FrameHandler, type LargeFrameHandoff } from "./frame-reader.js";
 import type { SpliceJob } from "./frame-splice.js";
 import { keepAliveFrame } from "./notices.js";
@@ -61,6 +62,8 @@ export class Connection {
   userBufferReads = false;
   /** A frame is being spliced from or to this socket: no I/O on it until that job ends (frame-splice.ts). */
   held: SpliceJob | null = null;
+  /** Frames forwarded to this socket straight from the shared read buffer, not sent yet (direct-writes.ts). */
+  private readonly direct = new DirectRun();
 
   constructor(
     readonly id: number,
@@ -79,17 +82,21 @@ export class Connection {
   /** Writes one pre-encoded frame (prefix included). */
   send(frame: Buffer): void {
     if (this.state === "closing") return;
+    this.direct.flush(this.socket);
     if (this.held !== null) this.held.queue(this, frame);
     else this.socket.write(frame);
   }
 
   /**
-   * Forwards a frame that `from` is handling right now, verbatim. Its buffer
-   * is written as is when it may be kept (a pooled one goes back to the pool
-   * once written); a view into the shared read buffer is copied first.
+   * Forwards a frame that `from` is handling right now, verbatim. A view into
+   * the shared read buffer joins the run sent before the next read
+   * (direct-writes.ts; true), or is copied first; a buffer that may be kept is
+   * written as is (a pooled one goes back to the pool once written).
    */
-  forward(frame: Buffer, from: FrameReader): void {
-    if (this.state === "closing") return;
+  forward(frame: Buffer, from: FrameReader): boolean {
+    if (this.state === "closing") return false;
+    if (this.held === null && from.transient && this.direct.add(this.socket, frame)) return true;
+    this.direct.flush(this.socket);
     const out = from.keep(frame);
     const pooled = from.keptPool;
     if (this.held !== null) {
@@ -97,6 +104,12 @@ export class Connection {
       if (pooled !== null) framePool.give(pooled);
     } else if (pooled === null) this.socket.write(out);
     else this.socket.write(out, () => framePool.give(pooled));
+    return false;
+  }
+
+  /** Sends the frames forwarded directly during the read now being handled (before the read buffer is reused). */
+  flushDirect(): void {
+    this.direct.flush(this.socket);
   }
 
   /**

@@ -166,6 +166,11 @@ export class FrameReader {
     }
   }
 
+  /** During the frame handler: the frame is a view into a read buffer that the next read reuses. */
+  get transient(): boolean {
+    return this.held === Held.Transient;
+  }
+
   /**
    * During the frame handler: the frame's bytes in a buffer the caller may
    * keep after the handler returns (the frame itself, or a copy when it is a

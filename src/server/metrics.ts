@@ -52,6 +52,7 @@ export function createRelayRegistry(relay: MetricsSource): Registry {
   counter("pqchat_relay_pairs_formed_total", "Sessions formed (two clients met).", (s) => s.pairsFormed);
   counter("pqchat_relay_frames_relayed_total", "Frames forwarded between paired clients.", (s) => s.framesRelayed);
   counter("pqchat_relay_frames_spliced_total", "Of the frames forwarded, those moved by splice without entering the relay.", (s) => s.framesSpliced);
+  counter("pqchat_relay_frames_direct_total", "Of the frames forwarded, those sent straight from the read buffer without a copy.", (s) => s.framesDirect);
   counter("pqchat_relay_bytes_relayed_total", "Bytes forwarded between paired clients (frame prefixes included).", (s) => s.bytesRelayed);
 
   const byReason = (name: string, help: string, label: string, read: (s: RelayStats) => ReasonCounts): void => {

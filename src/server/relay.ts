@@ -268,8 +268,9 @@ export class RelayServer {
    */
   private onData(c: Connection, chunk: Buffer | null, stable: boolean, filled = 0): void {
     if (!c.open) return; // closing: discard
-    // Frames relayed while handling this chunk leave in one writev.
-    const out = c.pair !== null ? c.pair.other(c).socket : null;
+    // Frames relayed while handling this chunk leave in one send (direct-writes.ts) or one writev.
+    const to = c.pair !== null ? c.pair.other(c) : null;
+    const out = to !== null ? to.socket : null;
     out?.cork();
     try {
       if (chunk === null) c.reader.fill(filled);
@@ -286,6 +287,7 @@ export class RelayServer {
       }
       return;
     } finally {
+      to?.flushDirect();
       out?.uncork();
     }
     // Slowloris guard: a started frame must complete within --frame-timeout.
@@ -299,6 +301,7 @@ export class RelayServer {
   private handOff(c: Connection, head: Buffer, total: number): boolean {
     const p = c.pair;
     if (p === null || !p.complete || c.state !== "registered" || !startsOpaque(head)) return false;
+    p.other(c).flushDirect(); // the splice thread writes to that socket next: what came before goes first
     return this.splicer.tryStart(c, p.other(c), head, total, this.opts.frameTimeoutMs);
   }
 
@@ -400,9 +403,10 @@ export class RelayServer {
 
   /** Forwards a frame verbatim (its original prefix and payload). */
   private relay(from: Connection, to: Connection, wire: Buffer): void {
-    to.forward(wire, from.reader);
+    const direct = to.forward(wire, from.reader);
     const st = this.stats;
     st.framesRelayed++;
+    if (direct) st.framesDirect++;
     st.bytesRelayed += wire.length;
     to.greetedOnly = false;
     if (!from.backpressured && to.socket.writableLength >= HIGH_WATER_BYTES) {
@@ -443,6 +447,7 @@ export class RelayServer {
    */
   private close(c: Connection, notice: Buffer | null, why: string): void {
     if (!c.open) return;
+    c.flushDirect(); // frames already forwarded go out before the notice
     const wasRegistered = c.state === "registered";
     c.state = "closing";
     c.clearTimers();

@@ -110,6 +110,8 @@ export class RelayStats {
   bytesRelayed = 0;
   /** Of framesRelayed, those moved socket to socket by splice without being read (frame-splice.ts). */
   framesSpliced = 0;
+  /** Of framesRelayed, those sent straight from the shared read buffer (direct-writes.ts). */
+  framesDirect = 0;
   readonly refusals = new ReasonCounts(Object.values(RefusalReason));
   /** Unpaired clients the relay removed to make room or because they waited too long. */
   readonly evictions = new ReasonCounts(Object.values(EvictionReason));

@@ -281,12 +281,14 @@ async function runPairs(cfg: {
   await sleep(cfg.warmupSeconds * 1000);
   const relayPid = cfg.relayPid ?? 0;
   const cpu0 = relayPid > 0 ? cpuSecondsOf(relayPid) : Number.NaN;
+  const ownCpu0 = process.cpuUsage();
   recording = true;
   const m0 = now();
   await sleep(cfg.seconds * 1000);
   const elapsed = (now() - m0) / 1000;
   recording = false;
   const relayCpuSeconds = relayPid > 0 ? cpuSecondsOf(relayPid) - cpu0 : Number.NaN;
+  const ownCpu = process.cpuUsage(ownCpu0);
   const satLat = Float64Array.from(lat).sort();
   const satCross = Float64Array.from(latCross).sort();
   const saturated = {
@@ -296,6 +298,8 @@ async function runPairs(cfg: {
     p99ms: percentile(satLat, 99),
     samples: satLat.length,
     relayCpuMicrosPerFrame: (relayCpuSeconds * 1e6) / received,
+    /** This generator's own CPU per frame: with the relay on the same cores, the two share them. */
+    generatorCpuMicrosPerFrame: (ownCpu.user + ownCpu.system) / received,
     cross: { p50ms: percentile(satCross, 50), p99ms: percentile(satCross, 99), samples: satCross.length },
   };
   sending = false;

@@ -40,6 +40,7 @@ const FALLBACK = {
   "send-now.c": "the relay copies each small frame it forwards and writes it through Node's stream",
   "message.c": "messages are sealed and opened step by step in TypeScript (install OpenSSL's headers, e.g. libssl-dev, if Node's are missing)",
   "pagecache.c": "received files stay in the page cache until the kernel evicts them",
+  "chunk.c": "received file chunks are opened by the TypeScript path and copied into place",
 };
 
 /** Libraries an addon links against (its header must be installed too). */

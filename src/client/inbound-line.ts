@@ -11,7 +11,8 @@
 import type { WorkerPool } from "../io/workers/pool.js";
 import { owned, transferable } from "../io/workers/pool.js";
 import { MessageType, SessionError, keepAliveResponse, type JsonObject, type Session } from "../protocol/index.js";
-import type { ChunkOpenJob } from "../protocol/session.js";
+import type { ChunkOpenJob, DecryptedChunk } from "../protocol/session.js";
+import { doubleDecryptInPlace } from "../protocol/aead.js";
 import type { Connection } from "./connection.js";
 import { OpenPlacement, type ChunkPlacement } from "./open-placement.js";
 import type { ClientContext } from "./context.js";
@@ -243,7 +244,7 @@ export class InboundLine {
   private openInline(s: Session, payload: Uint8Array): void {
     let c;
     try {
-      c = s.decryptChunk(payload);
+      c = openInPlace(s, payload);
     } catch (err) {
       this.chunkError(err);
       return;
@@ -300,4 +301,20 @@ export class InboundLine {
     }
     throw err;
   }
+}
+
+/**
+ * Session.decryptChunk with the AEAD opened inside the frame's own memory
+ * (doubleDecryptInPlace): the chunk's data is a view of `frame`, which the
+ * line never touches again, so a big chunk costs no fresh buffers.
+ */
+function openInPlace(s: Session, frame: Uint8Array): DecryptedChunk {
+  const job = s.beginChunkOpen(frame);
+  let plain: Uint8Array | null;
+  try {
+    plain = doubleDecryptInPlace(job.messageKey, job.nonce, job.ciphertext, job.aad);
+  } catch {
+    plain = null; // a tag or the padding refused: finishChunkOpen reports it
+  }
+  return s.finishChunkOpen(job, plain);
 }

@@ -4,6 +4,7 @@
 import { toBytes, uninitialized, wipe } from "./bytes.js";
 import { AuthenticationError } from "./crypto/backend.js";
 import { chachaOpen, chachaSeal, chachaSealWithPrefix } from "./crypto/chacha20-poly1305.js";
+import { chunkNative, type ChunkAddon } from "./crypto/chunk-native.js";
 import { gcmSiv } from "./crypto/select.js";
 import { hashPrefix, hkdfExpandOneBlock } from "./digests.js";
 
@@ -109,5 +110,30 @@ export function doubleEncryptParts(
     return chachaSealWithPrefix(k.chachaKey, k.chachaNonce, inner, aad, reserve);
   } finally {
     wipe(padded, k.aesKey, k.chachaKey);
+  }
+}
+
+/**
+ * doubleDecrypt inside `ciphertext`'s own memory (a received FILE_CHUNK,
+ * WIRE-NOTES §8.5): returns the view of `ciphertext` that now holds the
+ * plaintext, so a big chunk costs no fresh buffers. `ciphertext` is consumed
+ * either way (on a refusal its contents are undefined: zeroed by the addon).
+ * With the chunk addon (crypto/chunk-native.ts) in one native call; without
+ * it, doubleDecrypt and a copy. Throws AuthenticationError like doubleDecrypt.
+ */
+export function doubleDecryptInPlace(messageKey: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array, addon: ChunkAddon | null = chunkNative): Uint8Array {
+  if (!addon) {
+    const plain = doubleDecrypt(messageKey, nonce, ciphertext, aad);
+    ciphertext.set(plain);
+    wipe(plain);
+    return ciphertext.subarray(0, plain.length);
+  }
+  const k = deriveAeadKeys(messageKey, nonce);
+  try {
+    const n = addon.openInPlace(k.aesKey, k.chachaKey, k.aesNonce, k.chachaNonce, aad, ciphertext);
+    if (n < 0) throw new AuthenticationError();
+    return ciphertext.subarray(0, n);
+  } finally {
+    wipe(k.aesKey, k.chachaKey);
   }
 }

@@ -3,7 +3,7 @@
 //         concatenated by the sender; a multi-member stream is valid gzip).
 //   seal: the double AEAD of one FILE_CHUNK plaintext, written behind the
 //         48-byte frame prefix, so the reply is the finished frame.
-//   open: the double AEAD open of one FILE_CHUNK ciphertext.
+//   open: the double AEAD open of one FILE_CHUNK ciphertext, in place.
 // Message keys arrive by transfer and are wiped here after use.
 import { parentPort } from "node:worker_threads";
 import { gzipMember } from "../deflate.js";
@@ -17,16 +17,6 @@ let scratch = new Uint8Array(0);
 async function loadAead(): Promise<Aead> {
   aead ??= await import("../../protocol/aead.js");
   return aead;
-}
-
-/**
- * A reply that can be transferred without handing over anything else: the
- * view itself when it covers its buffer but for at most one padding block (the
- * AEAD open result is a view of a private buffer minus the PKCS#7 padding;
- * pooled Buffers are never that big), else a copy.
- */
-function own(b: Uint8Array): Uint8Array {
-  return b.buffer.byteLength - b.byteLength <= 64 && b.buffer.byteLength >= 4096 ? b : Uint8Array.from(b);
 }
 
 async function run(task: PoolTask): Promise<Uint8Array> {
@@ -51,7 +41,8 @@ async function run(task: PoolTask): Promise<Uint8Array> {
     case "open": {
       const a = await loadAead();
       try {
-        return own(a.doubleDecrypt(task.key, task.nonce, task.ciphertext, task.aad));
+        // In place: the reply is a view of the ciphertext's own buffer (ours: it was transferred or copied for us).
+        return a.doubleDecryptInPlace(task.key, task.nonce, task.ciphertext, task.aad);
       } finally {
         task.key.fill(0);
       }

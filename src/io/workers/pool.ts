@@ -25,7 +25,14 @@ export type PoolTask =
       /** Plaintext parts, concatenated before padding. */
       parts: Uint8Array[];
     }
-  | { op: "open"; key: Uint8Array; nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array };
+  | {
+      op: "open";
+      key: Uint8Array;
+      nonce: Uint8Array;
+      aad: Uint8Array;
+      /** Opened in place: the reply is the plaintext's view of this buffer, which the worker must own (transfer it, or let postMessage copy it). */
+      ciphertext: Uint8Array;
+    };
 
 export type PoolReply = { id: number; ok: true; out: Uint8Array } | { id: number; ok: false; auth: boolean; error: string };
 

@@ -1,5 +1,6 @@
-// The chunk pipeline through a real `pqchat server`: file chunks are encrypted on
-// worker threads while texts keep being queued, and everything still reaches
+// The chunk pipeline through a real `pqchat server`: file chunks are encrypted
+// (here for a transfer of up to INLINE_SEAL_MAX_BYTES, on one worker thread for
+// a bigger one) while texts keep being queued, and everything still reaches
 // the wire strictly in counter order (WIRE-NOTES §13) — checked on the raw frames a
 // hostile-peer helper captures, and end to end with a real receiver (every
 // chunk and every text, no replay/drop errors), with the receiver opening the
@@ -15,6 +16,7 @@ import { fileAccept } from "../src/protocol/file/index.js";
 import type { WorkerPool } from "../src/io/workers/pool.js";
 import type { ClientCore } from "../src/client/core.js";
 import type { ClientParts } from "../src/client/parts.js";
+import { INLINE_SEAL_MAX_BYTES, SEAL_THREADS } from "../src/client/write-path.js";
 import { TestClient, connectClient, newClient, pair, removeDir, startServer, tempDir, tempFilesIn, type ServerHandle } from "./helpers/client-harness.js";
 import { HostilePeer } from "./helpers/hostile-peer.js";
 
@@ -30,14 +32,17 @@ after(async () => {
   await removeDir(src);
 });
 
-// The session's worker pool lives in the write path (src/client/write-path.ts).
+// The session's worker pools live in the write path (src/client/write-path.ts): chunk opens, and chunk seals of big transfers.
 const poolOf = (c: ClientCore): WorkerPool | null => (c as unknown as { parts: ClientParts }).parts.writePath.workers;
 /** Pins where the receiver opens chunks: on its workers (as when its own thread is the bottleneck, src/client/open-placement.ts) or inline. */
 const opensOn = (c: ClientCore, workers: boolean): void => {
   (c as unknown as { parts: ClientParts }).parts.inbound.placement = { onWorkers: () => workers, reset: () => undefined };
 };
+const sealPoolOf = (c: ClientCore): WorkerPool | null => (c as unknown as { parts: ClientParts }).parts.writePath.sealWorkers;
+/** A transfer big enough to be sealed on a worker thread. */
+const BIG = INLINE_SEAL_MAX_BYTES + 8 * MiB;
 
-test("chunks encrypted on workers and texts queued meanwhile: strictly increasing counters on the wire", async () => {
+test("chunks encrypted and texts queued meanwhile: strictly increasing counters on the wire", async () => {
   // Dummies off and a fast tick: many texts are encrypted while chunks are on the workers.
   const a = new TestClient("A", await tempDir("pqchat-A-"), { tickMs: 10, dummyTraffic: false });
   await connectClient(a, server);
@@ -107,6 +112,7 @@ for (const where of ["inline", "on the workers"] as const) {
     for (const t of texts) await b.next("message", (m) => m.text === t, 20000);
     for (let i = 0; i < 5; i++) await a.next("message", (m) => m.text === `back ${i}`, 20000);
     await a.next("file_complete");
+    assert.equal(sealPoolOf(a.core), null, "a transfer of at most INLINE_SEAL_MAX_BYTES starts no sealing thread");
     const order = b.log.filter((e) => e.name === "message").map((e) => (e.payload as { text: string }).text);
     assert.deepEqual(order, texts, "texts in order");
     assert.deepEqual(b.errors(), []);
@@ -121,16 +127,39 @@ for (const where of ["inline", "on the workers"] as const) {
 });
 }
 
+test("a big transfer is sealed on one worker thread, started once; the real receiver verifies the hash", async () => {
+  const a = await newClient("A", { dummyTraffic: false });
+  const b = await newClient("B", { acceptFiles: true, dummyTraffic: false });
+  await pair(server, a, b, { room: "pipe-big" });
+  try {
+    const p = path.join(src, "big.bin");
+    await writeFile(p, randomBytes(BIG + 77));
+    const off = await a.core.sendFile(p);
+    const got = await b.next("file_received", (e) => e.transfer_id === off.transfer_id, 120000);
+    assert.equal(got.hash_ok, true);
+    const seal = sealPoolOf(a.core);
+    assert.ok(seal, "the sender's sealing thread was started");
+    assert.equal(seal.started, SEAL_THREADS);
+    assert.equal(seal.size, 1);
+    assert.equal(poolOf(a.core), null, "the sender opened nothing on workers");
+    assert.deepEqual(b.errors(), []);
+    assert.deepEqual(a.errors(), []);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await Promise.all([removeDir(a.downloadDir), removeDir(b.downloadDir)]);
+  }
+});
+
 async function midTransfer(room: string): Promise<{ a: TestClient; b: TestClient; poolA: WorkerPool; poolB: WorkerPool }> {
   const a = await newClient("A");
   const b = await newClient("B", { acceptFiles: true });
   await pair(server, a, b, { room });
   opensOn(b.core, true);
   const p = path.join(src, `${room}.bin`);
-  await writeFile(p, randomBytes(48 * MiB));
+  await writeFile(p, randomBytes(BIG));
   const o = await a.core.sendFile(p);
   await b.next("file_progress", (e) => e.transfer_id === o.transfer_id && e.bytes > 0);
-  const poolA = poolOf(a.core);
+  const poolA = sealPoolOf(a.core);
   const poolB = poolOf(b.core);
   assert.ok(poolA && poolA.threads > 0, "the sender's workers run");
   assert.ok(poolB && poolB.threads > 0, "the receiver's workers run");
@@ -149,7 +178,7 @@ test("worker threads end on disconnect, reset and emergency close; temp files go
     assert.equal(poolA.threads, 0);
     assert.equal(poolB.isClosed, true);
     assert.equal(poolB.threads, 0);
-    assert.equal(poolOf(a.core), null);
+    assert.equal(sealPoolOf(a.core), null);
     assert.equal(poolOf(b.core), null);
     // The peer may come back: the partial file is kept for a resume (docs/PROTOCOL-EXTENSIONS.md §5) until B leaves.
     await b.close();

@@ -103,7 +103,6 @@ async function link(policy: AcceptFilesPolicy): Promise<{ a: End; b: End; toB: (
         return Promise.resolve(true);
       },
       waitWritable: () => Promise.resolve(true),
-      workerPool: () => undefined,
       pauseReading: () => undefined,
       resumeReading: () => undefined,
       binaryBytesRead: () => 0,

@@ -92,7 +92,7 @@ export class OutgoingTransfers {
     const abs = path.resolve(filePath);
     let file: OutgoingFile;
     try {
-      file = await prepareOutgoingFile(abs, { compress, gzipLevel: this.host.gzipLevel, tmpDir: os.tmpdir(), pool: this.host.workerPool() });
+      file = await prepareOutgoingFile(abs, { compress, gzipLevel: this.host.gzipLevel, tmpDir: os.tmpdir() });
     } catch (err) {
       // The session's threads end with it: say why rather than "the worker pool was terminated".
       if (!stillValid()) throw new FileTransferError("io_error", "The session ended while the file was being prepared; offer it again.");
@@ -149,8 +149,9 @@ export class OutgoingTransfers {
   }
 
   /**
-   * Streams the chunks: each is read while the ones before it are encrypted on
-   * the worker threads; waitWritable bounds what is in flight and buffered.
+   * Streams the chunks: each is read while the ones before it are encrypted
+   * (here, or on a worker thread for a big transfer: WritePath.sendChunk);
+   * waitWritable bounds what is in flight and buffered.
    * "file_sent" once every frame is written or in line behind earlier ones.
    */
   private async stream(o: Outgoing): Promise<void> {
@@ -163,6 +164,7 @@ export class OutgoingTransfers {
     let ended = false;
     try {
       const need = o.need;
+      const transferBytes = need ? rangeBytes(o.meta, need) : o.meta.processed_size;
       for await (const { index, data } of o.file.chunks(need ? (k) => inRanges(need, k) : undefined)) {
         if (o.cancelled || failure !== null) break;
         if (!(await this.host.waitWritable()) || o.cancelled) {
@@ -170,7 +172,7 @@ export class OutgoingTransfers {
           break;
         }
         const len = data.length; // data is handed over (detached) by sendChunk
-        const sent = this.host.sendChunk(id, index, data);
+        const sent = this.host.sendChunk(id, index, data, transferBytes);
         if (sent === false) {
           ended = true; // session gone: failAll reports it
           break;

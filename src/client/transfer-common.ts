@@ -3,7 +3,6 @@
 // words, and how a failure becomes an ErrorKind and a text for the user.
 import { FileTransferError, type FileMetadata } from "../protocol/file/index.js";
 import type { JsonObject } from "../protocol/index.js";
-import type { WorkerPool } from "../io/workers/pool.js";
 import { errorText } from "../present/error-text.js";
 import type { Unpaced } from "./pacing.js";
 import type { ClientEventMap, ClientEventName, Direction, ErrorKind, FileInfo } from "./events.js";
@@ -18,16 +17,15 @@ export interface TransferHost {
   queue(obj: JsonObject, opts?: { auto?: boolean; onSent?: (counter: number) => void; unpaced?: Unpaced }): void;
   /**
    * Takes the next counter for one FILE_CHUNK now and encrypts it (on a worker
-   * for big chunks); the frame goes out strictly in counter order. Resolves
+   * for big chunks of a transfer of many bytes: `transferBytes`, what it sends
+   * in all); the frame goes out strictly in counter order. Resolves
    * true once written or queued only behind earlier frames, false if the
    * session ended; rejects if encryption failed. `false` at once when there
    * is no session/connection. `data` is handed over (it may be detached).
    */
-  sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false;
+  sendChunk(transferId: string, index: number, data: Uint8Array, transferBytes: number): Promise<boolean> | false;
   /** Resolves true once a chunk may be started (write buffer low, few chunks encrypting, no rekey hold), false if the session ended. */
   waitWritable(): Promise<boolean>;
-  /** The session's worker threads (gzip members while preparing), if there is a session. */
-  workerPool(): WorkerPool | undefined;
   pauseReading(reason: string): void;
   resumeReading(reason: string): void;
   /** Bytes received so far into binary frames arriving in pieces (a chunk on its way: not a stall). */
@@ -40,7 +38,8 @@ export interface TransferHost {
   readingPauses(): { count: number; now: boolean };
   readonly downloadDir: string;
   readonly maxFileSize: number;
-  readonly gzipLevel: number;
+  /** The user's gzip level; undefined: chosen per file (io/file/compress-sample.ts). */
+  readonly gzipLevel: number | undefined;
   /** An unanswered offer expires after this long (flood-limits.ts). */
   readonly offerTimeoutMs: number;
   /** An accepted transfer without a chunk for this long has stalled (flood-limits.ts). */

@@ -2,19 +2,35 @@
 // assigned and frames written in one serialized path, so the peer sees
 // strictly increasing counters). An inner message is encrypted — its counter
 // assigned — and put in line on the ordered output in one synchronous step; a
-// big file chunk takes its counter and its place in line at once and is sealed
-// on the worker pool meanwhile. Also the back-pressure a chunk stream waits on.
+// big file chunk of a big transfer takes its counter and its place in line at
+// once and is sealed on a worker thread meanwhile. Also the back-pressure a
+// chunk stream waits on.
 import { PoolClosedError, WorkerPool, owned } from "../io/workers/pool.js";
-import { chunkFramePrefix, chunkHeader } from "../protocol/session.js";
+import { doubleEncryptParts } from "../protocol/aead.js";
+import { chunkFramePrefix, chunkHeader, type ChunkSealKeys } from "../protocol/session.js";
 import type { ClientContext } from "./context.js";
 import { OrderedOutput } from "./sender.js";
 
 /** Chunk streaming waits while more than this is buffered in the socket (never the whole file in memory). */
 export const SEND_HIGH_WATER = 4 * 1024 * 1024;
-/** File chunks being encrypted on worker threads at once (the pool has 2; one more keeps both busy). */
+/** File chunks being encrypted on worker threads at once (one more than the seal threads keeps them busy). */
 export const MAX_SEALS_IN_FLIGHT = 3;
 /** Chunk frames at least this big are encrypted/decrypted on the worker pool; smaller ones inline. */
 export const PIPELINE_MIN_BYTES = 64 * 1024;
+/**
+ * A transfer that sends at most this many bytes is sealed on this thread. A
+ * worker thread costs ~0.15 CPU-s to start and about as much again to warm
+ * up (its heap grows, its code is compiled), while sealing here costs ~3 ms
+ * more CPU per MiB than on a warm worker (this heap is bigger to collect):
+ * measured, the two break even near 60 MiB.
+ */
+export const INLINE_SEAL_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Threads that seal the chunks of a big transfer: one seals a MiB in ~2 ms,
+ * as fast as this thread reads and writes one, and every thread started costs
+ * its start and warm-up again.
+ */
+export const SEAL_THREADS = 1;
 /**
  * Voice packets are dropped rather than queued while this much is waiting to
  * be written (a file transfer filling the socket): late audio is useless, and
@@ -25,8 +41,12 @@ export const REALTIME_HIGH_WATER = 256 * 1024;
 export class WritePath {
   /** The ordered output (sender.ts): strictly in counter order. */
   readonly output: OrderedOutput;
-  /** Worker threads for chunk AEADs and gzip members; ended on reset, disconnect, emergency close. */
+  /** Worker threads for chunk opens; ended on reset, disconnect, emergency close. */
   private pool: WorkerPool | null = null;
+  /** The thread that seals chunks of big transfers (SEAL_THREADS), started on first use; ended with the pool. */
+  private sealPool: WorkerPool | null = null;
+  /** The padded plaintext of an inline chunk seal, reused (wiped after each use by doubleEncryptParts). */
+  private scratch = new Uint8Array(0);
   private sealsInFlight = 0;
   private wakers: (() => void)[] = [];
 
@@ -41,9 +61,14 @@ export class WritePath {
     });
   }
 
-  /** The session's worker pool, if one was started (tests look at it). */
+  /** The session's worker pool for chunk opens, if one was started (tests look at it). */
   get workers(): WorkerPool | null {
     return this.pool;
+  }
+
+  /** The session's chunk-sealing thread, if one was started (tests look at it). */
+  get sealWorkers(): WorkerPool | null {
+    return this.sealPool;
   }
 
   /**
@@ -87,22 +112,26 @@ export class WritePath {
 
   /**
    * One FILE_CHUNK: the counter, chain step, DH and message key now, in order
-   * (Session.prepareChunkKeys); the double AEAD on a worker thread; the frame
-   * takes its place in line now and is written once every frame before it
-   * was. Resolves true once the frame is written or waiting only for earlier
-   * frames, false if the session ended meanwhile; rejects if the encryption
-   * failed (the counter is then skipped). `data` is handed over: do not use it
-   * afterwards. Returns false at once without a session or connection.
+   * (Session.prepareChunkKeys); the double AEAD here, or for a big chunk of a
+   * transfer of more than INLINE_SEAL_MAX_BYTES (`transferBytes`, the bytes it
+   * sends in all) on a worker thread; the frame takes its place in line now
+   * and is written once every frame before it was. Resolves true once the
+   * frame is written or waiting only for earlier frames, false if the session
+   * ended meanwhile; rejects if the encryption failed (the counter is then
+   * skipped). `data` is handed over: do not use it afterwards. Returns false
+   * at once without a session or connection.
    */
-  sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false {
+  sendChunk(transferId: string, index: number, data: Uint8Array, transferBytes = Infinity): Promise<boolean> | false {
     const s = this.ctx.session;
     const c = this.ctx.conn;
     if (!s || s.isDestroyed || !c || c.closed) return false;
-    const pool = data.length >= PIPELINE_MIN_BYTES ? this.workerPool() : null;
-    if (!pool) {
+    if (data.length < PIPELINE_MIN_BYTES) {
       const { frame } = s.encryptChunk(transferId, index, data);
       return Promise.resolve(this.output.send(frame));
     }
+    if (transferBytes <= INLINE_SEAL_MAX_BYTES) return Promise.resolve(this.output.send(this.sealHere(s.prepareChunkKeys(), transferId, index, data)));
+    this.sealPool ??= new WorkerPool(SEAL_THREADS);
+    const pool = this.sealPool;
     const k = s.prepareChunkKeys();
     const ticket = this.output.reserve();
     const key = owned(k.messageKey);
@@ -125,6 +154,21 @@ export class WritePath {
         throw err;
       },
     );
+  }
+
+  /** The worker's seal (crypto-worker.ts) on this thread, into the reused scratch: the same frame as Session.encryptChunk. */
+  private sealHere(k: ChunkSealKeys, transferId: string, index: number, data: Uint8Array): Uint8Array {
+    const prefix = chunkFramePrefix(k);
+    const header = chunkHeader(transferId, index);
+    const len = header.length + data.length + 64;
+    if (this.scratch.length < len) this.scratch = new Uint8Array(len);
+    try {
+      const frame = doubleEncryptParts(k.messageKey, k.nonce, [header, data], k.aad, prefix.length, this.scratch);
+      frame.set(prefix, 0);
+      return frame;
+    } finally {
+      k.messageKey.fill(0);
+    }
   }
 
   /** Resolves true once a chunk may be started (write buffer low, few chunks sealing, no rekey hold), false if the session ended. */
@@ -153,7 +197,9 @@ export class WritePath {
   clear(): void {
     this.output.clear();
     const pool = this.pool;
-    this.pool = null;
+    const sealPool = this.sealPool;
+    this.pool = this.sealPool = null;
     void pool?.terminate();
+    void sealPool?.terminate();
   }
 }

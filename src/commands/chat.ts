@@ -23,7 +23,7 @@ Options:
   --accept-files MODE      incoming files: ask (default), yes (accept from a peer you verified,
                            ask otherwise), no (reject all), yes-unverified (accept from anyone,
                            even a peer nobody verified)
-  --gzip-level N           gzip level 0-9 for files you send (default 6)
+  --gzip-level N           gzip level 0-9 for files you send (default: chosen per file)
   --no-dummy               do not send dummy traffic while idle
   --server-silence TIME    disconnect when nothing arrives from the server for this long
                            (default 210s: 3.5 times its 60 s keepalive interval; off: never)

@@ -25,7 +25,7 @@ Options:
   --port N             local port for the page (default 0: any free port)
   --no-open            do not open a browser; just print the address
   --download-dir DIR   where received files go (default: ~/Downloads if it exists, else the current directory)
-  --gzip-level N       gzip level 0-9 for files you send (default 6)
+  --gzip-level N       gzip level 0-9 for files you send (default: chosen per file)
   --debug              log refused requests and internal errors to stderr
 ${RECONNECT_HELP}
   -h, --help           show this help

@@ -1,10 +1,10 @@
 // The sender's gzip stream as independent members, one per GZIP_BLOCK of
-// input, compressed in parallel (on worker threads, or on libuv's pool for a
-// single block) and concatenated in order. A multi-member stream is valid gzip
-// and every receiver must accept any valid gzip stream (WIRE-NOTES §8.4), so
-// this is invisible on the wire.
-import { Transform, type TransformCallback } from "node:stream";
-import { gzip } from "node:zlib";
+// input, compressed in parallel on libuv's thread pool (or on a lent
+// WorkerPool) and written in order. A multi-member stream is valid gzip and
+// every receiver must accept any valid gzip stream (WIRE-NOTES §8.4), so this
+// is invisible on the wire.
+import type { FileHandle } from "node:fs/promises";
+import { gzipMemberAsync } from "../deflate.js";
 import { WorkerPool, owned } from "../workers/pool.js";
 
 /** Input per gzip member: big enough that the ratio is the single stream's, small enough to keep both cores busy. */
@@ -20,63 +20,70 @@ export function poolCompressor(pool: WorkerPool): Compressor {
   };
 }
 
-/** zlib on libuv's thread pool: for inputs of at most one block, where threads of our own would not pay off. */
-export const uvCompressor: Compressor = (data, level) =>
-  new Promise((resolve, reject) => gzip(data, { level }, (err, out) => (err ? reject(err) : resolve(out))));
+/** The engine of deflate.ts on libuv's thread pool: members in parallel, no thread of our own to start (the default). */
+export const uvCompressor: Compressor = gzipMemberAsync;
+
+export interface GzipFileOptions {
+  compress: Compressor;
+  level: number;
+  blockSize: number;
+  /** Sees every block read, in order, before it is compressed (the hash). */
+  onBlock: (block: Uint8Array) => void;
+  signal?: AbortSignal;
+}
+
+/** Fills `buf` from `fh` at its position (short only at the end of the file). */
+async function readFull(fh: FileHandle, buf: Uint8Array): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, null);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+}
 
 /**
- * gzip as independent members of `blockSize` input bytes each, compressed in
- * parallel and emitted in order. An empty input still yields one (empty)
- * member, so the output is always a valid gzip stream.
+ * Reads `src` once in blocks of `blockSize`, compresses each as one gzip
+ * member (up to GZIP_IN_FLIGHT at once) and appends the members to `dst` in
+ * order; returns the bytes written. An empty file still gives one (empty)
+ * member, so the output is always a valid gzip stream. On libuv's pool the
+ * block buffers are reused once their member is written (no fresh pages per
+ * block); a lent WorkerPool takes each block over instead.
  */
-export class ParallelGzip extends Transform {
-  private parts: Buffer[] = [];
-  private fill = 0;
-  private members = 0;
-  private readonly inflight: Promise<Uint8Array>[] = [];
-  bytesOut = 0;
-
-  constructor(
-    private readonly compress: Compressor,
-    private readonly level: number,
-    private readonly blockSize: number,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    let off = 0;
-    while (off < chunk.length) {
-      const take = Math.min(this.blockSize - this.fill, chunk.length - off);
-      this.parts.push(chunk.subarray(off, off + take));
-      this.fill += take;
-      off += take;
-      if (this.fill === this.blockSize) this.submit();
+export async function gzipFile(src: FileHandle, dst: FileHandle, o: GzipFileOptions): Promise<number> {
+  const reuse = o.compress === uvCompressor;
+  const free: Uint8Array[] = [];
+  const inflight: { block: Uint8Array; out: Promise<Uint8Array> }[] = [];
+  let written = 0;
+  const writeOldest = async (): Promise<void> => {
+    const m = inflight.shift()!;
+    const z = await m.out;
+    await writeAll(dst, z);
+    written += z.length;
+    if (reuse) free.push(m.block);
+  };
+  try {
+    for (let members = 0; ; members++) {
+      o.signal?.throwIfAborted();
+      const block = free.pop() ?? new Uint8Array(o.blockSize);
+      const n = await readFull(src, block);
+      if (n === 0 && members > 0) break;
+      const data = block.subarray(0, n);
+      o.onBlock(data);
+      const out = o.compress(data, o.level);
+      out.catch(() => undefined); // awaited in order below; never an unhandled rejection if we fail earlier
+      inflight.push({ block, out });
+      if (inflight.length >= GZIP_IN_FLIGHT) await writeOldest();
+      if (n < o.blockSize) break;
     }
-    // Backpressure: read on only while fewer than GZIP_IN_FLIGHT members are pending.
-    this.drainTo(GZIP_IN_FLIGHT - 1).then(() => cb(), cb);
+    while (inflight.length > 0) await writeOldest();
+  } finally {
+    inflight.length = 0; // jobs still running keep their own reference to their block
   }
-
-  override _flush(cb: TransformCallback): void {
-    if (this.fill > 0 || this.members === 0) this.submit();
-    this.drainTo(0).then(() => cb(), cb);
-  }
-
-  private submit(): void {
-    const block = this.parts.length === 1 ? Uint8Array.from(this.parts[0]!) : Buffer.concat(this.parts, this.fill);
-    this.parts = [];
-    this.fill = 0;
-    this.members++;
-    const p = this.compress(block, this.level);
-    p.catch(() => undefined); // awaited in order below; never an unhandled rejection if we fail earlier
-    this.inflight.push(p);
-  }
-
-  private async drainTo(n: number): Promise<void> {
-    while (this.inflight.length > n) {
-      const out = await this.inflight.shift()!;
-      this.bytesOut += out.length;
-      this.push(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
-    }
-  }
+  return written;
 }

@@ -1,23 +1,22 @@
 // Sender side: one streaming read of the file computes the BLAKE2b-256 hash and,
 // when compressing, the gzip stream into a temporary file (WIRE-NOTES §8.2 and
 // WIRE-NOTES §8.4; never read-and-gzip twice like the reference). The gzip stream is a
-// series of independent members compressed on worker threads (gzip-members.ts).
+// series of independent members compressed on libuv's thread pool (gzip-members.ts).
 // Compression is skipped when a few spread-out samples of the file shrink by
-// less than 10 % (compress-sample.ts). The processed stream is then served as
+// less than 10 %, and the same samples choose the level (compress-sample.ts). The processed stream is then served as
 // exact 1 MiB chunks (WIRE-NOTES §8.3) straight from disk (chunk-reader.ts).
-import { createReadStream, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Transform, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { WorkerPool } from "../workers/pool.js";
+import type { WorkerPool } from "../workers/pool.js";
 import { tempFileName } from "./temp-files.js";
 import { CHUNK_SIZE, FileTransferError, asFileTransferError, createFileHasher, describeFile, type FileMetadata } from "../../protocol/file/metadata.js";
 import { wantsCompression } from "../../protocol/file/compression.js";
 import { readChunks } from "./chunk-reader.js";
-import { worthCompressing } from "./compress-sample.js";
-import { GZIP_BLOCK, ParallelGzip, poolCompressor, uvCompressor, type Compressor } from "./gzip-members.js";
+import { chooseGzip } from "./compress-sample.js";
+import { DEFAULT_GZIP_LEVEL } from "../deflate.js";
+import { GZIP_BLOCK, gzipFile, poolCompressor, uvCompressor, type Compressor } from "./gzip-members.js";
 
 // Where these lived before the split, for the callers that import them from here.
 export { GZIP_BLOCK } from "./gzip-members.js";
@@ -33,7 +32,11 @@ export interface OutgoingChunk {
 export interface PrepareOptions {
   /** The user wants compression; it is still skipped for incompressible extensions (WIRE-NOTES §8.2). */
   compress: boolean;
-  /** zlib level 0..9 (default 6; the reference uses 9, ~4× slower for little gain). */
+  /**
+   * zlib level 0..9. Default: chosen from samples of the file (compress-sample.ts):
+   * the engine's cheaper level where it keeps the ratio close to level 6's, else 6
+   * (6 without samples; the reference uses 9, ~4× slower for little gain).
+   */
   gzipLevel?: number;
   /** Where the temporary gzip file goes (default os.tmpdir()). */
   tmpDir?: string;
@@ -51,7 +54,7 @@ export interface PrepareOptions {
    * allow it, as the reference does (for byte-comparisons with its vectors).
    */
   sampleCheck?: boolean;
-  /** Threads for the gzip members (default: a private pool of 2, ended when done). */
+  /** Threads for the gzip members (default: libuv's thread pool, no thread of our own). */
   pool?: WorkerPool;
   /** Input bytes per gzip member (default GZIP_BLOCK). */
   blockSize?: number;
@@ -63,6 +66,8 @@ export interface PrepareOptions {
 
 export interface OutgoingFile {
   readonly metadata: FileMetadata;
+  /** The gzip level the stream was compressed at; null when it was not compressed. */
+  readonly gzipLevel: number | null;
   /** Path of the file whose bytes are chunked (the source itself or the temp gzip). */
   readonly processedPath: string;
   /**
@@ -80,19 +85,13 @@ export interface OutgoingFile {
   cleanup(): Promise<void>;
 }
 
-/** Hashes and counts everything flowing through; optionally reports progress. */
-class HashingCounter extends Transform {
+/** Hashes and counts everything read; optionally reports progress. */
+class HashingCounter {
   bytes = 0;
   constructor(
     private readonly hasher: { update(data: Uint8Array): unknown },
     private readonly onBytes?: (n: number) => void,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.add(chunk);
-    cb(null, chunk);
-  }
+  ) {}
 
   add(chunk: Uint8Array): void {
     this.hasher.update(chunk);
@@ -156,17 +155,20 @@ async function processSource(
     await readThrough(filePath, (piece) => counter.add(piece), opts.signal);
     return { processedPath: filePath, processedSize: counter.bytes };
   }
-  const source = createReadStream(filePath, { highWaterMark: CHUNK_SIZE });
+  const source = await open(filePath, "r");
   try {
     const p = path.join(opts.tmpDir ?? os.tmpdir(), tempFileName(".gz.tmp"));
     // "wx": never clobber anything already there; 0600: the content is the user's.
     const fh = await open(p, "wx", 0o600);
     tmp.path = p; // only once it is ours: cleanup() must never remove a file we did not create
-    const out = fh.createWriteStream(); // closes fh when done or destroyed
-    await pipeline(source, counter, new ParallelGzip(gz.compressor, gz.level, gz.blockSize), out, { signal: opts.signal });
-    return { processedPath: p, processedSize: out.bytesWritten };
+    try {
+      const size = await gzipFile(source, fh, { compress: gz.compressor, level: gz.level, blockSize: gz.blockSize, onBlock: (b) => counter.add(b), signal: opts.signal });
+      return { processedPath: p, processedSize: size };
+    } finally {
+      await fh.close();
+    }
   } finally {
-    source.destroy(); // no-op after pipeline(); closes the fd if we failed before it
+    await source.close();
   }
 }
 
@@ -179,18 +181,15 @@ async function processSource(
  * `sampleCheck`); an empty file follows `compressEmpty`.
  */
 export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions): Promise<OutgoingFile> {
-  const level = opts.gzipLevel ?? 6;
-  if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError("gzipLevel must be an integer 0..9");
+  const userLevel = opts.gzipLevel;
+  if (userLevel !== undefined && (!Number.isInteger(userLevel) || userLevel < 0 || userLevel > 9)) throw new RangeError("gzipLevel must be an integer 0..9");
+  let level = userLevel ?? DEFAULT_GZIP_LEVEL;
   const st = await statSource(filePath);
   const filename = path.basename(filePath);
   const blockSize = opts.blockSize ?? GZIP_BLOCK;
   if (!Number.isSafeInteger(blockSize) || blockSize < 1) throw new RangeError("blockSize must be a positive integer");
   let compressed = wantsCompression({ filename, size: st.size, userWants: opts.compress, compressEmpty: opts.compressEmpty ?? true });
-
-  // Threads only pay off for more than one member; the pool is ours to end unless the caller lent it.
-  const ownPool = compressed && st.size > blockSize && !opts.pool ? new WorkerPool() : undefined;
-  const pool = opts.pool ?? ownPool;
-  const compressor = pool && st.size > blockSize ? poolCompressor(pool) : uvCompressor;
+  const compressor = opts.pool ? poolCompressor(opts.pool) : uvCompressor;
   const hasher = await createFileHasher();
   hasher.init();
   const onProgress = opts.onProgress;
@@ -199,13 +198,11 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
   let processed;
   try {
     opts.signal?.throwIfAborted();
-    if (compressed && st.size > 0 && (opts.sampleCheck ?? true)) compressed = await worthCompressing(filePath, st.size, level, compressor, opts.signal);
+    if (compressed && st.size > 0 && (opts.sampleCheck ?? true)) ({ compress: compressed, level } = await chooseGzip(filePath, st.size, compressor, userLevel, opts.signal));
     processed = await processSource(filePath, counter, compressed ? { compressor, level, blockSize } : null, tmp, opts);
   } catch (err) {
     await tmp.cleanup();
     throw asFileTransferError(err, `Reading ${filename} failed`);
-  } finally {
-    await ownPool?.terminate();
   }
   // What we hashed is what we announce (the file may have changed since stat()).
   const metadata = describeFile({ filename, fileSize: counter.bytes, fileHash: hasher.digest("hex"), processedSize: processed.processedSize, compressed });
@@ -220,5 +217,5 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
   }
   const chunks = (want?: (index: number) => boolean) =>
     readChunks({ path: processedPath, size: processedSize, mtimeMs: sourceMtime, totalChunks: metadata.total_chunks, filename }, () => tmp.removed, want);
-  return { metadata, processedPath, chunks, cleanup: () => tmp.cleanup() };
+  return { metadata, gzipLevel: compressed ? level : null, processedPath, chunks, cleanup: () => tmp.cleanup() };
 }

@@ -1,7 +1,7 @@
 // gzip members with libdeflate, which compresses about twice and inflates
 // about two to three times as fast as zlib at the same level and ratio. Used by
-// deflate.ts: the sender's gzip members (gzip-members.ts, on worker threads)
-// and the receiver's member-at-a-time gunzip (member-gunzip.ts), which hands
+// deflate.ts: the sender's gzip members (gzip-members.ts, on libuv's thread
+// pool through gzipAsync: no thread of our own to start) and the receiver's member-at-a-time gunzip (member-gunzip.ts), which hands
 // anything libdeflate cannot take whole to node:zlib. libdeflate works on whole
 // buffers, never streams, and never allocates beyond its (de)compressor
 // objects. Built by scripts/build-native.mjs where libdeflate's header and
@@ -139,6 +139,102 @@ static napi_value js_gunzip(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// gzipAsync(input, level) -> Promise<Buffer>: gzip() on libuv's thread pool.
+// Each pool thread keeps one compressor per level it was asked for (the
+// per-environment State is not for other threads; a compressor is a few
+// hundred KiB whose fresh pages would cost more than a member's work if made
+// per job). The job owns its output and holds a reference to `input` until it
+// is done; the caller must not change `input` meanwhile.
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref input_ref;
+  unsigned char* in;
+  size_t in_len;
+  int level;
+  unsigned char* out;
+  size_t out_len;
+} GzipJob;
+
+// libuv's pool threads live as long as the process: these are never freed.
+static _Thread_local struct libdeflate_compressor* pool_compressors[MAX_LEVEL + 1];
+
+static void gzip_execute(napi_env env, void* data) {
+  (void)env;
+  GzipJob* j = data;
+  if (!pool_compressors[j->level]) pool_compressors[j->level] = libdeflate_alloc_compressor(j->level);
+  struct libdeflate_compressor* c = pool_compressors[j->level];
+  if (!c) return;
+  size_t bound = libdeflate_gzip_compress_bound(c, j->in_len);
+  j->out = malloc(bound);
+  if (j->out) j->out_len = libdeflate_gzip_compress(c, j->in, j->in_len, j->out, bound);
+}
+
+static void free_output(napi_env env, void* data, void* hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+static void gzip_complete(napi_env env, napi_status status, void* data) {
+  GzipJob* j = data;
+  napi_value result = NULL, msg;
+  int ok = status == napi_ok && j->out && j->out_len > 0;
+  if (ok) {
+    // Shrunk to its exact size and handed to JavaScript without a copy.
+    unsigned char* p = realloc(j->out, j->out_len);
+    if (p) j->out = p;
+    ok = napi_create_external_buffer(env, j->out_len, j->out, free_output, NULL, &result) == napi_ok;
+  }
+  if (ok) {
+    napi_resolve_deferred(env, j->deferred, result);
+  } else {
+    free(j->out);
+    napi_create_string_utf8(env, "libdeflate could not compress the block", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &result);
+    napi_reject_deferred(env, j->deferred, result);
+  }
+  napi_delete_reference(env, j->input_ref);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static napi_value js_gzip_async(napi_env env, napi_callback_info info) {
+  napi_value argv[2], promise = NULL, name;
+  size_t argc = 2;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) {
+    napi_throw_type_error(env, NULL, "gzipAsync(input, level)");
+    return NULL;
+  }
+  size_t in_len = 0;
+  unsigned char* in = bytes_of(env, argv[0], &in_len);
+  if (!in) return NULL;
+  int32_t level = -1;
+  if (napi_get_value_int32(env, argv[1], &level) != napi_ok || level < 0 || level > MAX_LEVEL) {
+    napi_throw_range_error(env, NULL, "level must be an integer 0..12");
+    return NULL;
+  }
+  GzipJob* j = calloc(1, sizeof(GzipJob));
+  if (!j) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  j->in = in;
+  j->in_len = in_len;
+  j->level = level;
+  napi_create_string_utf8(env, "pqchat.gzip", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_reference(env, argv[0], 1, &j->input_ref) != napi_ok || napi_create_promise(env, &j->deferred, &promise) != napi_ok ||
+      napi_create_async_work(env, NULL, name, gzip_execute, gzip_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    // Only reachable when Node-API itself fails (out of memory); the promise, if made, is left pending with the error thrown here.
+    if (j->input_ref) napi_delete_reference(env, j->input_ref);
+    if (j->work) napi_delete_async_work(env, j->work);
+    free(j);
+    napi_throw_error(env, NULL, "could not queue the gzip job");
+    return NULL;
+  }
+  return promise;
+}
+
 NAPI_MODULE_INIT() {
   State* s = calloc(1, sizeof(State));
   if (!s || napi_set_instance_data(env, s, free_state, NULL) != napi_ok) {
@@ -149,6 +245,8 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "gzip", NAPI_AUTO_LENGTH, js_gzip, NULL, &fn);
   napi_set_named_property(env, exports, "gzip", fn);
+  napi_create_function(env, "gzipAsync", NAPI_AUTO_LENGTH, js_gzip_async, NULL, &fn);
+  napi_set_named_property(env, exports, "gzipAsync", fn);
   napi_create_function(env, "gunzip", NAPI_AUTO_LENGTH, js_gunzip, NULL, &fn);
   napi_set_named_property(env, exports, "gunzip", fn);
   return exports;

@@ -1,0 +1,122 @@
+// The sender's choice from samples (src/io/file/compress-sample.ts): compress
+// or not (level 6 samples shrinking by at least 10 %), and at which level (the
+// engine's cheaper level where its samples keep the ratio within
+// FAST_LEVEL_MIN_SHARE of level 6's). Checked against what each level really
+// gives on the whole file, with both gzip engines (io-deflate.test.ts runs this
+// suite again with PQCHAT_GZIP=zlib).
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { DEFAULT_GZIP_LEVEL, FAST_GZIP_LEVEL, gzipMember } from "../src/io/deflate.js";
+import { chooseGzip } from "../src/io/file/compress-sample.js";
+import { GZIP_BLOCK, uvCompressor } from "../src/io/file/gzip-members.js";
+import { prepareOutgoingFile } from "../src/io/file/outgoing.js";
+import { FAST_LEVEL_MIN_SHARE } from "../src/protocol/file/compression.js";
+
+const MiB = 1024 * 1024;
+let root = "";
+before(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), "pqchat-sample-"));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Prose: seeded random words of the bundled word list with punctuation and line breaks (~2× at level 6). */
+async function prose(bytes: number): Promise<Buffer> {
+  const words = (await readFile(new URL("../../assets/wordlist.txt", import.meta.url), "utf8")).split("\n").filter((w) => w.trim() !== "");
+  let x = 0x2545f491;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const parts: string[] = [];
+  let len = 0;
+  let col = 0;
+  while (len < bytes) {
+    let w = words[next() % (next() % 2 === 0 ? 2048 : words.length)]!;
+    if (next() % 100 < 12) w += ".,;?!"[next() % 5]!;
+    const sep = col + w.length > 72 ? "\n" : " ";
+    col = sep === "\n" ? 0 : col + w.length + 1;
+    parts.push(sep, w);
+    len += w.length + 1;
+  }
+  return Buffer.from(parts.join("")).subarray(0, bytes);
+}
+
+/** Log lines: numbers in a fixed frame (~5× at level 6), where the cheaper levels fall further behind. */
+function logLines(bytes: number): Buffer {
+  const lines: string[] = [];
+  let len = 0;
+  for (let i = 0; len < bytes; i++) {
+    const l = `2024-05-${String(1 + (i % 28)).padStart(2, "0")} ${String(i % 86400).padStart(5, "0")} worker-${i % 17} INFO request ${(i * 7919) % 1000003} took ${(i * 31) % 997} ms status=${i % 13 === 0 ? 500 : 200}\n`;
+    lines.push(l);
+    len += l.length;
+  }
+  return Buffer.from(lines.join("")).subarray(0, bytes);
+}
+
+async function file(name: string, data: Uint8Array): Promise<string> {
+  const p = path.join(root, name);
+  await writeFile(p, data);
+  return p;
+}
+
+/** The ratio `level` gives on the whole of `data`, in GZIP_BLOCK members as the sender sends it. */
+function ratioAt(data: Uint8Array, level: number): number {
+  let out = 0;
+  for (let off = 0; off < data.length; off += GZIP_BLOCK) out += gzipMember(data.subarray(off, off + GZIP_BLOCK), level).length;
+  return data.length / out;
+}
+
+test("prose: the cheaper level is chosen, and on the whole file it keeps the ratio within 5 % of one level-6 gzip stream", async () => {
+  const data = await prose(8 * MiB);
+  const choice = await chooseGzip(await file("prose.txt", data), data.length, uvCompressor);
+  assert.deepEqual(choice, { compress: true, level: FAST_GZIP_LEVEL });
+  const level6 = data.length / gzipSync(data, { level: 6 }).length;
+  assert.ok(ratioAt(data, FAST_GZIP_LEVEL) >= 0.95 * level6, `ratio ${ratioAt(data, FAST_GZIP_LEVEL)} against ${level6}`);
+});
+
+test("log lines: level 6 is kept, because the cheaper level would lose more than the margin there", async () => {
+  const data = logLines(8 * MiB);
+  // The premise: on this content the cheaper level really is worse than the margin allows.
+  assert.ok(ratioAt(data, FAST_GZIP_LEVEL) < FAST_LEVEL_MIN_SHARE * ratioAt(data, DEFAULT_GZIP_LEVEL));
+  assert.deepEqual(await chooseGzip(await file("log.txt", data), data.length, uvCompressor), { compress: true, level: DEFAULT_GZIP_LEVEL });
+});
+
+test("random bytes are not compressed; the user's level is used as it is, and decides alone", async () => {
+  const rnd = randomBytes(2 * MiB);
+  assert.equal((await chooseGzip(await file("r.txt", rnd), rnd.length, uvCompressor)).compress, false);
+  const data = await prose(2 * MiB);
+  const p = await file("p.txt", data);
+  assert.deepEqual(await chooseGzip(p, data.length, uvCompressor, 9), { compress: true, level: 9 });
+  assert.deepEqual(await chooseGzip(p, data.length, uvCompressor, 0), { compress: false, level: 0 });
+});
+
+test("prepareOutgoingFile reports the level it used: chosen from samples, the user's, or 6 without samples", async () => {
+  const data = await prose(3 * MiB);
+  const p = await file("prep.txt", data);
+  const tmpDir = root;
+  const chosen = await prepareOutgoingFile(p, { compress: true, tmpDir });
+  const mine = await prepareOutgoingFile(p, { compress: true, tmpDir, gzipLevel: 1 });
+  const unsampled = await prepareOutgoingFile(p, { compress: true, tmpDir, sampleCheck: false });
+  const plain = await prepareOutgoingFile(p, { compress: false, tmpDir });
+  try {
+    assert.equal(chosen.gzipLevel, FAST_GZIP_LEVEL);
+    assert.equal(mine.gzipLevel, 1);
+    assert.equal(unsampled.gzipLevel, DEFAULT_GZIP_LEVEL);
+    assert.equal(plain.gzipLevel, null);
+    // The stream really is at that level: the same members as gzipMember gives.
+    const members: Uint8Array[] = [];
+    for (let off = 0; off < data.length; off += GZIP_BLOCK) members.push(gzipMember(data.subarray(off, off + GZIP_BLOCK), FAST_GZIP_LEVEL));
+    assert.deepEqual(await readFile(chosen.processedPath), Buffer.concat(members));
+  } finally {
+    await Promise.all([chosen.cleanup(), mine.cleanup(), unsampled.cleanup(), plain.cleanup()]);
+  }
+});

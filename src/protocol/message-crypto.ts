@@ -10,10 +10,11 @@ import { doubleDecrypt, doubleEncrypt } from "./aead.js";
 import { messageKeyFor } from "./chain.js";
 import type { MessageAddon, NativeKey } from "./crypto/message-native.js";
 import { messageNative } from "./crypto/select.js";
-import { aadFor, encodeEncryptedMessage, hmacInputFor, tryDecodeEncryptedMessage, type EncryptedMessageStrings, type MalformedWhy } from "./encrypted-message.js";
+import { aadFor, encodeEncryptedMessage, hmacInputFor, malformedMessage, tryDecodeEncryptedMessage, type EncryptedMessageStrings, type MalformedWhy } from "./encrypted-message.js";
 import { ratchet } from "./kdf.js";
 import { hmac, randomBytes, x25519, x25519Ephemeral, x25519PrivateKeyObject, x25519PublicFromPrivate, x25519PublicKeyObject } from "./primitives.js";
 import { MessageType } from "./constants.js";
+import { SessionError } from "./errors.js";
 import type { EncryptRandomness } from "./session-types.js";
 
 export interface SealRequest {
@@ -217,4 +218,19 @@ export const EPHEMERAL_POOL = 8;
 /** Tops up the pool of ephemeral X25519 key pairs off the hot path (e.g. right after a send). */
 export function prepareEphemeralKeys(target = EPHEMERAL_POOL): number {
   return messageCrypto.prepareEphemeral(target);
+}
+
+/** The SessionError for each refusal of a received message (WIRE-NOTES §7). */
+export function refusalError(r: OpenNextRefusal): SessionError {
+  switch (r) {
+    case "bad base64":
+    case "field sizes":
+      return malformedMessage(r);
+    case "hmac":
+      return new SessionError("hmac_failed", "message authentication (HMAC) failed");
+    case "bad_key":
+      return new SessionError("decrypt_failed", "decryption failed (bad ephemeral key)");
+    case "refused":
+      return new SessionError("decrypt_failed", "decryption failed (ciphertext or padding)");
+  }
 }

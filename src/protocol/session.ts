@@ -14,11 +14,11 @@ import { doubleDecrypt, doubleEncryptParts } from "./aead.js";
 import { messageKeyFor, walkChain } from "./chain.js";
 import { ChunkOpens, type ChunkOpenJob } from "./chunk-opens.js";
 import { chunkFramePrefix, chunkHeader, CHUNK_PREFIX_BYTES, parseChunkPlaintext, splitChunkFrame, validChunkFields } from "./chunk-frame.js";
-import { aadFor, decodeEncryptedMessage, encryptedMessageStrings, hmacInputFor, malformedMessage, type EncryptedMessageStrings } from "./encrypted-message.js";
+import { aadFor, decodeEncryptedMessage, encryptedMessageStrings, hmacInputFor, type EncryptedMessageStrings } from "./encrypted-message.js";
 import { SessionError } from "./errors.js";
 import { sessionFingerprint, type Fingerprint } from "./fingerprint.js";
 import { ratchet } from "./kdf.js";
-import { ephemeralFor, messageCrypto, type OpenNextRefusal, type OwnKey, type PeerKey } from "./message-crypto.js";
+import { ephemeralFor, messageCrypto, refusalError, type OwnKey, type PeerKey } from "./message-crypto.js";
 import { randomBytes, x25519, x25519PrivateKeyObject } from "./primitives.js";
 import { MessageType, SAVED_CHAIN_CAPACITY } from "./constants.js";
 import type { JsonObject } from "./pyjson.js";
@@ -226,12 +226,7 @@ export class Session {
     return { counter: n, plaintext, outOfOrder: fromSaved };
   }
 
-  /**
-   * The next counter in order, the usual case: its chain key is the receive
-   * chain key, nothing is walked or saved, and WIRE-NOTES §7 steps 1–6 and the
-   * ratchet are one call of messageCrypto (the same checks in the same order
-   * as the general path above).
-   */
+  /** The next counter in order, the usual case: no walk, nothing saved; WIRE-NOTES §7 steps 1–6 and the ratchet in one call. */
   private decryptNext(f: EncryptedMessageStrings): DecryptedMessage {
     const next = new Uint8Array(32);
     const r = messageCrypto.openNext({ chainKey: this.receiveChainKey, own: this.ownKey, hmacKey: this.encryptionKey, fields: f, next });
@@ -394,17 +389,3 @@ export class Session {
   }
 }
 
-/** The SessionError for each refusal of a received message (WIRE-NOTES §7). */
-function refusalError(r: OpenNextRefusal): SessionError {
-  switch (r) {
-    case "bad base64":
-    case "field sizes":
-      return malformedMessage(r);
-    case "hmac":
-      return new SessionError("hmac_failed", "message authentication (HMAC) failed");
-    case "bad_key":
-      return new SessionError("decrypt_failed", "decryption failed (bad ephemeral key)");
-    case "refused":
-      return new SessionError("decrypt_failed", "decryption failed (ciphertext or padding)");
-  }
-}

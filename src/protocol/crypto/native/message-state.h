@@ -1,11 +1,13 @@
 // The message addon's per-thread state (message.c): OpenSSL contexts made once,
-// the pool of ephemeral X25519 keys prepared ahead, and which X25519 is used.
+// the pool of ephemeral X25519 keys prepared ahead, which X25519 is used, and
+// random bytes drawn ahead (message-random.h).
 #ifndef PQCHAT_MESSAGE_STATE_H
 #define PQCHAT_MESSAGE_STATE_H
 #include <openssl/evp.h>
 #include <stdint.h>
 
 #define POOL_MAX 64
+#define RANDOM_AHEAD 1024
 
 // An X25519 key. On the direct path (`direct`), the raw private scalar or
 // public value in `raw`; on the EVP path, an EVP_PKEY with, for a private
@@ -37,6 +39,9 @@ typedef struct {
   int direct; // X25519 through x25519 and x25519_pub (else EVP)
   x25519_fn x25519;
   x25519_pub_fn x25519_pub;
+  // OpenSSL's RAND drawn in bulk, used from the end down: `priv` for private keys (RAND_priv_bytes), `pub` for nonces (RAND_bytes).
+  uint8_t rand_priv[RANDOM_AHEAD], rand_pub[RANDOM_AHEAD];
+  size_t rand_priv_left, rand_pub_left;
 } state;
 
 #endif

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
+#include "message-random.h"
 #include "message-state.h"
 
 static void xkey_free(xkey *x) {
@@ -47,7 +48,7 @@ static int xkey_ephemeral(state *s, xkey *x, const uint8_t *raw) {
   if (s->direct) {
     x->direct = 1;
     if (raw) memcpy(x->raw, raw, 32);
-    else if (RAND_priv_bytes(x->raw, 32) <= 0) return 0;
+    else if (!random_private(s, x->raw, 32)) return 0;
     s->x25519_pub(x->pub, x->raw);
     return 1;
   }

@@ -32,6 +32,7 @@
 #include "message-aead.h"
 #include "message-floors.h"
 #include "message-kdf.h"
+#include "message-random.h"
 #include "message-state.h"
 #include "message-x25519.h"
 #include "napi-bytes.h"
@@ -167,7 +168,7 @@ static napi_value js_seal_message(napi_env env, napi_callback_info info) {
   int have = sp ? xkey_ephemeral(s, &eph, sp) : s->pooled > 0 ? (eph = s->pool[--s->pooled], OPENSSL_cleanse(&s->pool[s->pooled], sizeof eph), 1) : xkey_ephemeral(s, &eph, NULL);
   uint8_t nonce[12], ephpub[32], dh[32], mk[32], mac[64];
   if (have) memcpy(ephpub, eph.pub, 32);
-  int ok = have && (sn ? (memcpy(nonce, sn, 12), 1) : RAND_bytes(nonce, 12) > 0) && x25519_derive(s, &eph, peer, dh);
+  int ok = have && (sn ? (memcpy(nonce, sn, 12), 1) : random_public(s, nonce, 12)) && x25519_derive(s, &eph, peer, dh);
   if (have) xkey_free(&eph);
   ok = ok && chain_step(s, ck, ckl, dh, n, mk, next);
   OPENSSL_cleanse(dh, sizeof dh);
@@ -370,6 +371,7 @@ static void free_state(napi_env env, void *data, void *hint) {
   EVP_CIPHER_CTX_free(s->chacha_ctx);
   EVP_CIPHER_free(s->ecb);
   EVP_CIPHER_free(s->chacha);
+  OPENSSL_cleanse(s->rand_priv, sizeof s->rand_priv);
   free(s);
 }
 

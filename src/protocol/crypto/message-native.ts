@@ -73,6 +73,12 @@ export interface MessageAddon {
    * argument, asks for one (tests run both); "direct" stays "evp" where it was not found.
    */
   x25519Path(want: "direct" | "evp" | null): "direct" | "evp";
+  /**
+   * For bench/protocol.ts: mean CPU µs inside sealMessage and openWire since
+   * the last call (then reset), and the CPU µs of one clock reading; timing
+   * stays on while `on` (each timed call takes two readings).
+   */
+  timeCalls(on: boolean): [number, number, number];
 }
 
 function load(): MessageAddon | null {

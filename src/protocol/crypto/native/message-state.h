@@ -42,6 +42,9 @@ typedef struct {
   // OpenSSL's RAND drawn in bulk, used from the end down: `priv` for private keys (RAND_priv_bytes), `pub` for nonces (RAND_bytes).
   uint8_t rand_priv[RANDOM_AHEAD], rand_pub[RANDOM_AHEAD];
   size_t rand_priv_left, rand_pub_left;
+  // bench/protocol.ts only (timeCalls): CPU µs spent inside sealMessage [0] and openWire [1], and their calls.
+  int timing;
+  double spent[2], calls[2];
 } state;
 
 #endif

@@ -32,7 +32,9 @@
 #include "message-aead.h"
 #include "message-floors.h"
 #include "message-kdf.h"
+#include "message-open.h"
 #include "message-random.h"
+#include "message-seal.h"
 #include "message-state.h"
 #include "message-x25519.h"
 #include "napi-bytes.h"
@@ -140,65 +142,32 @@ static napi_value js_seal_message(napi_env env, napi_callback_info info) {
   napi_value a[9];
   if (!argv_n(env, info, 9, a)) return NULL;
   state *s = get_state(env);
-  uint8_t *ck, *hk, *pt, *out, *next, *sp = NULL, *sn = NULL;
-  size_t ckl, hkl, ptl, outl, nl, l;
-  uint64_t n;
-  xkey *peer;
-  if (!uint8_arg(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(peer = handle_arg(env, a[2], 2)) || !uint8_arg(env, a[3], &hk, &hkl, 0) ||
-      !uint8_arg(env, a[4], &pt, &ptl, 0) || !uint8_arg(env, a[5], &out, &outl, 0) || !uint8_arg(env, a[6], &next, &nl, 32))
+  double t0 = s->timing ? cpu_us() : 0;
+  seal_args r = { 0 };
+  uint8_t *out, *next, *sp = NULL, *sn = NULL;
+  size_t outl, nl, l;
+  if (!uint8_arg(env, a[0], (uint8_t **)&r.ck, &r.ckl, 0) || !counter(env, a[1], &r.n) || !(r.peer = handle_arg(env, a[2], 2)) ||
+      !uint8_arg(env, a[3], (uint8_t **)&r.hk, &r.hkl, 0) || !uint8_arg(env, a[4], (uint8_t **)&r.pt, &r.ptl, 0) || !uint8_arg(env, a[5], &out, &outl, 0) ||
+      !uint8_arg(env, a[6], &next, &nl, 32))
     return NULL;
   if (!is_null(env, a[7]) && !uint8_arg(env, a[7], &sp, &l, 32)) return NULL;
   if (!is_null(env, a[8]) && !uint8_arg(env, a[8], &sn, &l, 12)) return NULL;
-  if (ckl != 32 && ckl != 64) {
+  r.eph_priv = sp;
+  r.nonce = sn;
+  if (r.ckl != 32 && r.ckl != 64) {
     napi_throw_range_error(env, NULL, "chain key must be 32 or 64 bytes");
     return NULL;
   }
-  size_t ctl = ptl / 64 * 64 + 96;
-  // WIRE-NOTES §4.5: 245 + len(dec(counter)) + 4*ceil(C/3) bytes.
-  char num_s[24];
-  int digits = snprintf(num_s, sizeof num_s, "%llu", (unsigned long long)n);
-  size_t need = 245 + (size_t)digits + 4 * ((ctl + 2) / 3);
-  if (outl < need) {
+  if (outl < seal_size(r.n, r.ptl)) {
     napi_throw_range_error(env, NULL, "output buffer too small");
     return NULL;
   }
-  // Draw order as the reference: ephemeral key, then nonce (WIRE-NOTES §6.2).
-  // Each ephemeral key is used for this one message and freed (cleansed) at once (WIRE-NOTES §6.2).
-  xkey eph;
-  int have = sp ? xkey_ephemeral(s, &eph, sp) : s->pooled > 0 ? (eph = s->pool[--s->pooled], OPENSSL_cleanse(&s->pool[s->pooled], sizeof eph), 1) : xkey_ephemeral(s, &eph, NULL);
-  uint8_t nonce[12], ephpub[32], dh[32], mk[32], mac[64];
-  if (have) memcpy(ephpub, eph.pub, 32);
-  int ok = have && (sn ? (memcpy(nonce, sn, 12), 1) : random_public(s, nonce, 12)) && x25519_derive(s, &eph, peer, dh);
-  if (have) xkey_free(&eph);
-  ok = ok && chain_step(s, ck, ckl, dh, n, mk, next);
-  OPENSSL_cleanse(dh, sizeof dh);
-  char nb[16], eb[44];
-  b64(nonce, 12, nb);
-  b64(ephpub, 32, eb);
-  // AAD (WIRE-NOTES §6.4) and HMAC input (WIRE-NOTES §6.5), byte-exact pyjson.
-  char aad[160], hin[160];
-  int al = snprintf(aad, sizeof aad, "{\"type\": 10, \"counter\": %s, \"nonce\": \"%.16s\", \"dh_public_key\": \"%.44s\"}", num_s, nb, eb);
-  int hl = snprintf(hin, sizeof hin, "{\"counter\": %s, \"nonce\": \"%.16s\", \"dh_public_key\": \"%.44s\"}", num_s, nb, eb);
-  uint8_t *ct = malloc(ctl);
-  ok = ok && ct && double_seal(s, mk, nonce, pt, ptl, (const uint8_t *)aad, (size_t)al, ct);
-  OPENSSL_cleanse(mk, sizeof mk);
-  ok = ok && hmac3(s->hmac512, hk, hkl, (const uint8_t *)hin, (size_t)hl, NULL, 0, NULL, 0, mac);
-  size_t o = 0;
-  if (ok) {
-    char *w = (char *)out;
-    o += (size_t)sprintf(w, "{\"type\": 10, \"counter\": %s, \"nonce\": \"%.16s\", \"ciphertext\": \"", num_s, nb);
-    o += b64(ct, ctl, w + o);
-    o += (size_t)sprintf(w + o, "\", \"dh_public_key\": \"%.44s\", \"verification\": \"", eb);
-    o += b64(mac, 64, w + o);
-    w[o++] = '"';
-    w[o++] = '}';
-  }
-  free(ct);
-  if (!ok) {
-    OPENSSL_cleanse(next, 32);
+  size_t o = seal_message(s, &r, out, next);
+  if (!o) {
     napi_throw_error(env, NULL, "X25519 or OpenSSL refused the message");
     return NULL;
   }
+  if (s->timing) s->spent[0] += cpu_us() - t0, s->calls[0]++;
   return num(env, (double)o);
 }
 
@@ -261,55 +230,56 @@ static napi_value js_open_message(napi_env env, napi_callback_info info) {
 }
 
 // openWire(chainKey, n, ownKey, hmacKey, nonceB64, ciphertextB64, ephB64, macB64, out, next) -> plaintext length,
-// or what refused the message, in the order of WIRE-NOTES §7: -4 a field is not strict base64 and -5 the nonce or
-// key has the wrong size (step 1), -3 the HMAC (step 2, before any ratchet work), -2 X25519 refused the ephemeral
-// key (step 4), -1 the ciphertext or padding (step 6). On success, next gets the chain key after n (step 8).
-CLMUL static napi_value js_open_wire(napi_env env, napi_callback_info info) {
+// or what refused the message (open_wire in message-open.h).
+static napi_value js_open_wire(napi_env env, napi_callback_info info) {
   napi_value a[10];
   if (!argv_n(env, info, 10, a)) return NULL;
   state *s = get_state(env);
+  double t0 = s->timing ? cpu_us() : 0;
   xkey *own;
-  uint8_t *ck, *hk, *out, *next, mk[32], dh[32], mac[64];
+  uint8_t *ck, *hk, *out, *next;
   size_t ckl, hkl, ol, nl;
   uint64_t n;
   wire_strings w;
   if (!uint8_arg(env, a[0], &ck, &ckl, 0) || !counter(env, a[1], &n) || !(own = handle_arg(env, a[2], 1)) || !uint8_arg(env, a[3], &hk, &hkl, 0) ||
-      !uint8_arg(env, a[8], &out, &ol, 0) || !uint8_arg(env, a[9], &next, &nl, 32) || !wire_strings_get(env, a + 4, &w))
+      !uint8_arg(env, a[8], &out, &ol, 0) || !uint8_arg(env, a[9], &next, &nl, 32))
     return NULL;
   if (ckl != 32 && ckl != 64) {
-    wire_strings_free(&w);
     napi_throw_range_error(env, NULL, "chain key must be 32 or 64 bytes");
     return NULL;
   }
-  long r;
-  char hin[160], aad[160];
-  if (w.declen[0] < 0 || w.declen[1] < 0 || w.declen[2] < 0 || w.declen[3] < 0) {
-    r = -4;
-  } else if (w.declen[0] != 12 || w.declen[2] != 32) {
-    r = -5;
-  } else if (w.declen[1] >= 32 && ol < (size_t)w.declen[1] - 32) {
+  if (!wire_strings_get(env, a + 4, &w)) return NULL;
+  if (w.declen[1] >= 32 && ol < (size_t)w.declen[1] - 32) {
     wire_strings_free(&w);
     napi_throw_range_error(env, NULL, "output buffer too small");
     return NULL;
-  } else {
-    // HMAC input (WIRE-NOTES §6.5) and AAD (WIRE-NOTES §6.4, step 5) from the strings as received: strictly
-    // decoded, they are the canonical encodings of the nonce and key (16 and 44 characters).
-    int hl = snprintf(hin, sizeof hin, "{\"counter\": %llu, \"nonce\": \"%.16s\", \"dh_public_key\": \"%.44s\"}", (unsigned long long)n, (char *)w.str[0], (char *)w.str[2]);
-    int al = snprintf(aad, sizeof aad, "{\"type\": 10, \"counter\": %llu, \"nonce\": \"%.16s\", \"dh_public_key\": \"%.44s\"}", (unsigned long long)n, (char *)w.str[0], (char *)w.str[2]);
-    if (!hmac3(s->hmac512, hk, hkl, (const uint8_t *)hin, (size_t)hl, NULL, 0, NULL, 0, mac) || w.declen[3] != 64 || CRYPTO_memcmp(mac, w.dec[3], 64) != 0) {
-      r = -3;
-    } else if (!x25519_derive_raw(s, own, w.dec[2], dh)) {
-      r = -2;
-    } else {
-      int ok = chain_step(s, ck, ckl, dh, n, mk, next);
-      r = ok ? double_open(s, mk, w.dec[0], w.dec[1], (size_t)w.declen[1], (const uint8_t *)aad, (size_t)al, out) : -1;
-      OPENSSL_cleanse(mk, sizeof mk);
-    }
-    OPENSSL_cleanse(dh, sizeof dh);
   }
-  if (r < 0) OPENSSL_cleanse(next, 32);
+  long r = open_wire(s, ck, ckl, n, own, hk, hkl, &w, out, next);
   wire_strings_free(&w);
+  if (s->timing) s->spent[1] += cpu_us() - t0, s->calls[1]++;
   return num(env, (double)r);
+}
+
+// timeCalls(on) -> [seal, open, clock]: mean CPU µs inside sealMessage and openWire since the last call (then
+// reset), and what one reading of the clock costs; timing stays on while `on` (bench/protocol.ts only: a reading
+// costs ~1 µs here, and each timed call takes two).
+static napi_value js_time_calls(napi_env env, napi_callback_info info) {
+  napi_value a[1], arr, v;
+  if (!argv_n(env, info, 1, a)) return NULL;
+  state *s = get_state(env);
+  bool on = false;
+  napi_get_value_bool(env, a[0], &on);
+  double t0 = cpu_us(), t = t0;
+  for (int i = 0; i < 200; i++) t = cpu_us();
+  double r[3] = { s->calls[0] ? s->spent[0] / s->calls[0] : 0, s->calls[1] ? s->spent[1] / s->calls[1] : 0, (t - t0) / 200 };
+  napi_create_array_with_length(env, 3, &arr);
+  for (int i = 0; i < 3; i++) {
+    napi_create_double(env, r[i], &v);
+    napi_set_element(env, arr, (uint32_t)i, v);
+  }
+  s->spent[0] = s->spent[1] = s->calls[0] = s->calls[1] = 0;
+  s->timing = on;
+  return arr;
 }
 
 // refill(target): generates ephemeral key pairs until the pool holds `target` (at most POOL_MAX).
@@ -411,7 +381,7 @@ NAPI_MODULE_INIT() {
     napi_callback fn;
   } fns[] = { { "sealMessage", js_seal_message }, { "macOk", js_mac_ok }, { "ratchet", js_ratchet }, { "openMessage", js_open_message }, { "openWire", js_open_wire }, { "refill", js_refill },
                  { "privateKey", js_private_key }, { "publicKey", js_public_key }, { "dropKey", js_drop_key }, { "floors", js_floors },
-                 { "x25519Path", js_x25519_path } };
+                 { "x25519Path", js_x25519_path }, { "timeCalls", js_time_calls } };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &v);
     napi_set_named_property(env, exports, fns[i].name, v);

@@ -5,8 +5,10 @@
 // inconsistent pad bytes, a padded length not a multiple of 64, an empty
 // padded plaintext), which must be refused as padding errors, not decrypted.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { deriveAeadKeys, doubleDecrypt, doubleEncrypt, pad, unpad } from "../src/protocol/aead.js";
+import { deriveAeadKeys, doubleDecrypt, doubleDecryptInPlace, doubleEncrypt, doubleEncryptParts, doubleEncryptPartsInto, pad, sealedLength, unpad } from "../src/protocol/aead.js";
+import { chunkNative } from "../src/protocol/crypto/chunk-native.js";
 import { AuthenticationError, gcmsivSeal } from "../src/protocol/primitives.js";
 import { loadFixture } from "./helpers/fixtures.js";
 
@@ -92,3 +94,39 @@ test("aead.json: every must-fail case is refused; the valid-tag ones as padding 
   assert.equal(unpad(block(64)).length, 0);
   assert.equal(unpad(block(4)).length, 60);
 });
+
+test("doubleEncryptPartsInto, native seal in place and the fallback, gives doubleEncryptParts's bytes inside the frame; both open back", () => {
+  const bytes = (n: number) => new Uint8Array(randomBytes(n));
+  const key = bytes(32);
+  const nonce = bytes(12);
+  const aad = bytes(91);
+  for (const size of [0, 1, 63, 64, 65, 1000, 65_536 + 7, 1024 * 1024]) {
+    const parts = [bytes(80), bytes(size)];
+    const want = doubleEncryptParts(key, nonce, parts, aad, 48);
+    assert.equal(want.length, 48 + sealedLength(80 + size));
+    for (const addon of [chunkNative, null]) {
+      // A frame buffer bigger than needed, with stale bytes: only the returned view counts, and nothing beyond it is touched.
+      const frame = new Uint8Array(want.length + 100).fill(0xee);
+      const got = doubleEncryptPartsInto(key, nonce, parts, aad, frame, 48, addon);
+      assert.equal(got.buffer, frame.buffer);
+      assert.equal(got.length, want.length);
+      assert.deepEqual(got.subarray(48), want.subarray(48), `size ${size}, ${addon ? "native" : "fallback"}`);
+      assert.ok(frame.subarray(want.length).every((b) => b === 0xee));
+      const opened = doubleDecryptInPlace(key, nonce, Uint8Array.from(got.subarray(48)), aad);
+      assert.deepEqual(opened, new Uint8Array([...parts[0]!, ...parts[1]!]));
+    }
+  }
+  assert.throws(() => doubleEncryptPartsInto(key, nonce, [bytes(100)], aad, new Uint8Array(48 + sealedLength(100) - 1), 48), RangeError);
+});
+
+// Where the chunk addon is in use (always in CI, which builds it).
+const native = chunkNative;
+if (native) {
+  test("the native seal refuses a buffer that cannot hold a padded plaintext and its two tags", () => {
+  const a = native;
+  const k32 = new Uint8Array(32);
+  const n12 = new Uint8Array(12);
+  for (const len of [0, 32, 64, 64 + 31, 64 + 33]) assert.throws(() => a.sealInPlace(k32, k32, n12, n12, new Uint8Array(0), new Uint8Array(len)), RangeError, `length ${len}`);
+  assert.equal(a.sealInPlace(k32, k32, n12, n12, new Uint8Array(0), new Uint8Array(96)), true);
+});
+}

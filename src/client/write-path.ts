@@ -6,7 +6,7 @@
 // once and is sealed on a worker thread meanwhile. Also the back-pressure a
 // chunk stream waits on.
 import { PoolClosedError, WorkerPool, owned } from "../io/workers/pool.js";
-import { doubleEncryptParts } from "../protocol/aead.js";
+import { doubleEncryptPartsInto, sealedLength } from "../protocol/aead.js";
 import { chunkFramePrefix, chunkHeader, type ChunkSealKeys } from "../protocol/session.js";
 import type { ClientContext } from "./context.js";
 import { OrderedOutput } from "./sender.js";
@@ -45,8 +45,6 @@ export class WritePath {
   private pool: WorkerPool | null = null;
   /** The thread that seals chunks of big transfers (SEAL_THREADS), started on first use; ended with the pool. */
   private sealPool: WorkerPool | null = null;
-  /** The padded plaintext of an inline chunk seal, reused (wiped after each use by doubleEncryptParts). */
-  private scratch = new Uint8Array(0);
   private sealsInFlight = 0;
   private wakers: (() => void)[] = [];
 
@@ -156,14 +154,13 @@ export class WritePath {
     );
   }
 
-  /** The worker's seal (crypto-worker.ts) on this thread, into the reused scratch: the same frame as Session.encryptChunk. */
+  /** The worker's seal (crypto-worker.ts) on this thread, in place inside the frame: the same frame as Session.encryptChunk. */
   private sealHere(k: ChunkSealKeys, transferId: string, index: number, data: Uint8Array): Uint8Array {
     const prefix = chunkFramePrefix(k);
     const header = chunkHeader(transferId, index);
-    const len = header.length + data.length + 64;
-    if (this.scratch.length < len) this.scratch = new Uint8Array(len);
+    const frame = new Uint8Array(prefix.length + sealedLength(header.length + data.length));
     try {
-      const frame = doubleEncryptParts(k.messageKey, k.nonce, [header, data], k.aad, prefix.length, this.scratch);
+      doubleEncryptPartsInto(k.messageKey, k.nonce, [header, data], k.aad, frame, prefix.length);
       frame.set(prefix, 0);
       return frame;
     } finally {

@@ -113,6 +113,55 @@ export function doubleEncryptParts(
   }
 }
 
+/** Bytes a plaintext of `len` bytes seals to (WIRE-NOTES §6.3): 64*floor(len/64) + 96. */
+export function sealedLength(len: number): number {
+  return len - (len % PAD_BLOCK) + PAD_BLOCK + 32;
+}
+
+/**
+ * doubleEncryptParts into `frame`, after its first `reserve` bytes (the
+ * FILE_CHUNK prefix, WIRE-NOTES §8.5, which the caller writes): the parts are
+ * copied there, padded and sealed in place; returns frame.subarray(0, reserve
+ * + sealedLength(parts' length)), which `frame` must be able to hold. With the
+ * chunk addon (crypto/chunk-native.ts) in one native call and no fresh buffer;
+ * without it, doubleEncryptParts and a copy. The same bytes either way.
+ */
+export function doubleEncryptPartsInto(
+  messageKey: Uint8Array,
+  nonce: Uint8Array,
+  parts: Uint8Array[],
+  aad: Uint8Array,
+  frame: Uint8Array,
+  reserve: number,
+  addon: ChunkAddon | null = chunkNative,
+): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const end = reserve + sealedLength(len);
+  if (frame.length < end) throw new RangeError("the frame buffer is too small for the sealed chunk");
+  if (!addon) {
+    const sealed = doubleEncryptParts(messageKey, nonce, parts, aad, reserve);
+    frame.set(sealed.subarray(reserve), reserve);
+    wipe(sealed);
+    return frame.subarray(0, end);
+  }
+  const k = deriveAeadKeys(messageKey, nonce);
+  const body = frame.subarray(reserve, end);
+  let o = 0;
+  for (const p of parts) {
+    body.set(p, o);
+    o += p.length;
+  }
+  const v = PAD_BLOCK - (len % PAD_BLOCK);
+  body.fill(v, len, len + v);
+  try {
+    if (!addon.sealInPlace(k.aesKey, k.chachaKey, k.aesNonce, k.chachaNonce, aad, body)) throw new Error("OpenSSL refused to seal the chunk");
+    return frame.subarray(0, end);
+  } finally {
+    wipe(k.aesKey, k.chachaKey);
+  }
+}
+
 /**
  * doubleDecrypt inside `ciphertext`'s own memory (a received FILE_CHUNK,
  * WIRE-NOTES §8.5): returns the view of `ciphertext` that now holds the

@@ -11,8 +11,6 @@ import type { PoolReply, PoolTask } from "./pool.js";
 
 type Aead = typeof import("../../protocol/aead.js");
 let aead: Aead | null = null;
-/** The padded plaintext of the last chunk, reused (and wiped after each use) to keep garbage per chunk down. */
-let scratch = new Uint8Array(0);
 
 async function loadAead(): Promise<Aead> {
   aead ??= await import("../../protocol/aead.js");
@@ -28,10 +26,11 @@ async function run(task: PoolTask): Promise<Uint8Array> {
     case "seal": {
       const a = await loadAead();
       try {
-        let len = 64;
+        let len = 0;
         for (const p of task.parts) len += p.length;
-        if (scratch.length < len) scratch = new Uint8Array(len);
-        const frame = a.doubleEncryptParts(task.key, task.nonce, task.parts, task.aad, task.prefix.length, scratch);
+        // Sealed in place inside the frame (the chunk addon where built): the frame is the one fresh buffer.
+        const frame = new Uint8Array(task.prefix.length + a.sealedLength(len));
+        a.doubleEncryptPartsInto(task.key, task.nonce, task.parts, task.aad, frame, task.prefix.length);
         frame.set(task.prefix, 0);
         return frame;
       } finally {

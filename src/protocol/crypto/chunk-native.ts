@@ -1,6 +1,7 @@
-// The FILE_CHUNK open in place (native/chunk.c): the double AEAD of WIRE-NOTES
-// §6.3 undone inside the ciphertext's own memory, so a big received chunk
-// costs no fresh buffers. Loaded once; null where it was not built, the CPU
+// The FILE_CHUNK open and seal in place (native/chunk.c): the double AEAD of
+// WIRE-NOTES §6.3 undone inside the ciphertext's own memory, or done over the
+// padded plaintext inside the frame being built, so a big chunk costs no
+// fresh buffers either way. Loaded once; null where it was not built, the CPU
 // lacks PCLMULQDQ, or select.ts chose a backend other than clmul (wasm and
 // noble keep every file chunk on the TypeScript path, so the suites run once
 // per backend cover both).
@@ -17,6 +18,13 @@ export interface ChunkAddon {
    * (buf is then zeroed).
    */
   openInPlace(aesKey: Uint8Array, chachaKey: Uint8Array, aesNonce: Uint8Array, chachaNonce: Uint8Array, aad: Uint8Array, buf: Uint8Array): number;
+  /**
+   * Seals in place: `buf` holds the padded plaintext (a positive multiple of
+   * 64 bytes) and 32 bytes more, and becomes the ChaCha20-Poly1305 ciphertext
+   * || tag of the AES-256-GCM-SIV ciphertext || tag. False if OpenSSL refused
+   * (buf is then zeroed); RangeError for a bad length.
+   */
+  sealInPlace(aesKey: Uint8Array, chachaKey: Uint8Array, aesNonce: Uint8Array, chachaNonce: Uint8Array, aad: Uint8Array, buf: Uint8Array): boolean;
 }
 
 function load(): ChunkAddon | null {

@@ -1,6 +1,7 @@
 // The double AEAD open of one big FILE_CHUNK ciphertext (WIRE-NOTES §6.3, §8.5)
 // in place: the plaintext lands in the ciphertext's own memory, so a received
-// 1 MiB chunk costs no fresh buffer (node:crypto's cipher output cannot be given
+// 1 MiB chunk costs no fresh buffer; and the seal of one the same way, the
+// ciphertext written over the padded plaintext in the frame being built (node:crypto's cipher output cannot be given
 // a destination, and on this project's virtual machines fresh pages cost more
 // than the AES). Used by src/protocol/crypto/chunk-native.ts; the caller derives
 // the two layers' keys and nonces (aead.ts deriveAeadKeys). Every primitive is
@@ -99,6 +100,30 @@ static int chacha_open(state *s, const uint8_t key[32], const uint8_t nonce[12],
          EVP_DecryptUpdate(c, buf, &ol, buf, (int)(len - 16)) && EVP_DecryptFinal_ex(c, buf + ol, &fl) > 0;
 }
 
+// RFC 8439 seal in place: buf (len bytes) becomes the ciphertext and the tag is written at buf + len.
+static int chacha_seal(state *s, const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t al, uint8_t *buf, size_t len) {
+  EVP_CIPHER_CTX *c = s->chacha_ctx;
+  int ol = 0, fl = 0;
+  return EVP_EncryptInit_ex2(c, NULL, key, nonce, NULL) && EVP_EncryptUpdate(c, NULL, &ol, aad, (int)al) && EVP_EncryptUpdate(c, buf, &ol, buf, (int)len) &&
+         EVP_EncryptFinal_ex(c, buf + ol, &fl) && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, buf + len) > 0;
+}
+
+// WIRE-NOTES §6.3 DoubleEncryptor in place: buf holds the padded plaintext (pl bytes, a multiple of 64) with room for 32
+// more, and becomes ChaCha20-Poly1305(AES-256-GCM-SIV(plaintext) || its tag) || its tag. 1, or 0 with buf cleansed.
+CLMUL static int double_seal(state *s, const uint8_t kaes[32], const uint8_t kcha[32], const uint8_t n1[12], const uint8_t n2[12], const uint8_t *aad, size_t al, uint8_t *buf,
+                             size_t pl) {
+  uint8_t auth[16], enc[32], tag[16];
+  int ok = gcmsiv_keys(s, kaes, n1, auth, enc) && gcmsiv_tag(s, auth, enc, n1, aad, al, buf, pl, tag) && gcmsiv_ctr(s, enc, tag, buf, pl);
+  if (ok) {
+    memcpy(buf + pl, tag, 16);
+    ok = chacha_seal(s, kcha, n2, aad, al, buf, pl + 16);
+  }
+  if (!ok) OPENSSL_cleanse(buf, pl + 32);
+  OPENSSL_cleanse(auth, sizeof auth);
+  OPENSSL_cleanse(enc, sizeof enc);
+  return ok;
+}
+
 // WIRE-NOTES §6.3 DoubleDecryptor in place over buf (len bytes): the unpadded plaintext length, or -1 for any tag or padding failure
 // (buf is then cleansed). The outer layer's tag is checked before anything of the inner layer is computed.
 CLMUL static long double_open(state *s, const uint8_t kaes[32], const uint8_t kcha[32], const uint8_t n1[12], const uint8_t n2[12], const uint8_t *aad, size_t al, uint8_t *buf,
@@ -146,6 +171,30 @@ static napi_value js_open_in_place(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// sealInPlace(aesKey32, chachaKey32, aesNonce12, chachaNonce12, aad, buf) -> true, or false (OpenSSL refused; buf cleansed).
+// buf: the padded plaintext in its first buf.length - 32 bytes (a positive multiple of 64); the sealed chunk fills it whole.
+static napi_value js_seal_in_place(napi_env env, napi_callback_info info) {
+  napi_value argv[6], result;
+  size_t argc = 6, l;
+  uint8_t *kaes, *kcha, *n1, *n2, *aad, *buf;
+  size_t al, bl;
+  state *s = NULL;
+  napi_get_instance_data(env, (void **)&s);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
+    napi_throw_type_error(env, NULL, "sealInPlace(aesKey, chachaKey, aesNonce, chachaNonce, aad, buf)");
+    return NULL;
+  }
+  if (!uint8_arg(env, argv[0], &kaes, &l, 32) || !uint8_arg(env, argv[1], &kcha, &l, 32) || !uint8_arg(env, argv[2], &n1, &l, 12) || !uint8_arg(env, argv[3], &n2, &l, 12) ||
+      !uint8_arg(env, argv[4], &aad, &al, 0) || !uint8_arg(env, argv[5], &buf, &bl, 0))
+    return NULL;
+  if (bl < 32 + 64 || (bl - 32) % 64 != 0 || bl > (size_t)1 << 30) {
+    napi_throw_range_error(env, NULL, "the buffer must hold a padded plaintext (a positive multiple of 64 bytes) and 32 bytes more");
+    return NULL;
+  }
+  napi_get_boolean(env, double_seal(s, kaes, kcha, n1, n2, aad, al, buf, bl - 32), &result);
+  return result;
+}
+
 static void free_state(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -184,5 +233,7 @@ NAPI_MODULE_INIT() {
   napi_set_instance_data(env, s, free_state, NULL);
   napi_create_function(env, "openInPlace", NAPI_AUTO_LENGTH, js_open_in_place, NULL, &v);
   napi_set_named_property(env, exports, "openInPlace", v);
+  napi_create_function(env, "sealInPlace", NAPI_AUTO_LENGTH, js_seal_in_place, NULL, &v);
+  napi_set_named_property(env, exports, "sealInPlace", v);
   return exports;
 }

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { createServer, connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { DirectRun, directWritesBuilt, directWritesOn } from "../src/server/direct-writes.js";
+import { DirectRun, directWritesBuilt, directWritesOn, flushAllRuns } from "../src/server/direct-writes.js";
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
@@ -50,7 +50,7 @@ async function readAll(peer: Socket, n: number): Promise<Buffer> {
 /** Without the addon (or with direct writes off) nothing joins a run: every frame takes the ordinary path. */
 async function withoutAddon(out: Socket, close: () => void): Promise<boolean> {
   if (directWritesOn) return false;
-  assert.equal(new DirectRun().add(out, randomBytes(100)), false);
+  assert.equal(new DirectRun(out).add(randomBytes(100)), false);
   close();
   return true;
 }
@@ -73,13 +73,13 @@ test("frames back to back in one buffer join one run; a gap or another buffer st
   if (await withoutAddon(out, close)) return;
   const shared = randomBytes(4096);
   const other = randomBytes(512);
-  const run = new DirectRun();
+  const run = new DirectRun(out);
   // [0,100) + [100,300) one run; [400,500) after a gap; then a view into another buffer.
-  assert.equal(run.add(out, shared.subarray(0, 100)), true);
-  assert.equal(run.add(out, shared.subarray(100, 300)), true);
-  assert.equal(run.add(out, shared.subarray(400, 500)), true);
-  assert.equal(run.add(out, other.subarray(0, 512)), true);
-  run.flush(out);
+  assert.equal(run.add(shared.subarray(0, 100)), true);
+  assert.equal(run.add(shared.subarray(100, 300)), true);
+  assert.equal(run.add(shared.subarray(400, 500)), true);
+  assert.equal(run.add(other.subarray(0, 512)), true);
+  run.flush();
   assert.equal(out.writableLength, 0, "the kernel took these small runs at once: nothing was queued");
   // The shared bytes may change now: what was sent is already in the kernel.
   const expected = Buffer.concat([shared.subarray(0, 300), shared.subarray(400, 500), other]);
@@ -89,24 +89,45 @@ test("frames back to back in one buffer join one run; a gap or another buffer st
   close();
 });
 
+test("flushAllRuns sends the runs of every socket that got one, once", async () => {
+  const one = await socketPair();
+  const two = await socketPair();
+  if (await withoutAddon(one.out, one.close)) return two.close();
+  const shared = randomBytes(2000);
+  const r1 = new DirectRun(one.out);
+  const r2 = new DirectRun(two.out);
+  assert.equal(r1.add(shared.subarray(0, 700)), true);
+  assert.equal(r2.add(shared.subarray(700, 1500)), true);
+  assert.equal(r1.add(shared.subarray(1500, 2000)), true); // not contiguous with r1's run: r1 sends [0,700) first
+  const expected1 = Buffer.concat([shared.subarray(0, 700), shared.subarray(1500, 2000)]);
+  const expected2 = Buffer.from(shared.subarray(700, 1500));
+  flushAllRuns();
+  flushAllRuns(); // nothing left: sends nothing twice
+  shared.fill(0);
+  assert.equal(sha(await readAll(one.peer, expected1.length)), sha(expected1));
+  assert.equal(sha(await readAll(two.peer, expected2.length)), sha(expected2));
+  one.close();
+  two.close();
+});
+
 test("a run the kernel takes only in part: the rest is copied and queued, later frames wait behind it, order is kept", async () => {
   const { out, peer, close } = await socketPair();
   if (await withoutAddon(out, close)) return;
-  const run = new DirectRun();
+  const run = new DirectRun(out);
   const sent: Buffer[] = [];
   // Fill the kernel's buffers (the peer does not read) until a flush leaves bytes queued.
   const buf = Buffer.alloc(64 * 1024);
   for (let i = 0; out.writableLength === 0; i++) {
     assert.ok(i < 100_000, "the socket never backed up");
     randomBytes(buf.length).copy(buf);
-    for (let o = 0; o < buf.length; o += 16 * 1024) assert.equal(run.add(out, buf.subarray(o, o + 16 * 1024)), true);
-    run.flush(out);
+    for (let o = 0; o < buf.length; o += 16 * 1024) assert.equal(run.add(buf.subarray(o, o + 16 * 1024)), true);
+    run.flush();
     sent.push(Buffer.from(buf));
     buf.fill(0xaa); // the read buffer is reused at once: whatever was queued must be a copy
   }
   // Bytes are queued now: a new frame may not start a run ahead of them.
   const late = randomBytes(700);
-  assert.equal(run.add(out, late), false);
+  assert.equal(run.add(late), false);
   out.write(late);
   sent.push(late);
   const expected = Buffer.concat(sent);
@@ -119,12 +140,12 @@ test("a run the kernel takes only in part: the rest is copied and queued, later 
 test("a destroyed socket: a pending run is dropped, and no run starts", async () => {
   const { out, close } = await socketPair();
   if (await withoutAddon(out, close)) return;
-  const run = new DirectRun();
+  const run = new DirectRun(out);
   const shared = randomBytes(1000);
-  assert.equal(run.add(out, shared.subarray(0, 500)), true);
+  assert.equal(run.add(shared.subarray(0, 500)), true);
   out.destroy();
-  run.flush(out); // must not throw nor write to a closed descriptor
+  run.flush(); // must not throw nor write to a closed descriptor
   assert.equal(out.writableLength, 0);
-  assert.equal(run.add(out, shared.subarray(500)), false);
+  assert.equal(run.add(shared.subarray(500)), false);
   close();
 });

@@ -15,7 +15,7 @@ import { after, before, describe, test } from "node:test";
 import { directWritesBuilt } from "../src/server/direct-writes.js";
 import { POOLED_FRAME_MIN } from "../src/server/frame-reader.js";
 import type { RawClient } from "./helpers/raw-client.js";
-import { completedPair, S } from "./helpers/scenarios.js";
+import { completedPair, fakeInit, joinClient, joinFrame, S } from "./helpers/scenarios.js";
 import { startServer, type ServerHandle } from "./helpers/server-process.js";
 
 const wireOf = (payload: Buffer): Buffer => {
@@ -76,6 +76,20 @@ for (const mode of ["reused buffers", "reused buffers, copied writes", "fresh ch
       // A frame alone in its read, to a receiver with nothing queued, goes out directly.
       if (mode === "reused buffers" && (directWritesBuilt || process.env["PQCHAT_REQUIRE_NATIVE"])) assert.equal(direct, 20);
       else assert.equal(direct, 0);
+    });
+
+    test("a JOIN that forms the pair and a frame for the new partner in the same read: the frame reaches the partner", async () => {
+      const r = `fw-${room++}`;
+      const a = await joinClient(server, "A", r);
+      const b = await server.connect("B");
+      const init = fakeInit();
+      // One write: B's JOIN pairs it with A, then its KEY_EXCHANGE_INIT is relayed to A within the same read.
+      b.sendRaw(Buffer.concat([wireOf(Buffer.from(joinFrame(r))), wireOf(Buffer.from(init))]));
+      assert.equal(await b.nextText(), S.version);
+      assert.equal(await a.nextText(), S.initiate);
+      assert.equal(await a.nextText(), init);
+      a.close();
+      b.close();
     });
 
     test("frames split at every byte boundary (prefix and body) arrive unchanged", async () => {

@@ -63,7 +63,7 @@ export class Connection {
   /** A frame is being spliced from or to this socket: no I/O on it until that job ends (frame-splice.ts). */
   held: SpliceJob | null = null;
   /** Frames forwarded to this socket straight from the shared read buffer, not sent yet (direct-writes.ts). */
-  private readonly direct = new DirectRun();
+  private readonly direct: DirectRun;
 
   constructor(
     readonly id: number,
@@ -73,6 +73,7 @@ export class Connection {
     handoff: LargeFrameHandoff | null = null,
   ) {
     this.reader = new FrameReader(maxFrame, onFrame, handoff);
+    this.direct = new DirectRun(socket);
   }
 
   get open(): boolean {
@@ -82,7 +83,7 @@ export class Connection {
   /** Writes one pre-encoded frame (prefix included). */
   send(frame: Buffer): void {
     if (this.state === "closing") return;
-    this.direct.flush(this.socket);
+    this.direct.flush();
     if (this.held !== null) this.held.queue(this, frame);
     else this.socket.write(frame);
   }
@@ -95,8 +96,8 @@ export class Connection {
    */
   forward(frame: Buffer, from: FrameReader): boolean {
     if (this.state === "closing") return false;
-    if (this.held === null && from.transient && this.direct.add(this.socket, frame)) return true;
-    this.direct.flush(this.socket);
+    if (this.held === null && from.transient && this.direct.add(frame)) return true;
+    this.direct.flush();
     const out = from.keep(frame);
     const pooled = from.keptPool;
     if (this.held !== null) {
@@ -107,9 +108,9 @@ export class Connection {
     return false;
   }
 
-  /** Sends the frames forwarded directly during the read now being handled (before the read buffer is reused). */
+  /** Sends the frames forwarded to this socket directly during the read now being handled. */
   flushDirect(): void {
-    this.direct.flush(this.socket);
+    this.direct.flush();
   }
 
   /**

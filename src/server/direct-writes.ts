@@ -48,37 +48,55 @@ function fdOf(s: Socket): number {
   return typeof fd === "number" && fd >= 0 ? fd : -1;
 }
 
+/** Runs that hold frames not sent yet: all of them are sent before the read buffer is reused. */
+const unsent: DirectRun[] = [];
+
+/**
+ * Sends every run started during the read now being handled. The relay calls
+ * this once the read is handled, before the next read can reuse the buffer;
+ * a run may belong to a socket the read paired just now (a JOIN and a frame
+ * for the new partner in one read), so the runs themselves are tracked.
+ */
+export function flushAllRuns(): void {
+  for (let i = 0; i < unsent.length; i++) unsent[i]!.flush();
+  unsent.length = 0;
+}
+
 /** Frames for one socket, back to back in one read buffer, not written yet. */
 export class DirectRun {
   private bytes: ArrayBuffer | null = null;
   private start = 0;
   private end = 0;
 
+  constructor(private readonly socket: Socket) {}
+
   /**
    * Takes `frame` (a view into a read buffer reused after this read) into the
-   * run for `socket`. False: it must be written the ordinary way (no addon,
-   * or the socket has writes queued, which must go first).
+   * run. False: it must be written the ordinary way (no addon, or the socket
+   * has writes queued, which must go first).
    */
-  add(socket: Socket, frame: Buffer): boolean {
+  add(frame: Buffer): boolean {
     if (this.bytes !== null) {
       if (frame.buffer === this.bytes && frame.byteOffset === this.end) {
         this.end += frame.length;
         return true;
       }
-      this.flush(socket);
+      this.flush();
     }
-    if (addon === null || socket.writableLength !== 0 || fdOf(socket) < 0) return false;
+    if (addon === null || this.socket.writableLength !== 0 || fdOf(this.socket) < 0) return false;
     this.bytes = frame.buffer as ArrayBuffer;
     this.start = frame.byteOffset;
     this.end = this.start + frame.length;
+    unsent.push(this);
     return true;
   }
 
   /** Sends the run: what the kernel takes at once directly, the rest copied and queued on the socket. */
-  flush(socket: Socket): void {
+  flush(): void {
     const bytes = this.bytes;
     if (bytes === null) return;
     this.bytes = null;
+    const socket = this.socket;
     if (socket.destroyed) return; // nobody left to send to
     const fd = fdOf(socket);
     const sent = fd >= 0 ? addon!.sendNow(fd, bytes, this.start, this.end) : 0;

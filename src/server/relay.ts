@@ -21,6 +21,7 @@ import { MessageType } from "../protocol/constants.js";
 import { FrameTooLargeError } from "../protocol/frame.js";
 import { AddressLimits } from "./address-limits.js";
 import { classify, startsOpaque } from "./classify.js";
+import { flushAllRuns } from "./direct-writes.js";
 import { Connection, SHARED_READ_BUFFER } from "./connection.js";
 import { frameAction } from "./frame-policy.js";
 import { afterSplice, SpliceEnd, Splicer, type SpliceJob } from "./frame-splice.js";
@@ -269,8 +270,7 @@ export class RelayServer {
   private onData(c: Connection, chunk: Buffer | null, stable: boolean, filled = 0): void {
     if (!c.open) return; // closing: discard
     // Frames relayed while handling this chunk leave in one send (direct-writes.ts) or one writev.
-    const to = c.pair !== null ? c.pair.other(c) : null;
-    const out = to !== null ? to.socket : null;
+    const out = c.pair !== null ? c.pair.other(c).socket : null;
     out?.cork();
     try {
       if (chunk === null) c.reader.fill(filled);
@@ -287,7 +287,7 @@ export class RelayServer {
       }
       return;
     } finally {
-      to?.flushDirect();
+      flushAllRuns(); // before the next read reuses the buffer the runs point into
       out?.uncork();
     }
     // Slowloris guard: a started frame must complete within --frame-timeout.

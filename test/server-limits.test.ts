@@ -229,7 +229,8 @@ describe("backpressure: a receiver that never reads", () => {
 
 describe("many clients at once", () => {
   test("a burst of connections with random disconnects keeps every other pair intact", async () => {
-    const server = await startServer(["--max-clients", "400"]);
+    // The longest join wait: 200 clients connecting at once from one test process may send their JOINs late.
+    const server = await startServer(["--max-clients", "400", "--join-wait", "250ms"]);
     try {
       const pairs = await Promise.all(
         Array.from({ length: 100 }, (_, i) => completedPair(server, { room: `burst-${i}`, labels: [`a${i}`, `b${i}`] })),

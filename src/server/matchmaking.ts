@@ -52,8 +52,14 @@ export class Matchmaker {
     }
   }
 
-  /** The join wait ended with no JOIN: a reference-style client, lobbied unless its first frame is still arriving. */
-  joinWaitElapsed(c: Connection, acceptedAt: number): void {
+  /**
+   * The join wait ended with no JOIN: a reference-style client, lobbied unless
+   * its first frame is still arriving. `settled`: bytes that had arrived by the
+   * time the wait ended were read first (a busy event loop runs due timers
+   * before it reads sockets, so a JOIN sent in time may not have been read
+   * yet; the check phase of setImmediate comes after the poll phase).
+   */
+  joinWaitElapsed(c: Connection, acceptedAt: number, settled = false): void {
     c.joinTimer = null;
     if (c.state !== "pending") return;
     if (c.reader.pending) {
@@ -64,6 +70,10 @@ export class Matchmaker {
         return;
       }
       c.joinTimer = setTimeout(() => this.joinWaitElapsed(c, acceptedAt), this.opts.joinWaitMs);
+      return;
+    }
+    if (!settled) {
+      setImmediate(() => this.joinWaitElapsed(c, acceptedAt, true));
       return;
     }
     this.register(c, LOBBY);

@@ -84,7 +84,8 @@ export async function pairedClients(
 export async function completeExchange(a: RawClient, b: RawClient): Promise<void> {
   const init = fakeInit();
   a.send(init);
-  if ((await b.nextText()) !== init) throw new Error("KEY_EXCHANGE_INIT not relayed verbatim");
+  const got = await b.nextText();
+  if (got !== init) throw new Error(`KEY_EXCHANGE_INIT not relayed verbatim: got ${got.length} characters, ${JSON.stringify(got.slice(0, 60))}`);
   const resp = fakeResponse();
   b.send(resp);
   if ((await a.nextText()) !== resp) throw new Error("KEY_EXCHANGE_RESPONSE not relayed verbatim");

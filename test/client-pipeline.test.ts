@@ -1,6 +1,6 @@
 // The chunk pipeline through a real `pqchat server`: file chunks are encrypted
-// (here for a transfer of up to INLINE_SEAL_MAX_BYTES, on one worker thread for
-// a bigger one) while texts keep being queued, and everything still reaches
+// (on the sending thread, or on one worker thread once that thread is the
+// bottleneck; both pinned here) while texts keep being queued, and everything still reaches
 // the wire strictly in counter order (WIRE-NOTES §13) — checked on the raw frames a
 // hostile-peer helper captures, and end to end with a real receiver (every
 // chunk and every text, no replay/drop errors), with the receiver opening the
@@ -16,7 +16,7 @@ import { fileAccept } from "../src/protocol/file/index.js";
 import type { WorkerPool } from "../src/io/workers/pool.js";
 import type { ClientCore } from "../src/client/core.js";
 import type { ClientParts } from "../src/client/parts.js";
-import { INLINE_SEAL_MAX_BYTES, SEAL_THREADS } from "../src/client/write-path.js";
+import { SEAL_THREADS } from "../src/client/write-path.js";
 import { TestClient, connectClient, newClient, pair, removeDir, startServer, tempDir, tempFilesIn, type ServerHandle } from "./helpers/client-harness.js";
 import { HostilePeer } from "./helpers/hostile-peer.js";
 
@@ -39,8 +39,10 @@ const opensOn = (c: ClientCore, workers: boolean): void => {
   (c as unknown as { parts: ClientParts }).parts.inbound.placement = { onWorkers: () => workers, reset: () => undefined };
 };
 const sealPoolOf = (c: ClientCore): WorkerPool | null => (c as unknown as { parts: ClientParts }).parts.writePath.sealWorkers;
-/** A transfer big enough to be sealed on a worker thread. */
-const BIG = INLINE_SEAL_MAX_BYTES + 8 * MiB;
+/** Pins where the sender seals chunks: on its sealing thread (as when its own thread is the bottleneck) or inline. */
+const sealsOn = (c: ClientCore, workers: boolean): void => {
+  (c as unknown as { parts: ClientParts }).parts.writePath.sealPlacement = { onWorkers: () => workers, reset: () => undefined };
+};
 
 test("chunks encrypted and texts queued meanwhile: strictly increasing counters on the wire", async () => {
   // Dummies off and a fast tick: many texts are encrypted while chunks are on the workers.
@@ -98,6 +100,7 @@ for (const where of ["inline", "on the workers"] as const) {
   const b = await newClient("B", { acceptFiles: true, tickMs: 10, dummyTraffic: false });
   await pair(server, a, b, { room: `pipe-e2e-${where === "inline" ? "i" : "w"}` });
   opensOn(b.core, where !== "inline");
+  sealsOn(a.core, false);
   try {
     const p = path.join(src, `e2e-${where === "inline" ? "i" : "w"}.bin`);
     await writeFile(p, randomBytes(48 * MiB + 5));
@@ -112,7 +115,7 @@ for (const where of ["inline", "on the workers"] as const) {
     for (const t of texts) await b.next("message", (m) => m.text === t, 20000);
     for (let i = 0; i < 5; i++) await a.next("message", (m) => m.text === `back ${i}`, 20000);
     await a.next("file_complete");
-    assert.equal(sealPoolOf(a.core), null, "a transfer of at most INLINE_SEAL_MAX_BYTES starts no sealing thread");
+    assert.equal(sealPoolOf(a.core), null, "sealing inline starts no thread");
     const order = b.log.filter((e) => e.name === "message").map((e) => (e.payload as { text: string }).text);
     assert.deepEqual(order, texts, "texts in order");
     assert.deepEqual(b.errors(), []);
@@ -127,13 +130,14 @@ for (const where of ["inline", "on the workers"] as const) {
 });
 }
 
-test("a big transfer is sealed on one worker thread, started once; the real receiver verifies the hash", async () => {
+test("chunks sealed on the sealing thread (one, started once): the real receiver verifies the hash", async () => {
   const a = await newClient("A", { dummyTraffic: false });
   const b = await newClient("B", { acceptFiles: true, dummyTraffic: false });
   await pair(server, a, b, { room: "pipe-big" });
+  sealsOn(a.core, true);
   try {
     const p = path.join(src, "big.bin");
-    await writeFile(p, randomBytes(BIG + 77));
+    await writeFile(p, randomBytes(24 * MiB + 77));
     const off = await a.core.sendFile(p);
     const got = await b.next("file_received", (e) => e.transfer_id === off.transfer_id, 120000);
     assert.equal(got.hash_ok, true);
@@ -155,8 +159,9 @@ async function midTransfer(room: string): Promise<{ a: TestClient; b: TestClient
   const b = await newClient("B", { acceptFiles: true });
   await pair(server, a, b, { room });
   opensOn(b.core, true);
+  sealsOn(a.core, true);
   const p = path.join(src, `${room}.bin`);
-  await writeFile(p, randomBytes(BIG));
+  await writeFile(p, randomBytes(48 * MiB));
   const o = await a.core.sendFile(p);
   await b.next("file_progress", (e) => e.transfer_id === o.transfer_id && e.bytes > 0);
   const poolA = sealPoolOf(a.core);

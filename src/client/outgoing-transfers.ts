@@ -150,7 +150,7 @@ export class OutgoingTransfers {
 
   /**
    * Streams the chunks: each is read while the ones before it are encrypted
-   * (here, or on a worker thread for a big transfer: WritePath.sendChunk);
+   * (here, or on a worker thread once this one is the bottleneck: WritePath.sendChunk);
    * waitWritable bounds what is in flight and buffered.
    * "file_sent" once every frame is written or in line behind earlier ones.
    */
@@ -164,7 +164,6 @@ export class OutgoingTransfers {
     let ended = false;
     try {
       const need = o.need;
-      const transferBytes = need ? rangeBytes(o.meta, need) : o.meta.processed_size;
       for await (const { index, data } of o.file.chunks(need ? (k) => inRanges(need, k) : undefined)) {
         if (o.cancelled || failure !== null) break;
         if (!(await this.host.waitWritable()) || o.cancelled) {
@@ -172,7 +171,7 @@ export class OutgoingTransfers {
           break;
         }
         const len = data.length; // data is handed over (detached) by sendChunk
-        const sent = this.host.sendChunk(id, index, data, transferBytes);
+        const sent = this.host.sendChunk(id, index, data);
         if (sent === false) {
           ended = true; // session gone: failAll reports it
           break;

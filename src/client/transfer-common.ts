@@ -17,13 +17,13 @@ export interface TransferHost {
   queue(obj: JsonObject, opts?: { auto?: boolean; onSent?: (counter: number) => void; unpaced?: Unpaced }): void;
   /**
    * Takes the next counter for one FILE_CHUNK now and encrypts it (on a worker
-   * for big chunks of a transfer of many bytes: `transferBytes`, what it sends
-   * in all); the frame goes out strictly in counter order. Resolves
+   * for big chunks while this thread is the bottleneck); the frame goes out
+   * strictly in counter order. Resolves
    * true once written or queued only behind earlier frames, false if the
    * session ended; rejects if encryption failed. `false` at once when there
    * is no session/connection. `data` is handed over (it may be detached).
    */
-  sendChunk(transferId: string, index: number, data: Uint8Array, transferBytes: number): Promise<boolean> | false;
+  sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false;
   /** Resolves true once a chunk may be started (write buffer low, few chunks encrypting, no rekey hold), false if the session ended. */
   waitWritable(): Promise<boolean>;
   pauseReading(reason: string): void;

@@ -96,7 +96,7 @@ function buildTransfers(p: Building, opts: ClientOptions): Transfers {
     emit: (n, payload) => ctx.emit(n, payload),
     error: (k, t) => ctx.report(k, t),
     queue: (obj, o) => queueInner(p, obj, o?.auto ?? false, o?.onSent, o?.unpaced),
-    sendChunk: (id, index, data, transferBytes) => p.writePath.sendChunk(id, index, data, transferBytes),
+    sendChunk: (id, index, data) => p.writePath.sendChunk(id, index, data),
     waitWritable: () => p.writePath.waitWritable(),
     pauseReading: (r) => ctx.conn?.pauseReading(r),
     resumeReading: (r) => ctx.conn?.resumeReading(r),

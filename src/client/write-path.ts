@@ -2,13 +2,16 @@
 // assigned and frames written in one serialized path, so the peer sees
 // strictly increasing counters). An inner message is encrypted — its counter
 // assigned — and put in line on the ordered output in one synchronous step; a
-// big file chunk of a big transfer takes its counter and its place in line at
-// once and is sealed on a worker thread meanwhile. Also the back-pressure a
-// chunk stream waits on.
+// big file chunk is sealed here too, in place inside its frame, until this
+// thread turns out to be the bottleneck (open-placement.ts judges it, as for
+// the receiver's opens); from then on it takes its counter and its place in
+// line at once and is sealed on a worker thread meanwhile. Also the
+// back-pressure a chunk stream waits on.
 import { PoolClosedError, WorkerPool, owned } from "../io/workers/pool.js";
 import { doubleEncryptPartsInto, sealedLength } from "../protocol/aead.js";
 import { chunkFramePrefix, chunkHeader, type ChunkSealKeys } from "../protocol/session.js";
 import type { ClientContext } from "./context.js";
+import { OpenPlacement, type ChunkPlacement } from "./open-placement.js";
 import { OrderedOutput } from "./sender.js";
 
 /** Chunk streaming waits while more than this is buffered in the socket (never the whole file in memory). */
@@ -18,17 +21,9 @@ export const MAX_SEALS_IN_FLIGHT = 3;
 /** Chunk frames at least this big are encrypted/decrypted on the worker pool; smaller ones inline. */
 export const PIPELINE_MIN_BYTES = 64 * 1024;
 /**
- * A transfer that sends at most this many bytes is sealed on this thread. A
- * worker thread costs ~0.15 CPU-s to start and about as much again to warm
- * up (its heap grows, its code is compiled), while sealing here costs ~3 ms
- * more CPU per MiB than on a warm worker (this heap is bigger to collect):
- * measured, the two break even near 60 MiB.
- */
-export const INLINE_SEAL_MAX_BYTES = 64 * 1024 * 1024;
-/**
- * Threads that seal the chunks of a big transfer: one seals a MiB in ~2 ms,
- * as fast as this thread reads and writes one, and every thread started costs
- * its start and warm-up again.
+ * Threads that seal chunks once this thread is the bottleneck: one seals a
+ * MiB in about a millisecond, faster than this thread reads and writes one,
+ * and every thread started costs its start (~0.15 CPU-s) and warm-up again.
  */
 export const SEAL_THREADS = 1;
 /**
@@ -43,8 +38,14 @@ export class WritePath {
   readonly output: OrderedOutput;
   /** Worker threads for chunk opens; ended on reset, disconnect, emergency close. */
   private pool: WorkerPool | null = null;
-  /** The thread that seals chunks of big transfers (SEAL_THREADS), started on first use; ended with the pool. */
+  /** The thread that seals chunks once this one is the bottleneck (SEAL_THREADS), started on first use; ended with the pool. */
   private sealPool: WorkerPool | null = null;
+  /**
+   * Where big chunks are sealed: here (in place inside the frame: no hand-over,
+   * no thread to start) while this thread keeps up, on the seal pool once it
+   * has been busy for most of a stretch of chunks. Tests pin it.
+   */
+  sealPlacement: ChunkPlacement = new OpenPlacement();
   private sealsInFlight = 0;
   private wakers: (() => void)[] = [];
 
@@ -110,16 +111,15 @@ export class WritePath {
 
   /**
    * One FILE_CHUNK: the counter, chain step, DH and message key now, in order
-   * (Session.prepareChunkKeys); the double AEAD here, or for a big chunk of a
-   * transfer of more than INLINE_SEAL_MAX_BYTES (`transferBytes`, the bytes it
-   * sends in all) on a worker thread; the frame takes its place in line now
-   * and is written once every frame before it was. Resolves true once the
-   * frame is written or waiting only for earlier frames, false if the session
-   * ended meanwhile; rejects if the encryption failed (the counter is then
-   * skipped). `data` is handed over: do not use it afterwards. Returns false
-   * at once without a session or connection.
+   * (Session.prepareChunkKeys); the double AEAD here, or (a big chunk, once
+   * sealPlacement says so) on a worker thread; the frame takes its place in
+   * line now and is written once every frame before it was. Resolves true
+   * once the frame is written or waiting only for earlier frames, false if
+   * the session ended meanwhile; rejects if the encryption failed (the counter
+   * is then skipped). `data` is handed over: do not use it afterwards.
+   * Returns false at once without a session or connection.
    */
-  sendChunk(transferId: string, index: number, data: Uint8Array, transferBytes = Infinity): Promise<boolean> | false {
+  sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false {
     const s = this.ctx.session;
     const c = this.ctx.conn;
     if (!s || s.isDestroyed || !c || c.closed) return false;
@@ -127,7 +127,7 @@ export class WritePath {
       const { frame } = s.encryptChunk(transferId, index, data);
       return Promise.resolve(this.output.send(frame));
     }
-    if (transferBytes <= INLINE_SEAL_MAX_BYTES) return Promise.resolve(this.output.send(this.sealHere(s.prepareChunkKeys(), transferId, index, data)));
+    if (!this.sealPlacement.onWorkers(data.length)) return Promise.resolve(this.output.send(this.sealHere(s.prepareChunkKeys(), transferId, index, data)));
     this.sealPool ??= new WorkerPool(SEAL_THREADS);
     const pool = this.sealPool;
     const k = s.prepareChunkKeys();
@@ -196,6 +196,7 @@ export class WritePath {
     const pool = this.pool;
     const sealPool = this.sealPool;
     this.pool = this.sealPool = null;
+    this.sealPlacement.reset();
     void pool?.terminate();
     void sealPool?.terminate();
   }

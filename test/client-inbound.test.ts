@@ -74,4 +74,11 @@ test("inner messages: a JSON object with a type; before the local user verified 
   assert.equal(after.ok && after.type, MessageType.TEXT_MESSAGE);
   const allowed = checkInner(inner({ type: MessageType.TEXT_MESSAGE, text: "hi" }), false);
   assert.equal(allowed.ok, true);
+  // The same answers for the text a session already decoded: leading whitespace is refused as in bytes.
+  for (const text of [' {"type": 13, "text": "hi"}', ":-)", '{"text": "x"}', ""]) {
+    const fromText = checkInner(text, true);
+    assert.deepEqual(fromText, checkInner(toBytes(text), true), JSON.stringify(text));
+    assert.equal(fromText.ok, false, JSON.stringify(text));
+  }
+  assert.deepEqual(checkInner('{"type": 13, "text": "hi"}', false), allowed);
 });

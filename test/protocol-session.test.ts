@@ -155,3 +155,23 @@ test("property: a flipped bit anywhere in a FILE_CHUNK frame is rejected", () =>
     { numRuns: 120 },
   );
 });
+
+test("a plaintext that is not UTF-8 is refused after it authenticated, in order or not, and commits nothing (WIRE-NOTES §7 step 7)", () => {
+  const { a, b } = pair();
+  const bad = Uint8Array.of(0x7b, 0xff, 0x7d);
+  const refuse = (wire: Uint8Array): void =>
+    assert.throws(() => b.decrypt(parseJsonObject(wire)!), (e: unknown) => e instanceof SessionError && e.kind === "invalid_utf8");
+  // The next counter in order (the one-call path): nothing moves.
+  refuse(a.encrypt(bad).wire);
+  assert.deepEqual(b.state, { messageCounter: 0, peerCounter: 0, savedCounters: [], rekeyPending: false });
+  // Past a gap (the general path): no skipped state is kept either.
+  const second = send(a, "two");
+  refuse(a.encrypt(bad).wire);
+  assert.deepEqual(b.state.savedCounters, []);
+  assert.equal(b.state.peerCounter, 0);
+  // The chain is intact: the messages after them open, and the text is the plaintext decoded.
+  const d = b.decrypt(parseJsonObject(send(a, "four"))!);
+  assert.equal(d.text, fromUtf8(d.plaintext));
+  assert.equal(parseJsonObject(d.text)!["text"], "four");
+  assert.equal(recv(b, second), "two", "counter 2 from the saved chain");
+});

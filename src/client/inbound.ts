@@ -113,8 +113,9 @@ export type InnerChecked =
  * crash, WIRE-NOTES §15.3); while the local user has NOT verified the peer, only the
  * fields of the WIRE-NOTES §12.3 allow-list may appear.
  */
-export function checkInner(plaintext: Uint8Array, localVerified: boolean): InnerChecked {
-  const obj = parseJsonObject(plaintext);
+export function checkInner(plaintext: Uint8Array | string, localVerified: boolean): InnerChecked {
+  // Text already decoded (Session.decrypt's `text`) gets the bytes' check too: the object starts at the first character.
+  const obj = typeof plaintext === "string" && plaintext.charCodeAt(0) !== 0x7b ? null : parseJsonObject(plaintext);
   if (!obj) return { ok: false, error: "malformed", text: "Dropped a decrypted message that is not a JSON object." };
   const type = messageTypeOf(obj);
   if (type === null) return { ok: false, error: "malformed", text: "Dropped a decrypted message without a valid type." };

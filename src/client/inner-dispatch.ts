@@ -97,7 +97,7 @@ export function onEncrypted(p: ClientParts, outer: JsonObject): void {
     }
     throw err;
   }
-  const chk = checkInner(d.plaintext, p.verification.localVerified);
+  const chk = checkInner(d.text, p.verification.localVerified);
   if (!chk.ok) {
     ctx.report(chk.error, chk.text);
     return;

@@ -38,6 +38,8 @@ export interface EncryptRandomness {
 export interface DecryptedMessage {
   counter: number;
   plaintext: Uint8Array;
+  /** The plaintext as text (it is valid UTF-8, WIRE-NOTES §7 step 7): decoded once, by the session's check. */
+  text: string;
   /** True when the message used a saved chain state (it arrived late). */
   outOfOrder: boolean;
 }

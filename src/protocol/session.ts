@@ -208,11 +208,7 @@ export class Session {
     const plaintext = this.openWithChain(ck, n, m.eph, m.nonce, m.ciphertext, aadFor(MessageType.ENCRYPTED_MESSAGE, n, m.nonceB64, m.ephB64));
     // Unlike the reference (WIRE-NOTES §15.9), a failed message leaves no
     // cache entries: skipped states are saved only once the message authenticated.
-    try {
-      fromUtf8(plaintext);
-    } catch {
-      throw new SessionError("invalid_utf8", "decrypted message is not valid UTF-8");
-    }
+    const text = utf8Text(plaintext);
     for (const [i, s] of walked) this.saved.save(i, s);
     if (fromSaved) {
       this.saved.forget(n);
@@ -223,7 +219,7 @@ export class Session {
       wipe(ck);
       this.peerCounter = n;
     }
-    return { counter: n, plaintext, outOfOrder: fromSaved };
+    return { counter: n, plaintext, text, outOfOrder: fromSaved };
   }
 
   /** The next counter in order, the usual case: no walk, nothing saved; WIRE-NOTES §7 steps 1–6 and the ratchet in one call. */
@@ -231,16 +227,17 @@ export class Session {
     const next = new Uint8Array(32);
     const r = messageCrypto.openNext({ chainKey: this.receiveChainKey, own: this.ownKey, hmacKey: this.encryptionKey, fields: f, next });
     if (typeof r === "string") throw refusalError(r);
+    let text: string;
     try {
-      fromUtf8(r);
-    } catch {
+      text = utf8Text(r);
+    } catch (e) {
       wipe(next);
-      throw new SessionError("invalid_utf8", "decrypted message is not valid UTF-8");
+      throw e;
     }
     wipe(this.receiveChainKey);
     this.receiveChainKey = next;
     this.peerCounter = f.counter;
-    return { counter: f.counter, plaintext: r, outOfOrder: false };
+    return { counter: f.counter, plaintext: r, text, outOfOrder: false };
   }
 
   private openWithChain(ck: Uint8Array, n: number, eph: Uint8Array, nonce: Uint8Array, ct: Uint8Array, aad: Uint8Array): Uint8Array {
@@ -389,3 +386,11 @@ export class Session {
   }
 }
 
+/** WIRE-NOTES §7 step 7: the plaintext must be valid UTF-8; decoded once, here, for the caller too. */
+function utf8Text(plaintext: Uint8Array): string {
+  try {
+    return fromUtf8(plaintext);
+  } catch {
+    throw new SessionError("invalid_utf8", "decrypted message is not valid UTF-8");
+  }
+}

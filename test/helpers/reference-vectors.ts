@@ -133,6 +133,7 @@ export function runOps(ops: any[], opts: RunOptions = {}): number {
           const wire = op.tamper ? toBytes(op.wire) : sent.json!;
           const d = p.session.decrypt(parseJsonObject(wire)!);
           outcome = { ok: true, plaintext: fromUtf8(d.plaintext) };
+          assert.equal(d.text, outcome.plaintext, "the session's text is the plaintext decoded");
         }
       } catch (e) {
         if (!(e instanceof SessionError)) throw e;

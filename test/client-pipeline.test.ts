@@ -123,6 +123,8 @@ for (const where of ["inline", "on the workers"] as const) {
     assert.deepEqual(await tempFilesIn(b.downloadDir), []);
     if (where === "inline") assert.equal(poolOf(b.core)?.started ?? 0, 0, "the receiver started no worker");
     else assert.ok((poolOf(b.core)?.started ?? 0) > 0, "the receiver's workers opened the chunks");
+    const conn = (b.core as unknown as { parts: ClientParts }).parts.ctx.conn!;
+    assert.ok(conn.reusedBuffers > 0, "chunk frames were read into the buffers of chunks already written (frame-buffers.ts)");
   } finally {
     await Promise.all([a.close(), b.close()]);
     await Promise.all([removeDir(a.downloadDir), removeDir(b.downloadDir)]);

@@ -29,6 +29,8 @@ interface End {
   events: { name: ClientEventName; payload: Record<string, unknown> }[];
   errors: { kind: ErrorKind; text: string }[];
   policy: AcceptFilesPolicy;
+  /** Received chunks handed back as written (TransferHost.chunkWritten); each was scribbled over at once. */
+  recycled: number;
   until(cond: () => boolean): Promise<void>;
   named(name: ClientEventName): Record<string, unknown>[];
 }
@@ -39,7 +41,7 @@ async function link(policy: AcceptFilesPolicy): Promise<{ a: End; b: End; toB: (
     const dir = await tempDir(`pqchat-transfers-${name}-`);
     dirs.push(dir);
     let wake: (() => void) | null = null;
-    const e = { dir, events: [], errors: [], policy } as unknown as End;
+    const e = { dir, events: [], errors: [], policy, recycled: 0 } as unknown as End;
     e.until = async (cond) => {
       while (!cond()) await new Promise<void>((r) => (wake = r));
     };
@@ -103,6 +105,11 @@ async function link(policy: AcceptFilesPolicy): Promise<{ a: End; b: End; toB: (
         return Promise.resolve(true);
       },
       waitWritable: () => Promise.resolve(true),
+      chunkWritten: (data) => {
+        // As if the next frame were read into the same buffer at once: nothing may read it any more.
+        data.fill(0xee);
+        me.recycled++;
+      },
       pauseReading: () => undefined,
       resumeReading: () => undefined,
       binaryBytesRead: () => 0,
@@ -120,9 +127,21 @@ async function link(policy: AcceptFilesPolicy): Promise<{ a: End; b: End; toB: (
   return { a, b, toB: (run) => send(b, run) };
 }
 
-async function sourceFile(dir: string, bytes: number): Promise<{ file: string; data: Buffer }> {
-  const data = randomBytes(bytes);
-  const file = path.join(dir, "source.bin");
+/** `bytes` of random words: compresses about 3×, so gzip is chosen and the receiver gunzips. */
+function words(bytes: number): Buffer {
+  const vocabulary = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett", "kilo", "lima"];
+  const parts: string[] = [];
+  for (let n = 0; n < bytes; ) {
+    const w = vocabulary[Math.floor(Math.random() * vocabulary.length)]! + (Math.random() < 0.08 ? "\n" : " ");
+    parts.push(w);
+    n += w.length;
+  }
+  return Buffer.from(parts.join("").slice(0, bytes));
+}
+
+async function sourceFile(dir: string, bytes: number, compressible = false): Promise<{ file: string; data: Buffer }> {
+  const data = compressible ? words(bytes) : randomBytes(bytes);
+  const file = path.join(dir, compressible ? "source.txt" : "source.bin");
   await writeFile(file, data);
   return { file, data };
 }
@@ -132,13 +151,15 @@ const tempLeft = async (dir: string) => (await readdir(dir)).filter((n) => n.sta
 for (const compress of [false, true]) {
   test(`a file of several chunks goes from A to B whole (${compress ? "gzip" : "uncompressed"}), events in order on both sides`, async () => {
     const { a, b } = await link("yes-unverified");
-    const { file, data } = await sourceFile(a.dir, 2 * CHUNK_SIZE + 12345);
+    const { file, data } = await sourceFile(a.dir, (compress ? 12 : 2) * CHUNK_SIZE + 12345, compress);
     const meta = await a.t.offer(file, compress);
+    assert.equal(meta.compressed, compress);
     await a.until(() => a.named("file_complete").length === 1);
     await b.until(() => b.named("file_received").length === 1);
     const received = b.named("file_received")[0]!;
     assert.equal(received["hash_ok"], true);
     assert.deepEqual(await readFile(String(received["path"])), data);
+    assert.equal(b.recycled, meta.total_chunks, "every chunk's buffer was handed back once written, and scribbling over it changed nothing");
     const order = (e: End) => e.events.map((x) => x.name).filter((n) => n !== "file_progress");
     assert.deepEqual(order(a), ["file_offered", "file_accepted", "file_sent", "file_complete"]);
     assert.deepEqual(order(b), ["file_offer", "file_accepted", "file_received"]);

@@ -52,6 +52,33 @@ test("property: with copy, payloads survive the reuse of one read buffer and own
   );
 });
 
+test("property: with alloc, every payload is filled into the buffer alloc gave for its exact length, whole or in pieces", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { maxLength: 12 }),
+      fc.integer({ min: 1, max: 700 }),
+      (payloads, cut) => {
+        const stream = concatBytes(...payloads.map(encodeFrame));
+        const given: Uint8Array[] = [];
+        const dec = new FrameDecoder({
+          maxFrame: 1000,
+          copy: true,
+          alloc: (n) => {
+            const b = new Uint8Array(n).fill(0x5a);
+            given.push(b);
+            return b;
+          },
+        });
+        const got: Uint8Array[] = [];
+        for (let off = 0; off < stream.length; off += cut) got.push(...dec.push(stream.slice(off, off + cut)));
+        assert.deepEqual(got, payloads.map((p) => Uint8Array.from(p)));
+        assert.equal(given.length, payloads.length);
+        for (const [i, f] of got.entries()) assert.equal(f, given[i], "the payload is the allocated buffer itself");
+      },
+    ),
+  );
+});
+
 test("frame decoder: many frames in one chunk, byte by byte, empty frames", () => {
   const frames = [toBytes("a"), new Uint8Array(0), toBytes("hello"), new Uint8Array(0)];
   const stream = concatBytes(...frames.map(encodeFrame));

@@ -5,6 +5,7 @@
 // relay's silence (liveness.ts).
 import * as net from "node:net";
 import { DEFAULT_MAX_FRAME, FrameDecoder, FrameTooLargeError, frameHeader } from "../protocol/index.js";
+import { FrameBuffers } from "./frame-buffers.js";
 import { SilenceWatch } from "./liveness.js";
 
 export interface ConnectionHandlers {
@@ -41,6 +42,7 @@ const TCP_KEEPALIVE_DELAY_MS = 30_000;
 
 export class Connection {
   private readonly decoder: FrameDecoder;
+  private readonly buffers = new FrameBuffers();
   private _closed = false;
   private closeReason: string | null = null;
   private readonly pauseReasons = new Set<string>();
@@ -54,8 +56,8 @@ export class Connection {
     maxFrame: number,
     silenceLimitMs: number,
   ) {
-    // The socket reads into one reused buffer (see open), so frames are copied out.
-    this.decoder = new FrameDecoder({ maxFrame, copy: true });
+    // The socket reads into one reused buffer (see open), so frames are copied out, into reused buffers where they are big.
+    this.decoder = new FrameDecoder({ maxFrame, copy: true, alloc: this.buffers.take });
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     socket.setNoDelay(true);
     socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
@@ -111,6 +113,16 @@ export class Connection {
         for (const chunk of early.splice(0)) conn.onData(chunk);
       });
     });
+  }
+
+  /** A received frame (`view` is any view of it) is done with: its buffer may take a later frame (frame-buffers.ts). */
+  recycle(view: Uint8Array): void {
+    this.buffers.give(view);
+  }
+
+  /** Frame buffers reused so far (tests look at it). */
+  get reusedBuffers(): number {
+    return this.buffers.reused;
   }
 
   get closed(): boolean {

@@ -243,6 +243,7 @@ export class IncomingTransfers {
   private async write(i: Incoming, index: number, data: Uint8Array, last: boolean): Promise<void> {
     if (i.ended) return;
     await i.t.writeChunk(index, data);
+    this.host.chunkWritten(data); // written, hashed and gunzipped (or a duplicate, dropped): its buffer may be reused
     i.bytes += data.length;
     i.chunks++;
     // A slow disk pauses our reading, so chunks stop arriving: a finished write is progress too.

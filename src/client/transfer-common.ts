@@ -26,6 +26,8 @@ export interface TransferHost {
   sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false;
   /** Resolves true once a chunk may be started (write buffer low, few chunks encrypting, no rekey hold), false if the session ended. */
   waitWritable(): Promise<boolean>;
+  /** A received chunk's bytes are on disk and will never be read again: their frame's buffer may be reused (frame-buffers.ts). */
+  chunkWritten(data: Uint8Array): void;
   pauseReading(reason: string): void;
   resumeReading(reason: string): void;
   /** Bytes received so far into binary frames arriving in pieces (a chunk on its way: not a stall). */

@@ -98,6 +98,7 @@ function buildTransfers(p: Building, opts: ClientOptions): Transfers {
     queue: (obj, o) => queueInner(p, obj, o?.auto ?? false, o?.onSent, o?.unpaced),
     sendChunk: (id, index, data) => p.writePath.sendChunk(id, index, data),
     waitWritable: () => p.writePath.waitWritable(),
+    chunkWritten: (data) => ctx.conn?.recycle(data),
     pauseReading: (r) => ctx.conn?.pauseReading(r),
     resumeReading: (r) => ctx.conn?.resumeReading(r),
     binaryBytesRead: () => ctx.conn?.binaryBytesRead ?? 0,

@@ -39,14 +39,18 @@ export class FrameDecoder {
   private bodyFill = 0;
 
   private readonly copy: boolean;
+  private readonly alloc: (n: number) => Uint8Array;
 
   /**
-   * `copy`: every payload is a fresh buffer of its own, never a view into the
+   * `copy`: every payload is a buffer of its own, never a view into the
    * pushed chunk, for callers that reuse one read buffer for every chunk.
+   * `alloc`: where payload buffers come from (default: fresh ones); each must
+   * be exactly `n` bytes and no one else's, as it is filled and handed out.
    */
-  constructor(opts: { maxFrame?: number; copy?: boolean } = {}) {
+  constructor(opts: { maxFrame?: number; copy?: boolean; alloc?: (n: number) => Uint8Array } = {}) {
     this.max = opts.maxFrame ?? DEFAULT_MAX_FRAME;
     this.copy = opts.copy ?? false;
+    this.alloc = opts.alloc ?? uninitialized;
   }
 
   /**
@@ -73,14 +77,14 @@ export class FrameDecoder {
           if (chunk.length - i - 4 >= n) {
             const view = chunk.subarray(i + 4, i + 4 + n);
             if (this.copy) {
-              const own = uninitialized(n);
+              const own = this.alloc(n);
               own.set(view);
               out.push(own);
             } else out.push(view);
             i += 4 + n;
             continue;
           }
-          this.body = uninitialized(n); // filled whole before it is handed out
+          this.body = this.alloc(n); // filled whole before it is handed out
           this.bodyFill = 0;
           i += 4;
           continue;
@@ -93,7 +97,7 @@ export class FrameDecoder {
         const n = new DataView(this.header.buffer).getUint32(0, false);
         this.headerFill = 0;
         if (n > this.max) throw new FrameTooLargeError(n, this.max);
-        this.body = uninitialized(n); // filled whole before it is handed out
+        this.body = this.alloc(n); // filled whole before it is handed out
         this.bodyFill = 0;
       }
       const take = Math.min(this.body.length - this.bodyFill, chunk.length - i);

@@ -12,7 +12,8 @@
 // bytes and bombs, with memory bounded by MAX_PENDING + MAX_MEMBER_OUTPUT.
 import { once } from "node:events";
 import { createGunzip, type Gunzip } from "node:zlib";
-import { GUNZIP_BAD_DATA, GUNZIP_OK, gunzipMember } from "../deflate.js";
+import { uninitialized } from "../../protocol/bytes.js";
+import { GUNZIP_BAD_DATA, GUNZIP_NO_ROOM, GUNZIP_OK, gunzipMember } from "../deflate.js";
 
 /** gunzip output piece of the zlib path: big pieces mean few hops through the hash and the writes (zlib's default is 16 KiB). */
 export const GUNZIP_CHUNK = 256 * 1024;
@@ -20,6 +21,8 @@ export const GUNZIP_CHUNK = 256 * 1024;
 export const MAX_PENDING = 8 * 1024 * 1024;
 /** Largest member output decoded in one piece (our sender's members hold 4 MiB). */
 export const MAX_MEMBER_OUTPUT = 16 * 1024 * 1024;
+/** The output buffer's first size: one member of our sender (WIRE-NOTES §8.4: 4 MiB of input each). */
+export const FIRST_MEMBER_OUTPUT = 4 * 1024 * 1024;
 
 /**
  * Receives the decompressed bytes in order. The bytes may be reused once the
@@ -68,15 +71,15 @@ export class MemberGunzip {
   }
 
   /**
-   * Adds compressed bytes (copied: the caller may reuse `data` at once).
-   * Calls are handled in order; each resolves once its bytes went as far as
-   * they can (through the sink, or waiting for the rest of their member). The
-   * first error (corrupt data from zlib, the sink's) rejects this and every
-   * later call.
+   * Adds compressed bytes. The caller keeps `data` as it is until the returned
+   * promise settles and may reuse it from then on: what is kept beyond that is
+   * copied (into the pending member, or for node:zlib). Calls are handled in
+   * order; each resolves once its bytes went as far as they can (through the
+   * sink, or waiting for the rest of their member). The first error (corrupt
+   * data from zlib, the sink's) rejects this and every later call.
    */
   write(data: Uint8Array): Promise<void> {
-    const copy = data.length > 0 ? Uint8Array.from(data) : data;
-    this.tail = this.tail.then(() => this.step(copy));
+    this.tail = this.tail.then(() => this.step(data));
     return this.tail;
   }
 
@@ -101,10 +104,11 @@ export class MemberGunzip {
 
   private async step(data: Uint8Array): Promise<void> {
     if (this.destroyed || this.ignoring) return;
-    if (this.zlib) return this.toZlib(data);
+    // node:zlib's stream may still hold the bytes after write() returned: it gets its own copy.
+    if (this.zlib) return this.toZlib(Uint8Array.from(data));
     if (!this.decoder) {
       await this.startZlib();
-      return this.toZlib(data);
+      return this.toZlib(Uint8Array.from(data));
     }
     this.append(data);
     await this.decodeMembers(false);
@@ -151,9 +155,15 @@ export class MemberGunzip {
         return;
       }
       if (!final && have < this.nextTry) return;
-      const room = Math.min(this.limit - this.produced + 1, MAX_MEMBER_OUTPUT);
-      this.out ??= new Uint8Array(Math.min(this.limit + 1, MAX_MEMBER_OUTPUT));
+      // Sized for our sender's members first, grown for longer ones: fresh pages are not free.
+      this.out ??= uninitialized(Math.min(this.limit + 1, FIRST_MEMBER_OUTPUT));
+      const room = Math.min(this.limit - this.produced + 1, this.out.length);
       const r = decode(this.pending.subarray(this.start, this.end_), this.out.subarray(0, room));
+      const most = Math.min(this.limit + 1, MAX_MEMBER_OUTPUT);
+      if (r.status === GUNZIP_NO_ROOM && room === this.out.length && this.out.length < most) {
+        this.out = uninitialized(Math.min(most, 2 * this.out.length));
+        continue;
+      }
       if (r.status === GUNZIP_OK) {
         this.members++;
         this.start += r.usedIn;

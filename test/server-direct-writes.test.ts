@@ -9,7 +9,10 @@ import { readFileSync } from "node:fs";
 import { createServer, connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { DirectRun, directWritesBuilt, directWritesOn, flushAllRuns } from "../src/server/direct-writes.js";
+
+// Direct writes are opt-in; this file tests the module itself, so it turns them on before loading it.
+process.env["PQCHAT_RELAY_DIRECT_WRITES"] = "on";
+const { DirectRun, directWritesBuilt, directWritesOn, flushAllRuns } = await import("../src/server/direct-writes.js");
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
@@ -47,7 +50,7 @@ async function readAll(peer: Socket, n: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Without the addon (or with direct writes off) nothing joins a run: every frame takes the ordinary path. */
+/** Without the addon nothing joins a run: every frame takes the ordinary path. */
 async function withoutAddon(out: Socket, close: () => void): Promise<boolean> {
   if (directWritesOn) return false;
   assert.equal(new DirectRun(out).add(randomBytes(100)), false);
@@ -65,6 +68,7 @@ test("the send-now addon is built where the build requires native code", () => {
   if (process.env["PQCHAT_REQUIRE_NATIVE"]) {
     assert.equal(r.built, true, `send-now.c did not build: ${r.reason}`);
     assert.equal(directWritesBuilt, process.platform === "linux");
+    assert.equal(directWritesOn, directWritesBuilt, "PQCHAT_RELAY_DIRECT_WRITES=on turns them on where built");
   }
 });
 

@@ -1,10 +1,10 @@
 // The relay's forwarding path through a real server process and real sockets,
 // once for each way the server can read and write: into reused buffers (the
 // shared read buffer, and large frames straight into pooled frame buffers)
-// with small frames sent straight from the read buffer (direct-writes.ts),
-// the same with every frame copied and written through Node's stream
-// (PQCHAT_RELAY_DIRECT_WRITES=off, as without the addon), and, as where Node
-// lacks user-buffer reads, into a fresh chunk per read (PQCHAT_RELAY_READS=stream).
+// with every frame copied and written through Node's stream (the default),
+// the same with small frames sent straight from the read buffer
+// (PQCHAT_RELAY_DIRECT_WRITES=on, direct-writes.ts), and, as where Node lacks
+// user-buffer reads, into a fresh chunk per read (PQCHAT_RELAY_READS=stream).
 // Frames split at every byte boundary, many frames in one write, the largest
 // allowed frame, an oversized prefix, a receiver that stops reading, and the
 // bytes compared by hash.
@@ -42,7 +42,7 @@ async function metric(server: ServerHandle, name: string): Promise<number> {
   return Number(line.split(" ")[1]);
 }
 
-for (const mode of ["reused buffers", "reused buffers, copied writes", "fresh chunks"] as const) {
+for (const mode of ["reused buffers", "reused buffers, direct writes", "fresh chunks"] as const) {
   describe(`forwarding (${mode})`, () => {
     let server: ServerHandle;
     let room = 0;
@@ -52,7 +52,7 @@ for (const mode of ["reused buffers", "reused buffers, copied writes", "fresh ch
       const env = { ...process.env };
       if (mode === "fresh chunks") env["PQCHAT_RELAY_READS"] = "stream";
       else delete env["PQCHAT_RELAY_READS"];
-      if (mode === "reused buffers, copied writes") env["PQCHAT_RELAY_DIRECT_WRITES"] = "off";
+      if (mode === "reused buffers, direct writes") env["PQCHAT_RELAY_DIRECT_WRITES"] = "on";
       else delete env["PQCHAT_RELAY_DIRECT_WRITES"];
       server = await startServer(["--max-clients", "20", "--max-frame", String(MAX_FRAME), "--log-level", "debug", "--metrics", "127.0.0.1:0"], { env });
     });
@@ -74,7 +74,7 @@ for (const mode of ["reused buffers", "reused buffers, copied writes", "fresh ch
       const expected = mode === "fresh chunks" ? "(reads as fresh chunks)" : "(reads into reused buffers)";
       assert.ok(server.stderr().includes(expected), `log says ${expected}`);
       // A frame alone in its read, to a receiver with nothing queued, goes out directly.
-      if (mode === "reused buffers" && (directWritesBuilt || process.env["PQCHAT_REQUIRE_NATIVE"])) assert.equal(direct, 20);
+      if (mode === "reused buffers, direct writes" && (directWritesBuilt || process.env["PQCHAT_REQUIRE_NATIVE"])) assert.equal(direct, 20);
       else assert.equal(direct, 0);
     });
 

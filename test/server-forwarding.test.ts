@@ -17,6 +17,7 @@ import { POOLED_FRAME_MIN } from "../src/server/frame-reader.js";
 import type { RawClient } from "./helpers/raw-client.js";
 import { completedPair, fakeInit, joinClient, joinFrame, S } from "./helpers/scenarios.js";
 import { startServer, type ServerHandle } from "./helpers/server-process.js";
+import { metric } from "./helpers/server-metrics.js";
 
 const wireOf = (payload: Buffer): Buffer => {
   const head = Buffer.alloc(4);
@@ -31,16 +32,6 @@ const binary = (n: number): Buffer => {
   return b;
 };
 const MAX_FRAME = 16 * 1024 * 1024;
-
-/** A counter from the server's /metrics. */
-async function metric(server: ServerHandle, name: string): Promise<number> {
-  const m = /^metrics on (\S+)$/m.exec(server.stdout());
-  assert.ok(m, "metrics line");
-  const text = await (await fetch(`http://${m[1]}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `${name} in /metrics`);
-  return Number(line.split(" ")[1]);
-}
 
 for (const mode of ["reused buffers", "reused buffers, direct writes", "fresh chunks"] as const) {
   describe(`forwarding (${mode})`, () => {

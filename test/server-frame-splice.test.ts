@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { afterSplice, SPLICE_MAX_REST, SpliceEnd, spliceBuilt } from "../src/server/frame-splice.js";
 import { completedPair, completeExchange, joinClient, S } from "./helpers/scenarios.js";
 import { startServer, type ServerHandle } from "./helpers/server-process.js";
+import { metric } from "./helpers/server-metrics.js";
 
 const wireOf = (payload: Buffer): Buffer => {
   const head = Buffer.alloc(4);
@@ -30,15 +31,6 @@ const chunk = (n = 1024 * 1024 + 40): Buffer => {
 async function spliceStarted(server: ServerHandle, expected: boolean): Promise<void> {
   if (!expected) return;
   while ((await metric(server, "pqchat_relay_frames_splicing")) < 1) await new Promise((r) => setImmediate(r));
-}
-
-async function metric(server: ServerHandle, name: string): Promise<number> {
-  const m = /^metrics on (\S+)$/m.exec(server.stdout());
-  assert.ok(m, "metrics line");
-  const text = await (await fetch(`http://${m[1]}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `${name} in /metrics`);
-  return Number(line.split(" ")[1]);
 }
 
 test("the splice addon is built where the build requires native code", () => {

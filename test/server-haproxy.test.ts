@@ -16,6 +16,7 @@ import type { RawClient } from "./helpers/raw-client.js";
 import { startRedis, type RedisHandle } from "./helpers/redis-server.js";
 import { completeExchange, joinClient, S } from "./helpers/scenarios.js";
 import { startServer, type ServerHandle } from "./helpers/server-process.js";
+import { metric } from "./helpers/server-metrics.js";
 
 let dir: string;
 let secretFile: string;
@@ -41,13 +42,6 @@ function backend(node: ServerHandle): BackendNode {
   const m = /^metrics on ([^\s:]+):(\d+)$/m.exec(node.stdout());
   assert.ok(m, `no metrics line in ${JSON.stringify(node.stdout())}`);
   return { host: node.host, port: node.port, metricsPort: Number(m[2]) };
-}
-
-async function metric(node: ServerHandle, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${backend(node).metricsPort}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
-  assert.ok(m, `metric ${name} missing`);
-  return Number(m[1]);
 }
 
 /** Client connections HAProxy has sent to each server so far, by name. */

@@ -6,7 +6,7 @@
 // than the AES). Used by src/protocol/crypto/chunk-native.ts; the caller derives
 // the two layers' keys and nonces (aead.ts deriveAeadKeys). Every primitive is
 // OpenSSL's, the one the node binary carries and exports (ChaCha20-Poly1305,
-// AES-256-ECB); POLYVAL is polyval-core.h. Without it (no compiler, no
+// AES-256-ECB); the GCM-SIV keys and tag are gcmsiv-core.h. Without it (no compiler, no
 // PCLMULQDQ, PQCHAT_AEAD=wasm|noble) the TypeScript path opens and copies.
 //
 // Secrets: the per-nonce GCM-SIV keys and the keystream live on this stack and
@@ -17,8 +17,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include "gcmsiv-core.h"
 #include "napi-bytes.h"
-#include "polyval-core.h"
 
 typedef struct {
   EVP_CIPHER *ecb, *chacha;
@@ -27,45 +27,6 @@ typedef struct {
 
 /** Keystream produced per ECB call (on the stack). */
 #define KS_BLOCK 4096
-
-static int ecb(state *s, const uint8_t key[32], const uint8_t *in, uint8_t *out, size_t len) {
-  int ol = 0;
-  return EVP_EncryptInit_ex2(s->ecb_ctx, NULL, key, NULL, NULL) && EVP_EncryptUpdate(s->ecb_ctx, out, &ol, in, (int)len) && (size_t)ol == len;
-}
-
-static void le64(uint8_t out[8], uint64_t n) {
-  for (int i = 0; i < 8; i++) out[i] = (uint8_t)(n >> (8 * i));
-}
-
-// RFC 8452 §4: the per-nonce authentication and encryption keys.
-static int gcmsiv_keys(state *s, const uint8_t key[32], const uint8_t nonce[12], uint8_t auth[16], uint8_t enc[32]) {
-  uint8_t in[96] = { 0 }, out[96];
-  for (int i = 0; i < 6; i++) {
-    in[16 * i] = (uint8_t)i;
-    memcpy(in + 16 * i + 4, nonce, 12);
-  }
-  int ok = ecb(s, key, in, out, 96);
-  for (int i = 0; i < 2; i++) memcpy(auth + 8 * i, out + 16 * i, 8);
-  for (int i = 0; i < 4; i++) memcpy(enc + 8 * i, out + 16 * (i + 2), 8);
-  OPENSSL_cleanse(out, sizeof out);
-  return ok;
-}
-
-// RFC 8452 §4: the tag over aad and the plaintext.
-CLMUL static int gcmsiv_tag(state *s, const uint8_t auth[16], const uint8_t enc[32], const uint8_t nonce[12], const uint8_t *aad, size_t al, const uint8_t *pt, size_t pl,
-                            uint8_t tag[16]) {
-  uint8_t st[16] = { 0 }, lens[16];
-  polyval_update(st, auth, aad, al);
-  polyval_update(st, auth, pt, pl);
-  le64(lens, (uint64_t)al * 8);
-  le64(lens + 8, (uint64_t)pl * 8);
-  polyval_update(st, auth, lens, 16);
-  for (int i = 0; i < 12; i++) st[i] ^= nonce[i];
-  st[15] &= 0x7f;
-  int ok = ecb(s, enc, st, tag, 16);
-  OPENSSL_cleanse(st, sizeof st);
-  return ok;
-}
 
 // RFC 8452 §4: buf ^= AES-CTR(enc, tag | 0x80...) in place, len a multiple of 16.
 CLMUL static int gcmsiv_ctr(state *s, const uint8_t enc[32], const uint8_t tag[16], uint8_t *buf, size_t len) {
@@ -80,7 +41,7 @@ CLMUL static int gcmsiv_ctr(state *s, const uint8_t enc[32], const uint8_t tag[1
       _mm_storeu_si128((__m128i *)(ks + i), b);
       b = _mm_add_epi32(b, one); // the low 32 bits count, wrapping (RFC 8452 §4)
     }
-    ok = ecb(s, enc, ks, ks, n);
+    ok = gcmsiv_ecb(s->ecb_ctx, enc, ks, ks, n);
     for (size_t i = 0; i < n; i += 16) {
       __m128i x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(buf + off + i)), _mm_loadu_si128((const __m128i *)(ks + i)));
       _mm_storeu_si128((__m128i *)(buf + off + i), x);
@@ -113,7 +74,7 @@ static int chacha_seal(state *s, const uint8_t key[32], const uint8_t nonce[12],
 CLMUL static int double_seal(state *s, const uint8_t kaes[32], const uint8_t kcha[32], const uint8_t n1[12], const uint8_t n2[12], const uint8_t *aad, size_t al, uint8_t *buf,
                              size_t pl) {
   uint8_t auth[16], enc[32], tag[16];
-  int ok = gcmsiv_keys(s, kaes, n1, auth, enc) && gcmsiv_tag(s, auth, enc, n1, aad, al, buf, pl, tag) && gcmsiv_ctr(s, enc, tag, buf, pl);
+  int ok = gcmsiv_keys(s->ecb_ctx, kaes, n1, auth, enc) && gcmsiv_tag(s->ecb_ctx, auth, enc, n1, aad, al, buf, pl, tag) && gcmsiv_ctr(s, enc, tag, buf, pl);
   if (ok) {
     memcpy(buf + pl, tag, 16);
     ok = chacha_seal(s, kcha, n2, aad, al, buf, pl + 16);
@@ -135,9 +96,9 @@ CLMUL static long double_open(state *s, const uint8_t kaes[32], const uint8_t kc
   size_t pl = len - 32;
   uint8_t auth[16], enc[32], tag[16], want[16];
   long r = -1;
-  if (chacha_open(s, kcha, n2, aad, al, buf, len) && gcmsiv_keys(s, kaes, n1, auth, enc)) {
+  if (chacha_open(s, kcha, n2, aad, al, buf, len) && gcmsiv_keys(s->ecb_ctx, kaes, n1, auth, enc)) {
     memcpy(want, buf + pl, 16);
-    if (gcmsiv_ctr(s, enc, want, buf, pl) && gcmsiv_tag(s, auth, enc, n1, aad, al, buf, pl, tag) && CRYPTO_memcmp(tag, want, 16) == 0) {
+    if (gcmsiv_ctr(s, enc, want, buf, pl) && gcmsiv_tag(s->ecb_ctx, auth, enc, n1, aad, al, buf, pl, tag) && CRYPTO_memcmp(tag, want, 16) == 0) {
       // Strict PKCS#7 over 64-byte blocks (WIRE-NOTES §6.3), after both tags verified.
       uint8_t v = buf[pl - 1], bad = (uint8_t)(v < 1 || v > 64);
       for (size_t i = 0; i < 64; i++) bad |= (uint8_t)((i < v) & (buf[pl - 1 - i] != v));

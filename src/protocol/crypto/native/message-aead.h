@@ -1,49 +1,16 @@
 // The double AEAD of WIRE-NOTES §6.3 (DoubleEncryptor) for message.c: the two
-// layers' keys, AES-256-GCM-SIV (RFC 8452: OpenSSL's AES with POLYVAL from
-// polyval-core.h) under ChaCha20-Poly1305 (RFC 8439, OpenSSL's), and the
-// strict PKCS#7 padding over 64-byte blocks.
+// layers' keys, AES-256-GCM-SIV (RFC 8452: OpenSSL's AES with POLYVAL,
+// gcmsiv-core.h) under ChaCha20-Poly1305 (RFC 8439, OpenSSL's), and the strict
+// PKCS#7 padding over 64-byte blocks.
 #ifndef PQCHAT_MESSAGE_AEAD_H
 #define PQCHAT_MESSAGE_AEAD_H
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include "gcmsiv-core.h"
 #include "message-kdf.h"
 #include "message-state.h"
-#include "polyval-core.h"
-
-static int ecb(state *s, const uint8_t key[32], const uint8_t *in, uint8_t *out, size_t len) {
-  int ol = 0;
-  return EVP_EncryptInit_ex2(s->ecb_ctx, NULL, key, NULL, NULL) && EVP_EncryptUpdate(s->ecb_ctx, out, &ol, in, (int)len) && (size_t)ol == len;
-}
-
-// RFC 8452 §4: per-nonce keys, the tag over aad and pt, and the CTR keystream XOR.
-CLMUL static int gcmsiv_keys(state *s, const uint8_t key[32], const uint8_t nonce[12], uint8_t auth[16], uint8_t enc[32]) {
-  uint8_t in[96] = { 0 }, out[96];
-  for (int i = 0; i < 6; i++) {
-    in[16 * i] = (uint8_t)i;
-    memcpy(in + 16 * i + 4, nonce, 12);
-  }
-  int ok = ecb(s, key, in, out, 96);
-  for (int i = 0; i < 2; i++) memcpy(auth + 8 * i, out + 16 * i, 8);
-  for (int i = 0; i < 4; i++) memcpy(enc + 8 * i, out + 16 * (i + 2), 8);
-  OPENSSL_cleanse(out, sizeof out);
-  return ok;
-}
-
-CLMUL static int gcmsiv_tag(state *s, const uint8_t auth[16], const uint8_t enc[32], const uint8_t nonce[12], const uint8_t *aad, size_t al, const uint8_t *pt, size_t pl, uint8_t tag[16]) {
-  uint8_t st[16] = { 0 }, lens[16];
-  polyval_update(st, auth, aad, al);
-  polyval_update(st, auth, pt, pl);
-  le64(lens, (uint64_t)al * 8);
-  le64(lens + 8, (uint64_t)pl * 8);
-  polyval_update(st, auth, lens, 16);
-  for (int i = 0; i < 12; i++) st[i] ^= nonce[i];
-  st[15] &= 0x7f;
-  int ok = ecb(s, enc, st, tag, 16);
-  OPENSSL_cleanse(st, sizeof st);
-  return ok;
-}
 
 // out = in XOR AES-CTR(enc, tag | 0x80...), len a multiple of 16 here (padded plaintexts).
 CLMUL static int gcmsiv_ctr(state *s, const uint8_t enc[32], const uint8_t tag[16], const uint8_t *in, uint8_t *out, size_t len) {
@@ -56,7 +23,7 @@ CLMUL static int gcmsiv_ctr(state *s, const uint8_t enc[32], const uint8_t tag[1
     _mm_storeu_si128((__m128i *)(ks + off), b);
     b = _mm_add_epi32(b, one);
   }
-  int ok = ecb(s, enc, ks, ks, len);
+  int ok = gcmsiv_ecb(s->ecb_ctx, enc, ks, ks, len);
   for (size_t i = 0; i < len; i++) out[i] = in[i] ^ ks[i];
   OPENSSL_cleanse(ks, len);
   free(ks);
@@ -108,7 +75,7 @@ CLMUL static int double_seal(state *s, const uint8_t mk[32], const uint8_t nonce
   if (!padded) return 0;
   memcpy(padded, pt, len);
   memset(padded + len, (int)v, v);
-  int ok = aead_keys(s, mk, nonce, kaes, kcha, n1, n2) && gcmsiv_keys(s, kaes, n1, auth, enc) && gcmsiv_tag(s, auth, enc, n1, aad, al, padded, pl, tag) &&
+  int ok = aead_keys(s, mk, nonce, kaes, kcha, n1, n2) && gcmsiv_keys(s->ecb_ctx, kaes, n1, auth, enc) && gcmsiv_tag(s->ecb_ctx, auth, enc, n1, aad, al, padded, pl, tag) &&
            gcmsiv_ctr(s, enc, tag, padded, padded, pl);
   memcpy(padded + pl, tag, 16);
   ok = ok && chacha_seal(s, kcha, n2, aad, al, padded, pl + 16, out);
@@ -129,8 +96,8 @@ CLMUL static long double_open(state *s, const uint8_t mk[32], const uint8_t nonc
   uint8_t *inner = malloc(pl + 16);
   if (!inner) return -1;
   long r = -1;
-  if (aead_keys(s, mk, nonce, kaes, kcha, n1, n2) && chacha_open(s, kcha, n2, aad, al, ct, len, inner) && gcmsiv_keys(s, kaes, n1, auth, enc) &&
-      gcmsiv_ctr(s, enc, inner + pl, inner, out, pl) && gcmsiv_tag(s, auth, enc, n1, aad, al, out, pl, tag) && CRYPTO_memcmp(tag, inner + pl, 16) == 0) {
+  if (aead_keys(s, mk, nonce, kaes, kcha, n1, n2) && chacha_open(s, kcha, n2, aad, al, ct, len, inner) && gcmsiv_keys(s->ecb_ctx, kaes, n1, auth, enc) &&
+      gcmsiv_ctr(s, enc, inner + pl, inner, out, pl) && gcmsiv_tag(s->ecb_ctx, auth, enc, n1, aad, al, out, pl, tag) && CRYPTO_memcmp(tag, inner + pl, 16) == 0) {
     // Strict PKCS#7 over 64-byte blocks (WIRE-NOTES §6.3), after both tags verified.
     uint8_t v = out[pl - 1], bad = (uint8_t)(v < 1 || v > 64);
     for (size_t i = 0; i < 64; i++) bad |= (uint8_t)((i < v) & (out[pl - 1 - i] != v));

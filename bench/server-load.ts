@@ -11,6 +11,7 @@ import { once } from "node:events";
 import { connect as netConnect, createServer, type AddressInfo, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { encryptedLike, frameOf, INIT, joinFrame, KEEPALIVE_RESPONSE, RESPONSE } from "./load-frames.js";
 
 const HOST = "127.0.0.1";
 /** The read buffer the generator's clients share (see LoadClient.open). */
@@ -18,37 +19,6 @@ const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 const now = (): number => performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string): void => void process.stderr.write(`[load] ${msg}\n`);
-
-function frameOf(payload: Buffer | string): Buffer {
-  const p = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
-  const out = Buffer.allocUnsafe(4 + p.length);
-  out.writeUInt32BE(p.length, 0);
-  p.copy(out, 4);
-  return out;
-}
-
-const pyjson = (entries: [string, string | number][]): string =>
-  "{" + entries.map(([k, v]) => `"${k}": ${typeof v === "number" ? v : `"${v}"`}`).join(", ") + "}";
-const INIT = frameOf(
-  pyjson([["version", "6.0.1"], ["type", 5], ["public_key", randomBytes(1568).toString("base64")], ["dh_public_key", randomBytes(32).toString("base64")]]),
-);
-const RESPONSE = frameOf(
-  pyjson([
-    ["version", "6.0.1"], ["type", 4], ["ciphertext", randomBytes(1568).toString("base64")],
-    ["public_key", randomBytes(1568).toString("base64")], ["dh_public_key", randomBytes(32).toString("base64")],
-  ]),
-);
-const KEEPALIVE_RESPONSE = frameOf('{"type": 51}');
-const joinFrame = (room: string): Buffer => frameOf(`{"type": 70, "room": "${room}"}`);
-
-/** An ENCRYPTED_MESSAGE-shaped payload of exactly `size` bytes (what a relay mostly sees). */
-function encryptedLike(size: number): Buffer {
-  const head = '{"type": 10, "counter": 1, "nonce": "AAAAAAAAAAAAAAAA", "ciphertext": "';
-  const tail = '", "dh_public_key": "' + "B".repeat(44) + '", "verification": "' + "C".repeat(88) + '"}';
-  const fill = size - head.length - tail.length;
-  if (fill < 0) throw new Error("frame too small");
-  return Buffer.from(head + "D".repeat(fill) + tail, "latin1");
-}
 
 /**
  * A client socket with a minimal frame decoder. Payloads are handed to
@@ -66,6 +36,8 @@ class LoadClient {
   partner: LoadClient | null = null;
   /** Its pair's two clients reached different relay nodes (bench:cluster). */
   cross = false;
+  /** The pair's first client (it joined first): frames it receives went from B to A. */
+  isA = false;
   /**
    * Set for a stream's receiver once it is paired: every byte read is only
    * counted, never parsed or copied (so the generator is not what limits the
@@ -211,6 +183,7 @@ async function formPairs(
         await Promise.all([aResp, bDone]);
         a.partner = b;
         b.partner = a;
+        a.isA = true;
         return [a, b] as [LoadClient, LoadClient];
       }),
     );
@@ -250,6 +223,9 @@ async function runPairs(cfg: {
   let sending = true;
   let closedLoop = true;
   let received = 0;
+  /** Frames received in each direction over the whole run (the tests check both flowed). */
+  let aToB = 0;
+  let bToA = 0;
   let lat: number[] = [];
   let latCross: number[] = [];
   const send = (c: LoadClient): void => {
@@ -264,6 +240,8 @@ async function runPairs(cfg: {
       }
       const from = c.partner!;
       const sentAt = from.sent[from.sentHead++]!;
+      if (c.isA) bToA++;
+      else aToB++;
       if (from.sentHead > 4096) {
         from.sent = from.sent.slice(from.sentHead);
         from.sentHead = 0;
@@ -280,15 +258,13 @@ async function runPairs(cfg: {
   for (const c of clients) for (let k = 0; k < cfg.window; k++) send(c);
   await sleep(cfg.warmupSeconds * 1000);
   const relayPid = cfg.relayPid ?? 0;
-  const cpu0 = relayPid > 0 ? cpuSecondsOf(relayPid) : Number.NaN;
-  const ownCpu0 = process.cpuUsage();
+  const costs0 = costsNow(relayPid);
   recording = true;
   const m0 = now();
   await sleep(cfg.seconds * 1000);
   const elapsed = (now() - m0) / 1000;
   recording = false;
-  const relayCpuSeconds = relayPid > 0 ? cpuSecondsOf(relayPid) - cpu0 : Number.NaN;
-  const ownCpu = process.cpuUsage(ownCpu0);
+  const satCosts = costsPerFrame(costs0, costsNow(relayPid), received);
   const satLat = Float64Array.from(lat).sort();
   const satCross = Float64Array.from(latCross).sort();
   const saturated = {
@@ -297,9 +273,7 @@ async function runPairs(cfg: {
     p50ms: percentile(satLat, 50),
     p99ms: percentile(satLat, 99),
     samples: satLat.length,
-    relayCpuMicrosPerFrame: (relayCpuSeconds * 1e6) / received,
-    /** This generator's own CPU per frame: with the relay on the same cores, the two share them. */
-    generatorCpuMicrosPerFrame: (ownCpu.user + ownCpu.system) / received,
+    ...satCosts,
     cross: { p50ms: percentile(satCross, 50), p99ms: percentile(satCross, 99), samples: satCross.length },
   };
   sending = false;
@@ -314,6 +288,7 @@ async function runPairs(cfg: {
   received = 0;
   recording = true;
   sending = true;
+  const rateCosts0 = costsNow(relayPid);
   const tickMs = 1;
   const perTick = (clients.length * cfg.ratePerClient * tickMs) / 1000;
   let cursor = 0;
@@ -336,6 +311,7 @@ async function runPairs(cfg: {
   const rElapsed = (now() - r0) / 1000;
   for (let i = 0; i < 100 && inFlight() > 0; i++) await sleep(20);
   recording = false;
+  const rateCosts = costsPerFrame(rateCosts0, costsNow(relayPid), received);
   const rateLat = Float64Array.from(lat).sort();
   const rateCross = Float64Array.from(latCross).sort();
   const atRate = {
@@ -344,10 +320,11 @@ async function runPairs(cfg: {
     p50ms: percentile(rateLat, 50),
     p99ms: percentile(rateLat, 99),
     samples: rateLat.length,
+    ...rateCosts,
     cross: { p50ms: percentile(rateCross, 50), p99ms: percentile(rateCross, 99), samples: rateCross.length },
   };
   for (const c of clients) c.sock.destroy();
-  return { pairs: pairs.length, saturated, atRate };
+  return { pairs: pairs.length, generator: "js", saturated, atRate, framesAtoB: aToB, framesBtoA: bToA };
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux Node runs on). */
@@ -362,6 +339,47 @@ function cpuSecondsOf(pid: number): number {
     return (Number(rest[11]) + Number(rest[12])) / USER_HZ;
   } catch {
     return Number.NaN;
+  }
+}
+
+/** What the relay (0: none) and this generator had spent at one moment. */
+interface Costs {
+  relayCpu: number;
+  relayReads: number;
+  relayWrites: number;
+  ownCpuMicros: number;
+}
+
+function costsNow(relayPid: number): Costs {
+  const calls = relayPid > 0 ? syscallsOf(relayPid) : { reads: Number.NaN, writes: Number.NaN };
+  const own = process.cpuUsage();
+  return {
+    relayCpu: relayPid > 0 ? cpuSecondsOf(relayPid) : Number.NaN,
+    relayReads: calls.reads,
+    relayWrites: calls.writes,
+    ownCpuMicros: own.user + own.system,
+  };
+}
+
+/** CPU µs and system calls per frame between two moments. */
+function costsPerFrame(a: Costs, b: Costs, frames: number): Record<string, number> {
+  return {
+    relayCpuMicrosPerFrame: ((b.relayCpu - a.relayCpu) * 1e6) / frames,
+    /** This generator's own CPU per frame: with the relay on the same cores, the two share them. */
+    generatorCpuMicrosPerFrame: (b.ownCpuMicros - a.ownCpuMicros) / frames,
+    /** The relay's read and write system calls per frame: how many frames each of its reads and writes carried. */
+    relayReadsPerFrame: (b.relayReads - a.relayReads) / frames,
+    relayWritesPerFrame: (b.relayWrites - a.relayWrites) / frames,
+  };
+}
+
+/** Read and write system calls a process has made so far (Linux /proc/<pid>/io), NaN without them. */
+function syscallsOf(pid: number): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, "utf8");
+    return { reads: Number(/^syscr: (\d+)$/m.exec(io)?.[1] ?? Number.NaN), writes: Number(/^syscw: (\d+)$/m.exec(io)?.[1] ?? Number.NaN) };
+  } catch {
+    return { reads: Number.NaN, writes: Number.NaN };
   }
 }
 

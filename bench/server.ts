@@ -1,9 +1,13 @@
 // `npm run bench:server`: relay benchmark. Spawns real `pqchat server`
-// processes and drives them with bench/server-load.ts in a separate process
-// (loopback only, bounded in count and time: about 45 s). Prints a table.
+// processes and drives them with load generators in separate processes
+// (loopback only, bounded in count and time: about a minute). Prints a table.
 //
 //   1. 1,000 concurrent pairs relaying 1 KiB frames: frames/s and one-way
-//      latency p50/p99, at saturation and at a fixed offered rate;
+//      latency p50/p99, at saturation and at a fixed offered rate, the relay's
+//      CPU and system calls per frame, driven by the C load generator
+//      (bench/native/pairs-load.c, where it is built) and by the JavaScript
+//      one (bench/server-load.ts) in turn: on one machine the generator's CPU
+//      comes off the relay's cores, and the C one takes less of it;
 //   2. 1 MiB frames through one pair: MB/s through the server and the relay
 //      process's CPU-seconds per GiB relayed (from /proc/<pid>/stat), saturated
 //      and at a paced rate, buffered (the default) and spliced
@@ -16,6 +20,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { spliceBuilt } from "../src/server/frame-splice.js";
 import { rssOf, startServer, type ServerHandle } from "../test/helpers/server-process.js";
+import { cGeneratorBuilt, runPairsLoad, type PairsGenerator } from "./pairs-generators.js";
 
 const LOAD_JS = fileURLToPath(new URL("./server-load.js", import.meta.url));
 const IDLE_CONNECTIONS = 10_000;
@@ -72,17 +77,50 @@ async function withServer<T>(args: string[], fn: (s: ServerHandle) => Promise<T>
   }
 }
 
+/**
+ * The generators of the 1,000-pair rows: both by default, so that their
+ * figures can be compared in one run; PQCHAT_BENCH_PAIRS_GENERATORS=c or =js
+ * runs one. Without a C build the JavaScript one runs alone and the table says why.
+ */
+function pairsGenerators(): { run: PairsGenerator[]; note: string | null } {
+  const asked = (process.env["PQCHAT_BENCH_PAIRS_GENERATORS"] ?? "c,js").split(",").filter((g): g is PairsGenerator => g === "c" || g === "js");
+  const c = cGeneratorBuilt();
+  if (c.built || !asked.includes("c")) return { run: asked, note: null };
+  return { run: ["js"], note: `C load generator not built (${c.reason})` };
+}
+
+const GENERATOR_NAME: Record<PairsGenerator, string> = { c: "C load generator", js: "JavaScript load generator" };
+
+/** "relay CPU 6.5 µs per frame, 0.25 reads per frame": what one relayed frame cost the relay. */
+const relayCost = (f: Record<string, number>): string =>
+  `relay CPU ${fmt(f["relayCpuMicrosPerFrame"]!, 2)} µs per frame (${fmt(f["relayReadsPerFrame"]!, 2)} reads, ${fmt(f["relayWritesPerFrame"]!, 2)} writes per frame)`;
+
 async function benchPairs(): Promise<string[][]> {
-  process.stderr.write(`\n== ${PAIRS} pairs, 1 KiB frames ==\n`);
-  const r = await withServer(["--max-clients", String(2 * PAIRS)], async (s) =>
-    load("pairs", { port: s.port, relayPid: s.pid, pairs: PAIRS, frameBytes: 1024, window: 4, seconds: 5, ratePerClient: 5, rateSeconds: 3 }, 180_000),
-  );
-  const sat = r.result["saturated"] as Record<string, number>;
-  const rate = r.result["atRate"] as Record<string, number>;
-  return [
-    [`${PAIRS} pairs, 1 KiB frames, saturated (4 in flight per direction)`, `${fmt(sat["framesPerSec"]!)} frames/s (${fmt(sat["payloadMBps"]!, 1)} MB/s)`, `target >= 100,000 frames/s; p50 ${fmt(sat["p50ms"]!, 2)} ms, p99 ${fmt(sat["p99ms"]!, 2)} ms; relay CPU ${fmt(sat["relayCpuMicrosPerFrame"]!, 2)} µs per frame, load generator ${fmt(sat["generatorCpuMicrosPerFrame"]!, 2)} µs (the two share ${cpus().length} cores)`],
-    [`${PAIRS} pairs, 1 KiB frames, offered ${fmt(rate["offeredPerSec"]!)} frames/s`, `${fmt(rate["framesPerSec"]!)} frames/s`, `p50 ${fmt(rate["p50ms"]!, 2)} ms, p99 ${fmt(rate["p99ms"]!, 2)} ms`],
-  ];
+  const { run, note } = pairsGenerators();
+  const rows: string[][] = note === null ? [] : [[`${PAIRS} pairs, 1 KiB frames`, "C load generator not run", note]];
+  for (const gen of run) {
+    process.stderr.write(`\n== ${PAIRS} pairs, 1 KiB frames, ${GENERATOR_NAME[gen]} ==\n`);
+    const r = await withServer(["--max-clients", String(2 * PAIRS)], async (s) =>
+      runPairsLoad(gen, { port: s.port, relayPid: s.pid, pairs: PAIRS, frameBytes: 1024, window: 4, warmupSeconds: 1, seconds: 5, ratePerClient: 5, rateSeconds: 3 }),
+    );
+    const sat = r["saturated"] as Record<string, number>;
+    const rate = r["atRate"] as Record<string, number>;
+    const by = GENERATOR_NAME[gen];
+    rows.push(
+      [
+        `${PAIRS} pairs, 1 KiB frames, saturated (4 in flight per direction, one write per frame), ${by}`,
+        `${fmt(sat["framesPerSec"]!)} frames/s (${fmt(sat["payloadMBps"]!, 1)} MB/s)`,
+        `target >= 100,000 frames/s; p50 ${fmt(sat["p50ms"]!, 2)} ms, p99 ${fmt(sat["p99ms"]!, 2)} ms; ${relayCost(sat)}; ` +
+          `load generator ${fmt(sat["generatorCpuMicrosPerFrame"]!, 2)} µs per frame (the two share ${cpus().length} cores)`,
+      ],
+      [
+        `${PAIRS} pairs, 1 KiB frames, offered ${fmt(rate["offeredPerSec"]!)} frames/s, ${by}`,
+        `${fmt(rate["framesPerSec"]!)} frames/s`,
+        `p50 ${fmt(rate["p50ms"]!, 2)} ms, p99 ${fmt(rate["p99ms"]!, 2)} ms; ${relayCost(rate)}`,
+      ],
+    );
+  }
+  return rows;
 }
 
 /** Starts the bare relay (a process that only does a.pipe(b), b.pipe(a)) and returns its port, pid and a stopper. */

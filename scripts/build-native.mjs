@@ -2,7 +2,9 @@
 // JavaScript (dist/src/**/native/*.node) with the system C compiler and
 // Node's own headers. An addon is an accelerator, never a requirement: when
 // there is no compiler, no headers or the build fails, this prints one line
-// and pqchat falls back to its WebAssembly code.
+// and pqchat falls back to its WebAssembly code. bench/native/*.c are
+// programs (the benchmarks' load generators), built to dist/bench/native/
+// the same way and with the same fallback rule.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -41,6 +43,7 @@ const FALLBACK = {
   "message.c": "messages are sealed and opened step by step in TypeScript (install OpenSSL's headers, e.g. libssl-dev, if Node's are missing)",
   "pagecache.c": "received files stay in the page cache until the kernel evicts them",
   "chunk.c": "received file chunks are opened by the TypeScript path and copied into place",
+  "pairs-load.c": "bench:server drives its 1,000 pairs with the JavaScript load generator only",
 };
 
 /** Libraries an addon links against (its header must be installed too). */
@@ -48,6 +51,7 @@ const LIBS = {
   "deflate.c": ["-ldeflate"],
   // dlsym, for OpenSSL's X25519 functions (in the C library itself since glibc 2.34).
   "message.c": ["-ldl"],
+  "pairs-load.c": ["-lm"],
 };
 
 function build(src, out) {
@@ -57,6 +61,19 @@ function build(src, out) {
   const r = spawnSync(cc, ["-O2", "-std=c11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-DNAPI_VERSION=8", "-I", includeDir, src, "-o", out, ...(LIBS[basename(src)] ?? [])], {
     encoding: "utf8",
   });
+  return compilerError(r);
+}
+
+/** A bench program: a plain executable, no Node headers. */
+function buildProgram(src, out) {
+  if (process.env.PQCHAT_NO_NATIVE) return "PQCHAT_NO_NATIVE is set";
+  mkdirSync(dirname(out), { recursive: true });
+  const r = spawnSync(cc, ["-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", src, "-o", out, ...(LIBS[basename(src)] ?? [])], { encoding: "utf8" });
+  return compilerError(r);
+}
+
+/** null when the compiler succeeded, else one line saying why not. */
+function compilerError(r) {
   if (r.error) return `${cc}: ${r.error.message}`;
   if (r.status !== 0) return `${cc}: ${(r.stderr.split("\n").find((l) => l.includes("error")) ?? `exit ${r.status}`).trim()}`;
   return null;
@@ -68,6 +85,13 @@ for (const src of cFiles(join(root, "src"))) {
   const out = join(root, "dist", relative(root, src)).replace(/\.c$/, ".node");
   const file = basename(src);
   const why = build(src, out);
+  report[file] = why === null ? { built: true } : { built: false, reason: why };
+  if (why !== null) console.log(`pqchat: ${relative(root, src)} not built (${why}); ${FALLBACK[file] ?? "pqchat works without it"}`);
+}
+for (const src of cFiles(join(root, "bench"))) {
+  const out = join(root, "dist", relative(root, src)).replace(/\.c$/, "");
+  const file = basename(src);
+  const why = process.platform === "linux" ? buildProgram(src, out) : "Linux only (epoll)";
   report[file] = why === null ? { built: true } : { built: false, reason: why };
   if (why !== null) console.log(`pqchat: ${relative(root, src)} not built (${why}); ${FALLBACK[file] ?? "pqchat works without it"}`);
 }

@@ -330,21 +330,28 @@ async function runPairs(cfg: {
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux Node runs on). */
 const USER_HZ = 100;
 
-/** User + system CPU seconds a process has used so far (Linux /proc), or NaN without it. */
-function cpuSecondsOf(pid: number): number {
+/** User and system CPU seconds a process has used so far (Linux /proc), NaN without them. */
+function cpuTimesOf(pid: number): { user: number; system: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(rest[11]) + Number(rest[12])) / USER_HZ;
+    return { user: Number(rest[11]) / USER_HZ, system: Number(rest[12]) / USER_HZ };
   } catch {
-    return Number.NaN;
+    return { user: Number.NaN, system: Number.NaN };
   }
+}
+
+/** User + system CPU seconds a process has used so far, or NaN. */
+function cpuSecondsOf(pid: number): number {
+  const t = cpuTimesOf(pid);
+  return t.user + t.system;
 }
 
 /** What the relay (0: none) and this generator had spent at one moment. */
 interface Costs {
-  relayCpu: number;
+  relayUser: number;
+  relaySystem: number;
   relayReads: number;
   relayWrites: number;
   ownCpuMicros: number;
@@ -353,8 +360,10 @@ interface Costs {
 function costsNow(relayPid: number): Costs {
   const calls = relayPid > 0 ? syscallsOf(relayPid) : { reads: Number.NaN, writes: Number.NaN };
   const own = process.cpuUsage();
+  const relay = relayPid > 0 ? cpuTimesOf(relayPid) : { user: Number.NaN, system: Number.NaN };
   return {
-    relayCpu: relayPid > 0 ? cpuSecondsOf(relayPid) : Number.NaN,
+    relayUser: relay.user,
+    relaySystem: relay.system,
     relayReads: calls.reads,
     relayWrites: calls.writes,
     ownCpuMicros: own.user + own.system,
@@ -364,7 +373,9 @@ function costsNow(relayPid: number): Costs {
 /** CPU µs and system calls per frame between two moments. */
 function costsPerFrame(a: Costs, b: Costs, frames: number): Record<string, number> {
   return {
-    relayCpuMicrosPerFrame: ((b.relayCpu - a.relayCpu) * 1e6) / frames,
+    relayCpuMicrosPerFrame: ((b.relayUser + b.relaySystem - a.relayUser - a.relaySystem) * 1e6) / frames,
+    /** Of it, the relay's own code (the rest is the kernel's). */
+    relayUserCpuMicrosPerFrame: ((b.relayUser - a.relayUser) * 1e6) / frames,
     /** This generator's own CPU per frame: with the relay on the same cores, the two share them. */
     generatorCpuMicrosPerFrame: (b.ownCpuMicros - a.ownCpuMicros) / frames,
     /** The relay's read and write system calls per frame: how many frames each of its reads and writes carried. */

@@ -52,6 +52,7 @@ for (const gen of generators) {
       assert.ok(Number.isFinite(sat["p50ms"]) && sat["p99ms"]! >= sat["p50ms"]!, "latency percentiles");
       assert.ok(rate["samples"]! > 0 && Number.isFinite(rate["p99ms"]), "the fixed-rate phase received frames and timed them");
       assert.ok(sat["relayCpuMicrosPerFrame"]! > 0, "the relay's CPU per frame was measured");
+      assert.ok(sat["relayUserCpuMicrosPerFrame"]! >= 0 && sat["relayUserCpuMicrosPerFrame"]! <= sat["relayCpuMicrosPerFrame"]!, "its user-space share");
       assert.ok(sat["relayReadsPerFrame"]! > 0, "the relay's reads per frame were measured");
       // The relay also forwarded each pair's INIT and RESPONSE.
       assert.ok(relayed >= aToB + bToA, `the relay counted ${relayed} frames, the generator received ${aToB + bToA}`);

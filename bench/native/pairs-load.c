@@ -438,21 +438,23 @@ static bool nothing_in_flight(void) { return in_flight_count() == 0; }
 
 // ---------------------------------------------------------------- measurement
 
-/** User + system CPU seconds of a process (Linux /proc), or NaN. */
-static double cpu_seconds_of(int pid) {
+/** User and system CPU seconds of a process so far (Linux /proc), NaN without them. */
+static void cpu_seconds_of(int pid, double *user, double *sys) {
   char path[64], stat[1024];
+  *user = *sys = NAN;
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   FILE *f = fopen(path, "r");
-  if (f == NULL) return NAN;
+  if (f == NULL) return;
   size_t n = fread(stat, 1, sizeof stat - 1, f);
   fclose(f);
   stat[n] = 0;
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   char *p = strrchr(stat, ')');
-  if (p == NULL) return NAN;
+  if (p == NULL) return;
   unsigned long utime, stime;
-  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return NAN;
-  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return;
+  *user = (double)utime / (double)sysconf(_SC_CLK_TCK);
+  *sys = (double)stime / (double)sysconf(_SC_CLK_TCK);
 }
 
 /**
@@ -499,18 +501,18 @@ static void json_field(const char *name, double v, bool last) {
 
 typedef struct {
   double frames_per_sec, payload_mbps, p50, p99, samples, offered;
-  double relay_us, generator_us, relay_reads, relay_writes;
+  double relay_us, relay_user_us, generator_us, relay_reads, relay_writes;
 } figures;
 
 /** What the relay and this process had spent at one moment. */
 typedef struct {
-  double relay_cpu, relay_reads, relay_writes, own_cpu;
+  double relay_user, relay_sys, relay_reads, relay_writes, own_cpu;
 } costs;
 
 static costs costs_now(void) {
-  costs c = {.relay_cpu = NAN, .relay_reads = NAN, .relay_writes = NAN};
+  costs c = {.relay_user = NAN, .relay_sys = NAN, .relay_reads = NAN, .relay_writes = NAN};
   if (cfg.relay_pid > 0) {
-    c.relay_cpu = cpu_seconds_of(cfg.relay_pid);
+    cpu_seconds_of(cfg.relay_pid, &c.relay_user, &c.relay_sys);
     syscalls_of(cfg.relay_pid, &c.relay_reads, &c.relay_writes);
   }
   c.own_cpu = own_cpu_seconds();
@@ -520,7 +522,8 @@ static costs costs_now(void) {
 /** CPU µs and system calls per frame between two moments. */
 static void costs_into(figures *f, costs before, costs after, uint64_t frames) {
   double n = (double)frames;
-  f->relay_us = (after.relay_cpu - before.relay_cpu) * 1e6 / n;
+  f->relay_user_us = (after.relay_user - before.relay_user) * 1e6 / n;
+  f->relay_us = f->relay_user_us + (after.relay_sys - before.relay_sys) * 1e6 / n;
   f->generator_us = (after.own_cpu - before.own_cpu) * 1e6 / n;
   f->relay_reads = (after.relay_reads - before.relay_reads) / n;
   f->relay_writes = (after.relay_writes - before.relay_writes) / n;
@@ -606,6 +609,7 @@ static void print_figures(const figures *f, bool saturated) {
   json_field("p99ms", f->p99, false);
   json_field("samples", f->samples, false);
   json_field("relayCpuMicrosPerFrame", f->relay_us, false);
+  json_field("relayUserCpuMicrosPerFrame", f->relay_user_us, false);
   json_field("generatorCpuMicrosPerFrame", f->generator_us, false);
   json_field("relayReadsPerFrame", f->relay_reads, false);
   json_field("relayWritesPerFrame", f->relay_writes, false);

@@ -42,6 +42,17 @@ describe("classify", () => {
     assert.equal(kind('"x"'), "malformed");
   });
 
+  test("a frame seen as a view into a larger read buffer is classified by its own bytes only", () => {
+    // Neighbours holding a backslash, a second "type" key or a different prefix must not matter.
+    const frame = wireOf('{"type": 10, "counter": 1}');
+    const before = Buffer.from('{"type": 2, "x": "\\"}');
+    const after = Buffer.from(', "type": 42, "y": "\\"}');
+    const shared = Buffer.concat([before, frame, after]);
+    const view = shared.subarray(before.length, before.length + frame.length);
+    assert.deepEqual(classify(view), { kind: "typed", type: 10 });
+    assert.deepEqual(classify(shared.subarray(before.length, before.length + frame.length - 1)), classify(frame.subarray(0, frame.length - 1)));
+  });
+
   test("binary, non-UTF-8 and non-JSON text are opaque", () => {
     assert.equal(kind(Buffer.from([0, 0, 0, 1, 0x7b, 0x22])), "opaque");
     assert.equal(kind(Buffer.from([0x7b, 0xff])), "opaque"); // "{" + invalid UTF-8

@@ -47,29 +47,31 @@ const PREFIX = Buffer.from('{"type": ', "latin1");
 const TYPE_KEY = Buffer.from('"type"', "latin1");
 
 /**
- * Fast path for frames a pyjson serializer emits: `{"type": <digits>,` at
- * byte 0, no backslash anywhere (so no escaped key can spell "type") and no
- * second `"type"` (so no duplicate key can override it). Returns the type or
- * -1 when the frame needs the full parse. If such a frame is not valid JSON at
- * all, a reference client treats it as a (failing) FILE_CHUNK: harmless.
+ * Fast path for frames a pyjson serializer emits: `{"type": <digits>,` at the
+ * payload's byte 0, no backslash anywhere (so no escaped key can spell "type")
+ * and no second `"type"` (so no duplicate key can override it). Returns the
+ * type or -1 when the frame needs the full parse. If such a frame is not valid
+ * JSON at all, a reference client treats it as a (failing) FILE_CHUNK:
+ * harmless. Works on the wire bytes (payload at offset 4), so that the common
+ * frame costs no view of its payload.
  */
-function fastType(p: Buffer): number {
-  const n = p.length;
-  if (n < 11) return -1;
-  for (let k = 0; k < 9; k++) if (p[k] !== PREFIX[k]) return -1;
-  let i = 9;
+function fastType(frame: Buffer): number {
+  const n = frame.length;
+  if (n < 4 + 11) return -1;
+  for (let k = 0; k < 9; k++) if (frame[4 + k] !== PREFIX[k]) return -1;
+  let i = 4 + 9;
   let v = 0;
-  while (i < n && i < 15) {
-    const c = p[i]!;
+  while (i < n && i < 4 + 15) {
+    const c = frame[i]!;
     if (c < 0x30 || c > 0x39) break;
     v = v * 10 + (c - 0x30);
     i++;
   }
-  if (i === 9 || (i > 10 && p[9] === 0x30)) return -1;
-  const end = p[i];
+  if (i === 4 + 9 || (i > 4 + 10 && frame[4 + 9] === 0x30)) return -1;
+  const end = frame[i];
   if (end !== 0x2c && end !== 0x7d) return -1;
-  if (p.indexOf(0x5c) !== -1) return -1;
-  if (p.indexOf(TYPE_KEY, 9) !== -1) return -1;
+  if (frame.indexOf(0x5c, 4) !== -1) return -1;
+  if (frame.indexOf(TYPE_KEY, 4 + 9) !== -1) return -1;
   return v;
 }
 
@@ -114,11 +116,11 @@ export function startsOpaque(head: Buffer): boolean {
 export function classify(frame: Buffer): Classified {
   const first = firstSignificantByte(frame);
   if (first < 0 || JSON_START[first] !== 1) return OPAQUE;
-  const p = frame.subarray(4);
   if (first === 0x7b) {
-    const t = fastType(p);
+    const t = fastType(frame);
     if (t >= 0) return typed(t);
   }
+  const p = frame.subarray(4);
   // JSON-looking text. Invalid UTF-8 cannot be JSON to a reference client
   // (it decodes first), so such a frame is binary data that happens to start
   // with one of these bytes.

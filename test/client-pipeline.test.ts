@@ -39,6 +39,23 @@ const opensOn = (c: ClientCore, workers: boolean): void => {
   (c as unknown as { parts: ClientParts }).parts.inbound.placement = { onWorkers: () => workers, reset: () => undefined };
 };
 const sealPoolOf = (c: ClientCore): WorkerPool | null => (c as unknown as { parts: ClientParts }).parts.writePath.sealWorkers;
+/**
+ * Scribbles over every chunk frame the sender gets back for reuse (write-path.ts), the
+ * moment it gets it back, as if the next chunk were read into it at once: a frame handed
+ * back before the kernel had all of it would reach the receiver damaged. Returns how many came back.
+ */
+const scribbleReusedFrames = (c: ClientCore): (() => number) => {
+  const writePath = (c as unknown as { parts: ClientParts }).parts.writePath;
+  const frames = (writePath as unknown as { chunkFrames: { give(v: Uint8Array): void } }).chunkFrames;
+  const give = frames.give.bind(frames);
+  let n = 0;
+  frames.give = (v) => {
+    new Uint8Array(v.buffer).fill(0xee);
+    n++;
+    give(v);
+  };
+  return () => n;
+};
 /** Pins where the sender seals chunks: on its sealing thread (as when its own thread is the bottleneck) or inline. */
 const sealsOn = (c: ClientCore, workers: boolean): void => {
   (c as unknown as { parts: ClientParts }).parts.writePath.sealPlacement = { onWorkers: () => workers, reset: () => undefined };
@@ -101,6 +118,7 @@ for (const where of ["inline", "on the workers"] as const) {
   await pair(server, a, b, { room: `pipe-e2e-${where === "inline" ? "i" : "w"}` });
   opensOn(b.core, where !== "inline");
   sealsOn(a.core, false);
+  const framesBack = scribbleReusedFrames(a.core);
   try {
     const p = path.join(src, `e2e-${where === "inline" ? "i" : "w"}.bin`);
     await writeFile(p, randomBytes(48 * MiB + 5));
@@ -125,6 +143,8 @@ for (const where of ["inline", "on the workers"] as const) {
     else assert.ok((poolOf(b.core)?.started ?? 0) > 0, "the receiver's workers opened the chunks");
     const conn = (b.core as unknown as { parts: ClientParts }).parts.ctx.conn!;
     assert.ok(conn.reusedBuffers > 0, "chunk frames were read into the buffers of chunks already written (frame-buffers.ts)");
+    assert.ok(framesBack() > 0, "the sender got chunk frames back once written");
+    assert.ok((a.core as unknown as { parts: ClientParts }).parts.writePath.reusedChunkFrames > 0, "and read later chunks into them");
   } finally {
     await Promise.all([a.close(), b.close()]);
     await Promise.all([removeDir(a.downloadDir), removeDir(b.downloadDir)]);

@@ -36,7 +36,7 @@ async function source(name: string, data: Uint8Array): Promise<string> {
 
 async function collect(out: OutgoingFile): Promise<Buffer[]> {
   const res: Buffer[] = [];
-  for await (const c of out.chunks()) res.push(c.data);
+  for await (const c of out.chunks()) res.push(Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length));
   return res;
 }
 

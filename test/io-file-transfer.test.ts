@@ -63,7 +63,7 @@ async function collect(out: OutgoingFile): Promise<Buffer[]> {
   let expect = 0;
   for await (const { index, data } of out.chunks()) {
     assert.equal(index, expect++);
-    chunks.push(data);
+    chunks.push(Buffer.from(data.buffer, data.byteOffset, data.length));
   }
   return chunks;
 }

@@ -143,12 +143,17 @@ export class Connection {
     return this.decoder.binaryBytes;
   }
 
-  /** Writes one frame; false when the connection is gone. Never copies the payload. */
-  write(payload: Uint8Array): boolean {
+  /**
+   * Writes one frame; false when the connection is gone. Never copies the
+   * payload, so it must stay untouched until written: `onWritten` is called
+   * once the kernel has it (not on a failed write: its memory is then left
+   * alone for good).
+   */
+  write(payload: Uint8Array, onWritten?: () => void): boolean {
     if (this.closed || this.socket.writableEnded) return false;
     this.socket.cork();
     this.socket.write(frameHeader(payload.length));
-    this.socket.write(payload);
+    this.socket.write(payload, onWritten && ((err) => err == null && onWritten()));
     this.socket.uncork();
     return true;
   }

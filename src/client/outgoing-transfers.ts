@@ -164,7 +164,9 @@ export class OutgoingTransfers {
     let ended = false;
     try {
       const need = o.need;
-      for await (const { index, data } of o.file.chunks(need ? (k) => inRanges(need, k) : undefined)) {
+      const host = this.host;
+      const space = host.chunkSpace && ((index: number, len: number) => host.chunkSpace!(id, index, len));
+      for await (const { index, data } of o.file.chunks(need ? (k) => inRanges(need, k) : undefined, space)) {
         if (o.cancelled || failure !== null) break;
         if (!(await this.host.waitWritable()) || o.cancelled) {
           ended = true;

@@ -209,7 +209,12 @@ export interface OutputTicket {
 interface OutputSlot extends OutputTicket {
   frame: Uint8Array | null;
   skipped: boolean;
+  /** Called once the frame was written (see OrderedOutput.send). */
+  onWritten?: () => void;
 }
+
+/** Writes a frame; false when the connection is gone. `onWritten`: as Connection.write's. */
+export type FrameWriter = (frame: Uint8Array, onWritten?: () => void) => boolean;
 
 /**
  * The serialized write path of WIRE-NOTES §13 for frames whose counters were assigned in
@@ -228,7 +233,7 @@ export class OrderedOutput {
   written = 0;
 
   /** `write` returns false when the connection is gone (the frame is dropped then). */
-  constructor(private readonly write: (frame: Uint8Array) => boolean) {}
+  constructor(private readonly write: FrameWriter) {}
 
   /** Places in line not yet written (reserved or waiting). */
   get pending(): number {
@@ -240,13 +245,17 @@ export class OrderedOutput {
     return this.queued;
   }
 
-  /** A frame that is ready now: written at once if nothing is ahead of it. */
-  send(frame: Uint8Array): boolean {
+  /**
+   * A frame that is ready now: written at once if nothing is ahead of it.
+   * `onWritten` is called once the kernel has it; never for a frame that is
+   * dropped (connection gone, clear()), whose memory is then left alone.
+   */
+  send(frame: Uint8Array, onWritten?: () => void): boolean {
     if (this.slots.length === 0) {
       this.written++;
-      return this.write(frame);
+      return this.write(frame, onWritten);
     }
-    this.slots.push({ generation: this.generation, frame, skipped: false });
+    this.slots.push({ generation: this.generation, frame, skipped: false, onWritten });
     this.queued += frame.length;
     return true;
   }
@@ -298,7 +307,7 @@ export class OrderedOutput {
       this.slots.shift();
       this.queued -= head.frame.length;
       this.written++;
-      this.write(head.frame);
+      this.write(head.frame, head.onWritten);
     }
   }
 }

@@ -24,6 +24,8 @@ export interface TransferHost {
    * is no session/connection. `data` is handed over (it may be detached).
    */
   sendChunk(transferId: string, index: number, data: Uint8Array): Promise<boolean> | false;
+  /** Where to read a chunk so that sendChunk seals it where it lies (WritePath.chunkSpace); absent: a new buffer per chunk. */
+  chunkSpace?(transferId: string, index: number, len: number): Uint8Array;
   /** Resolves true once a chunk may be started (write buffer low, few chunks encrypting, no rekey hold), false if the session ended. */
   waitWritable(): Promise<boolean>;
   /** A received chunk's bytes are on disk and will never be read again: their frame's buffer may be reused (frame-buffers.ts). */

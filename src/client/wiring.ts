@@ -97,6 +97,7 @@ function buildTransfers(p: Building, opts: ClientOptions): Transfers {
     error: (k, t) => ctx.report(k, t),
     queue: (obj, o) => queueInner(p, obj, o?.auto ?? false, o?.onSent, o?.unpaced),
     sendChunk: (id, index, data) => p.writePath.sendChunk(id, index, data),
+    chunkSpace: (id, index, len) => p.writePath.chunkSpace(id, index, len),
     waitWritable: () => p.writePath.waitWritable(),
     chunkWritten: (data) => ctx.conn?.recycle(data),
     pauseReading: (r) => ctx.conn?.pauseReading(r),

@@ -9,8 +9,10 @@
 // back-pressure a chunk stream waits on.
 import { PoolClosedError, WorkerPool, owned } from "../io/workers/pool.js";
 import { doubleEncryptPartsInto, sealedLength } from "../protocol/aead.js";
-import { chunkFramePrefix, chunkHeader, type ChunkSealKeys } from "../protocol/session.js";
+import { CHUNK_PREFIX_BYTES, chunkFramePrefix, chunkHeader, type ChunkSealKeys } from "../protocol/session.js";
+import { SEND_CHUNK_SIZE } from "../protocol/constants.js";
 import type { ClientContext } from "./context.js";
+import { FrameBuffers } from "./frame-buffers.js";
 import { OpenPlacement, type ChunkPlacement } from "./open-placement.js";
 import { OrderedOutput } from "./sender.js";
 
@@ -26,6 +28,9 @@ export const PIPELINE_MIN_BYTES = 64 * 1024;
  * and every thread started costs its start (~0.15 CPU-s) and warm-up again.
  */
 export const SEAL_THREADS = 1;
+/** Reused chunk frames are this much bigger than the largest frame they take, so frames of every chunk index fit one size. */
+const FRAME_ROUNDING = 4096;
+const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 /**
  * Voice packets are dropped rather than queued while this much is waiting to
  * be written (a file transfer filling the socket): late audio is useless, and
@@ -48,21 +53,36 @@ export class WritePath {
   sealPlacement: ChunkPlacement = new OpenPlacement();
   private sealsInFlight = 0;
   private wakers: (() => void)[] = [];
+  /**
+   * Frames of full-size chunks, used again once written: a chunk is read
+   * straight into its frame (chunkSpace), sealed where it lies and written
+   * from there, so a MiB costs neither a copy nor fresh pages, which fault in
+   * one by one on these machines and cost more than the sealing itself.
+   */
+  private readonly chunkFrames = new FrameBuffers();
+  /** Frames chunkSpace handed out whose chunk is not sealed yet, and the ones of them that go back to chunkFrames. */
+  private readonly spaces = new WeakSet<ArrayBufferLike>();
+  private readonly pooled = new WeakSet<ArrayBufferLike>();
 
   constructor(
     private readonly ctx: ClientContext,
     /** Rekey holds application traffic (initiator between commit and commit_ack, WIRE-NOTES §9). */
     private readonly holdOutgoing: () => boolean,
   ) {
-    this.output = new OrderedOutput((frame) => {
+    this.output = new OrderedOutput((frame, onWritten) => {
       const c = ctx.conn;
-      return !!c && !c.closed && c.write(frame);
+      return !!c && !c.closed && c.write(frame, onWritten);
     });
   }
 
   /** The session's worker pool for chunk opens, if one was started (tests look at it). */
   get workers(): WorkerPool | null {
     return this.pool;
+  }
+
+  /** Chunks read into the frame of an earlier chunk already written (tests look at it). */
+  get reusedChunkFrames(): number {
+    return this.chunkFrames.reused;
   }
 
   /** The session's chunk-sealing thread, if one was started (tests look at it). */
@@ -110,6 +130,23 @@ export class WritePath {
   }
 
   /**
+   * Where chunk `index` of `transferId` (`len` bytes) is best read: inside the
+   * frame it will be sent in, at the place sendChunk seals it (after the
+   * FILE_CHUNK prefix and the plaintext's header, WIRE-NOTES §8.5). Small
+   * chunks get a buffer of their own.
+   */
+  chunkSpace(transferId: string, index: number, len: number): Uint8Array {
+    if (len < PIPELINE_MIN_BYTES) return new Uint8Array(len);
+    const headerLen = chunkHeader(transferId, index).length;
+    const frameLen = CHUNK_PREFIX_BYTES + sealedLength(headerLen + len);
+    const frame = len === SEND_CHUNK_SIZE ? this.chunkFrames.take(roundUp(frameLen, FRAME_ROUNDING)) : new Uint8Array(frameLen);
+    const at = CHUNK_PREFIX_BYTES + headerLen;
+    this.spaces.add(frame.buffer);
+    if (len === SEND_CHUNK_SIZE) this.pooled.add(frame.buffer);
+    return frame.subarray(at, at + len);
+  }
+
+  /**
    * One FILE_CHUNK: the counter, chain step, DH and message key now, in order
    * (Session.prepareChunkKeys); the double AEAD here, or (a big chunk, once
    * sealPlacement says so) on a worker thread; the frame takes its place in
@@ -127,7 +164,12 @@ export class WritePath {
       const { frame } = s.encryptChunk(transferId, index, data);
       return Promise.resolve(this.output.send(frame));
     }
-    if (!this.sealPlacement.onWorkers(data.length)) return Promise.resolve(this.output.send(this.sealHere(s.prepareChunkKeys(), transferId, index, data)));
+    if (!this.sealPlacement.onWorkers(data.length)) {
+      const frame = this.sealHere(s.prepareChunkKeys(), transferId, index, data);
+      const reuse = this.pooled.has(frame.buffer) ? () => this.chunkFrames.give(frame) : undefined;
+      return Promise.resolve(this.output.send(frame, reuse));
+    }
+    this.spaces.delete(data.buffer);
     this.sealPool ??= new WorkerPool(SEAL_THREADS);
     const pool = this.sealPool;
     const k = s.prepareChunkKeys();
@@ -154,15 +196,20 @@ export class WritePath {
     );
   }
 
-  /** The worker's seal (crypto-worker.ts) on this thread, in place inside the frame: the same frame as Session.encryptChunk. */
+  /**
+   * The worker's seal (crypto-worker.ts) on this thread, in place inside the
+   * frame: the same frame as Session.encryptChunk. A chunk read into its
+   * chunkSpace is sealed right there; any other is copied into a new frame.
+   */
   private sealHere(k: ChunkSealKeys, transferId: string, index: number, data: Uint8Array): Uint8Array {
     const prefix = chunkFramePrefix(k);
     const header = chunkHeader(transferId, index);
-    const frame = new Uint8Array(prefix.length + sealedLength(header.length + data.length));
+    const inPlace = this.spaces.delete(data.buffer) && data.byteOffset === prefix.length + header.length;
+    const frame = inPlace ? new Uint8Array(data.buffer) : new Uint8Array(prefix.length + sealedLength(header.length + data.length));
     try {
-      doubleEncryptPartsInto(k.messageKey, k.nonce, [header, data], k.aad, frame, prefix.length);
+      const sealed = doubleEncryptPartsInto(k.messageKey, k.nonce, [header, data], k.aad, frame, prefix.length);
       frame.set(prefix, 0);
-      return frame;
+      return sealed;
     } finally {
       k.messageKey.fill(0);
     }

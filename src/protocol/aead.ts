@@ -149,7 +149,8 @@ export function doubleEncryptPartsInto(
   const body = frame.subarray(reserve, end);
   let o = 0;
   for (const p of parts) {
-    body.set(p, o);
+    // A part already in its place (read straight into the frame) stays where it is.
+    if (p.buffer !== body.buffer || p.byteOffset !== body.byteOffset + o) body.set(p, o);
     o += p.length;
   }
   const v = PAD_BLOCK - (len % PAD_BLOCK);

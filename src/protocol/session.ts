@@ -29,7 +29,7 @@ export type { ChunkSealKeys, DecryptedChunk, DecryptedMessage, EncryptRandomness
 
 // The wire codecs and the pipelined-open job this class uses, under the names
 // its callers have always imported from here.
-export { assembleChunkFrame, chunkFramePrefix, chunkHeader, type ChunkFramePublic } from "./chunk-frame.js";
+export { assembleChunkFrame, chunkFramePrefix, chunkHeader, CHUNK_PREFIX_BYTES, type ChunkFramePublic } from "./chunk-frame.js";
 export { aadFor, hmacInputFor } from "./encrypted-message.js";
 export type { ChunkOpenJob } from "./chunk-opens.js";
 

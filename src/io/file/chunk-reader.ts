@@ -14,11 +14,27 @@ export interface ProcessedStream {
 }
 
 /**
- * Every chunk in order (only those `want` accepts, if given), each in a NEW buffer the consumer owns. Fails with
+ * Where chunk `index` (`len` bytes) is read: exactly `len` bytes the consumer
+ * owns from then on. The sender hands out space inside the chunk's outgoing
+ * frame, so the bytes are sealed where they were read (no copy, no fresh pages).
+ */
+export type ChunkSpace = (index: number, len: number) => Uint8Array;
+
+/** A NEW buffer per chunk (allocUnsafe is fine: the reader fills every byte or throws before yielding). */
+const freshSpace: ChunkSpace = (_index, len) => Buffer.allocUnsafe(len);
+
+/**
+ * Every chunk in order (only those `want` accepts, if given), each in a buffer
+ * from `space` (default: a NEW one) that the consumer owns. Fails with
  * io_error if the file changed since it was prepared (size or mtime), became
  * shorter while read, or `cleanedUp()` says the temp file is gone.
  */
-export async function* readChunks(s: ProcessedStream, cleanedUp: () => boolean, want?: (index: number) => boolean): AsyncGenerator<{ index: number; data: Buffer }> {
+export async function* readChunks(
+  s: ProcessedStream,
+  cleanedUp: () => boolean,
+  want?: (index: number) => boolean,
+  space: ChunkSpace = freshSpace,
+): AsyncGenerator<{ index: number; data: Uint8Array }> {
   if (cleanedUp()) throw new FileTransferError("io_error", "The prepared file was already cleaned up.");
   let fh;
   try {
@@ -36,8 +52,8 @@ export async function* readChunks(s: ProcessedStream, cleanedUp: () => boolean, 
       if (want && !want(index)) continue;
       const offset = index * CHUNK_SIZE;
       const len = Math.min(CHUNK_SIZE, s.size - offset);
-      // allocUnsafe is fine: the loop below fills every byte or throws before yielding.
-      const data = Buffer.allocUnsafe(len);
+      const data = space(index, len);
+      if (data.length !== len) throw new RangeError("a chunk's space must be exactly as long as the chunk");
       let got = 0;
       while (got < len) {
         const { bytesRead } = await fh.read(data, got, len - got, offset + got);

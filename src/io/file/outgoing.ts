@@ -13,20 +13,21 @@ import type { WorkerPool } from "../workers/pool.js";
 import { tempFileName } from "./temp-files.js";
 import { CHUNK_SIZE, FileTransferError, asFileTransferError, createFileHasher, describeFile, type FileMetadata } from "../../protocol/file/metadata.js";
 import { wantsCompression } from "../../protocol/file/compression.js";
-import { readChunks } from "./chunk-reader.js";
+import { readChunks, type ChunkSpace } from "./chunk-reader.js";
 import { chooseGzip } from "./compress-sample.js";
 import { DEFAULT_GZIP_LEVEL } from "../deflate.js";
 import { GZIP_BLOCK, gzipFile, poolCompressor, uvCompressor, type Compressor } from "./gzip-members.js";
 
 // Where these lived before the split, for the callers that import them from here.
 export { GZIP_BLOCK } from "./gzip-members.js";
+export type { ChunkSpace } from "./chunk-reader.js";
 export { SAMPLE_BYTES, SAMPLE_COUNT } from "./compress-sample.js";
 export { SAMPLE_MAX_RATIO } from "../../protocol/file/compression.js";
 
 export interface OutgoingChunk {
   index: number;
-  /** A fresh buffer per chunk, owned by the consumer (see OutgoingFile.chunks). */
-  data: Buffer;
+  /** The chunk's bytes, owned by the consumer (see OutgoingFile.chunks). */
+  data: Uint8Array;
 }
 
 export interface PrepareOptions {
@@ -73,14 +74,15 @@ export interface OutgoingFile {
   /**
    * Chunk i = bytes [i × 1 MiB, (i+1) × 1 MiB) of the processed stream, in order,
    * read from disk one chunk at a time (memory bounded by what the consumer keeps).
-   * Every yielded `data` is a NEW buffer that is never reused or written again, so
-   * the consumer may hold it as long as it likes (e.g. while a worker encrypts it).
+   * Every yielded `data` is read into what `space` hands out (default: a NEW
+   * buffer) and never touched by the reader again, so the consumer may hold it
+   * as long as it likes (e.g. while a worker encrypts it).
    * May be iterated more than once (e.g. to resend). Fails with io_error if the
    * source file changed since preparation (uncompressed files are re-read from the
    * original path) or after cleanup(). With `want`, only the chunks it accepts
    * are read and yielded (a resumed transfer, docs/PROTOCOL-EXTENSIONS.md §5).
    */
-  chunks(want?: (index: number) => boolean): AsyncIterable<OutgoingChunk>;
+  chunks(want?: (index: number) => boolean, space?: ChunkSpace): AsyncIterable<OutgoingChunk>;
   /** Removes the temporary file; idempotent, safe to call at any time. */
   cleanup(): Promise<void>;
 }
@@ -215,7 +217,7 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
     await tmp.cleanup();
     throw asFileTransferError(err, `Cannot read ${filename}`);
   }
-  const chunks = (want?: (index: number) => boolean) =>
-    readChunks({ path: processedPath, size: processedSize, mtimeMs: sourceMtime, totalChunks: metadata.total_chunks, filename }, () => tmp.removed, want);
+  const chunks = (want?: (index: number) => boolean, space?: ChunkSpace) =>
+    readChunks({ path: processedPath, size: processedSize, mtimeMs: sourceMtime, totalChunks: metadata.total_chunks, filename }, () => tmp.removed, want, space);
   return { metadata, gzipLevel: compressed ? level : null, processedPath, chunks, cleanup: () => tmp.cleanup() };
 }

@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { DEFAULT_GZIP_LEVEL, FAST_GZIP_LEVEL, GUNZIP_BAD_DATA, GUNZIP_NO_ROOM, GUNZIP_OK, gzipEngine, gzipMember, gzipMemberAsync, libdeflateBuilt } from "../src/io/deflate.js";
+import { DEFAULT_GZIP_LEVEL, FAST_GZIP_LEVEL, GUNZIP_BAD_DATA, GUNZIP_NO_ROOM, GUNZIP_OK, gzipEngine, gzipMember, gzipMemberAsync, gzipMemberAsyncInto, gzipOutputBound, libdeflateBuilt } from "../src/io/deflate.js";
 
 const report = (JSON.parse(readFileSync(new URL("../native-build.json", import.meta.url), "utf8")) as Record<string, { built: boolean; reason?: string }>)["deflate.c"];
 
@@ -68,6 +68,29 @@ test("gzipMemberAsync (libuv's pool) gives the same bytes as gzipMember on this 
   await Promise.all(jobs);
   await assert.rejects(gzipMemberAsync(new Uint8Array(1), 10), RangeError);
   await assert.rejects(gzipMemberAsync(new Uint8Array(1), 1.5), RangeError);
+});
+
+test("gzipMemberAsyncInto: the same member as gzipMember, in the caller's buffer where the engine can, several at once into their own buffers", async () => {
+  const bound = gzipOutputBound(4 * 1_048_576);
+  if (gzipEngine === "libdeflate") assert.ok(bound >= 4 * 1_048_576, "a bound at least the input (random data does not shrink)");
+  else assert.equal(bound, 0, "node:zlib makes its own buffers");
+  const outs = [0, 1, 2].map(() => new Uint8Array(Math.max(bound, 1)).fill(0x55));
+  // Reused one after another, as the sender's stream of members reuses them.
+  for (const round of [0, 1]) {
+    const datas = [sample(4 * 1_048_576, true), sample(4 * 1_048_576 - 7, false), sample(100 + round, true)];
+    const members = await Promise.all(datas.map((d, i) => gzipMemberAsyncInto(d, FAST_GZIP_LEVEL, outs[i]!)));
+    members.forEach((z, i) => {
+      assert.deepEqual(new Uint8Array(z), new Uint8Array(gzipMember(datas[i]!, FAST_GZIP_LEVEL)), `member ${i}, round ${round}`);
+      if (gzipEngine === "libdeflate") assert.equal(z.buffer, outs[i]!.buffer, "written into the caller's buffer");
+    });
+  }
+  // A buffer too small for the bound: the member comes in a new buffer, the small one untouched.
+  const small = new Uint8Array(64).fill(7);
+  const z = await gzipMemberAsyncInto(sample(4096, true), 6, small);
+  assert.notEqual(z.buffer, small.buffer);
+  assert.deepEqual(new Uint8Array(gunzipSync(z)), new Uint8Array(sample(4096, true)));
+  assert.ok(small.every((b) => b === 7));
+  await assert.rejects(gzipMemberAsyncInto(new Uint8Array(1), 10, outs[0]!), RangeError);
 });
 
 test("the cheaper level is libdeflate's 2 or zlib's 4, and level 6 stays the default", () => {

@@ -12,6 +12,9 @@ interface DeflateAddon {
   gzip(input: Uint8Array, level: number): Uint8Array;
   /** gzip() on libuv's thread pool; `input` must not change until it settles. */
   gzipAsync(input: Uint8Array, level: number): Promise<Uint8Array>;
+  /** The same into `out` (at least gzipBound(input.length) bytes): resolves with the member's length; neither may be touched until it settles. */
+  gzipAsync(input: Uint8Array, level: number, out: Uint8Array): Promise<number>;
+  gzipBound(n: number): number;
   gunzip(input: Uint8Array, out: Uint8Array): [status: number, usedIn: number, usedOut: number];
 }
 
@@ -43,15 +46,22 @@ export const gzipEngine: "libdeflate" | "zlib" = active ? "libdeflate" : "zlib";
 export const DEFAULT_GZIP_LEVEL = 6;
 
 /**
- * The cheaper level this engine tries first: libdeflate level 2 compresses at
- * about 0.65× the CPU of its level 6 (11.8 against 18.4 CPU-s per GiB of prose
+ * The dearer of this engine's cheaper levels: libdeflate level 2 compresses at
+ * about 0.55× the CPU of its level 6 (11.7 against 21.4 CPU-s per GiB of prose
  * here), zlib level 4 at about 0.7× of zlib's 6. Each keeps the ratio within a
  * few per cent of level 6 on prose but loses 10–18 % on logs and source code,
- * so outgoing.ts uses it only where samples of the file show it keeps up
+ * so outgoing.ts uses it only as far as samples of the file show it keeps up
  * (protocol/file/compression.ts). Any level is valid on the wire: the stream
  * is standard gzip and receivers accept any valid gzip stream (WIRE-NOTES §8.4).
  */
 export const FAST_GZIP_LEVEL: number = active ? 2 : 4;
+
+/**
+ * The cheaper levels the sender's samples try, cheapest first: libdeflate's 1
+ * (7.5 CPU-s per GiB of prose, 95 % of level 6's ratio there), then 2;
+ * node:zlib's 4 only (its level 1 loses far more).
+ */
+export const CHEAP_GZIP_LEVELS: readonly number[] = active ? [1, FAST_GZIP_LEVEL] : [FAST_GZIP_LEVEL];
 
 function checkLevel(level: number): void {
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError("gzip level must be an integer 0..9");
@@ -79,6 +89,31 @@ export function gzipMemberAsync(data: Uint8Array, level: number): Promise<Uint8A
   }
   if (active) return active.gzipAsync(data, level);
   return new Promise((resolve, reject) => gzip(data, { level }, (err, z) => (err ? reject(err) : resolve(new Uint8Array(z.buffer, z.byteOffset, z.byteLength)))));
+}
+
+/**
+ * Bytes an output buffer for gzipMemberAsync's `out` needs for `n` input
+ * bytes; 0 when this engine always makes its own output buffers (node:zlib).
+ */
+export function gzipOutputBound(n: number): number {
+  return active ? active.gzipBound(n) : 0;
+}
+
+/**
+ * gzipMemberAsync into `out` where the engine can (libdeflate, and `out` at
+ * least gzipOutputBound(data.length) bytes): a stream of members then reuses
+ * its output buffers instead of a fresh one per member, whose pages fault in
+ * one by one on these machines. Resolves with the member, a view of `out`
+ * (else a new buffer). Neither buffer may change until it settles.
+ */
+export function gzipMemberAsyncInto(data: Uint8Array, level: number, out: Uint8Array): Promise<Uint8Array> {
+  if (!active || out.length < active.gzipBound(data.length)) return gzipMemberAsync(data, level);
+  try {
+    checkLevel(level);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  return active.gzipAsync(data, level, out).then((n) => out.subarray(0, n));
 }
 
 /**

@@ -4,14 +4,16 @@
 // every receiver must accept any valid gzip stream (WIRE-NOTES §8.4), so this
 // is invisible on the wire.
 import type { FileHandle } from "node:fs/promises";
-import { gzipMemberAsync } from "../deflate.js";
+import { gzipMemberAsync, gzipMemberAsyncInto, gzipOutputBound } from "../deflate.js";
 import { WorkerPool, owned } from "../workers/pool.js";
+import { memberLevel, type LevelMix } from "../../protocol/file/compression.js";
 
 /** Input per gzip member: big enough that the ratio is the single stream's, small enough to keep both cores busy. */
 export const GZIP_BLOCK = 4 * 1024 * 1024;
 /** Members being compressed or waiting to be written, at most (memory: this × block size, twice). */
 const GZIP_IN_FLIGHT = 3;
-export type Compressor = (data: Uint8Array, level: number) => Promise<Uint8Array>;
+/** Compresses `data` into one member: into `out` when given and the engine can (a view of it), else into a new buffer. */
+export type Compressor = (data: Uint8Array, level: number, out?: Uint8Array) => Promise<Uint8Array>;
 
 export function poolCompressor(pool: WorkerPool): Compressor {
   return (data, level) => {
@@ -21,11 +23,12 @@ export function poolCompressor(pool: WorkerPool): Compressor {
 }
 
 /** The engine of deflate.ts on libuv's thread pool: members in parallel, no thread of our own to start (the default). */
-export const uvCompressor: Compressor = gzipMemberAsync;
+export const uvCompressor: Compressor = (data, level, out) => (out ? gzipMemberAsyncInto(data, level, out) : gzipMemberAsync(data, level));
 
 export interface GzipFileOptions {
   compress: Compressor;
-  level: number;
+  /** The level of each member (protocol/file/compression.ts). */
+  mix: LevelMix;
   blockSize: number;
   /** Sees every block read, in order, before it is compressed (the hash). */
   onBlock: (block: Uint8Array) => void;
@@ -52,32 +55,34 @@ async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
  * member (up to GZIP_IN_FLIGHT at once) and appends the members to `dst` in
  * order; returns the bytes written. An empty file still gives one (empty)
  * member, so the output is always a valid gzip stream. On libuv's pool the
- * block buffers are reused once their member is written (no fresh pages per
- * block); a lent WorkerPool takes each block over instead.
+ * block buffers and the members' output buffers are reused once their member
+ * is written (no fresh pages per block); a lent WorkerPool takes each block
+ * over instead.
  */
 export async function gzipFile(src: FileHandle, dst: FileHandle, o: GzipFileOptions): Promise<number> {
   const reuse = o.compress === uvCompressor;
-  const free: Uint8Array[] = [];
-  const inflight: { block: Uint8Array; out: Promise<Uint8Array> }[] = [];
+  const outBytes = reuse ? gzipOutputBound(o.blockSize) : 0;
+  const free: { block: Uint8Array; member: Uint8Array | undefined }[] = [];
+  const inflight: { block: Uint8Array; member: Uint8Array | undefined; out: Promise<Uint8Array> }[] = [];
   let written = 0;
   const writeOldest = async (): Promise<void> => {
     const m = inflight.shift()!;
     const z = await m.out;
     await writeAll(dst, z);
     written += z.length;
-    if (reuse) free.push(m.block);
+    if (reuse) free.push(m);
   };
   try {
     for (let members = 0; ; members++) {
       o.signal?.throwIfAborted();
-      const block = free.pop() ?? new Uint8Array(o.blockSize);
+      const { block, member } = free.pop() ?? { block: new Uint8Array(o.blockSize), member: outBytes > 0 ? new Uint8Array(outBytes) : undefined };
       const n = await readFull(src, block);
       if (n === 0 && members > 0) break;
       const data = block.subarray(0, n);
       o.onBlock(data);
-      const out = o.compress(data, o.level);
+      const out = o.compress(data, memberLevel(o.mix, members), member);
       out.catch(() => undefined); // awaited in order below; never an unhandled rejection if we fail earlier
-      inflight.push({ block, out });
+      inflight.push({ block, member, out });
       if (inflight.length >= GZIP_IN_FLIGHT) await writeOldest();
       if (n < o.blockSize) break;
     }

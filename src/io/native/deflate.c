@@ -139,21 +139,27 @@ static napi_value js_gunzip(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// gzipAsync(input, level) -> Promise<Buffer>: gzip() on libuv's thread pool.
-// Each pool thread keeps one compressor per level it was asked for (the
-// per-environment State is not for other threads; a compressor is a few
-// hundred KiB whose fresh pages would cost more than a member's work if made
-// per job). The job owns its output and holds a reference to `input` until it
-// is done; the caller must not change `input` meanwhile.
+// gzipAsync(input, level[, out]) -> Promise<Buffer | number>: gzip() on
+// libuv's thread pool. Each pool thread keeps one compressor per level it was
+// asked for (the per-environment State is not for other threads; a compressor
+// is a few hundred KiB whose fresh pages would cost more than a member's work
+// if made per job). Without `out` the job allocates its output and hands it
+// over; with `out` (at least gzipBound(input's length) bytes, reused by the
+// caller member after member: fresh pages for every member's output cost as
+// much as a tenth of compressing it) it resolves with the member's length in
+// `out`. The job holds references to `input` and `out` until it is done; the
+// caller must not touch either meanwhile.
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
   napi_ref input_ref;
+  napi_ref out_ref;
   unsigned char* in;
   size_t in_len;
   int level;
   unsigned char* out;
   size_t out_len;
+  size_t out_cap;
 } GzipJob;
 
 // libuv's pool threads live as long as the process: these are never freed.
@@ -165,6 +171,10 @@ static void gzip_execute(napi_env env, void* data) {
   if (!pool_compressors[j->level]) pool_compressors[j->level] = libdeflate_alloc_compressor(j->level);
   struct libdeflate_compressor* c = pool_compressors[j->level];
   if (!c) return;
+  if (j->out_ref) {
+    j->out_len = libdeflate_gzip_compress(c, j->in, j->in_len, j->out, j->out_cap);
+    return;
+  }
   size_t bound = libdeflate_gzip_compress_bound(c, j->in_len);
   j->out = malloc(bound);
   if (j->out) j->out_len = libdeflate_gzip_compress(c, j->in, j->in_len, j->out, bound);
@@ -180,7 +190,9 @@ static void gzip_complete(napi_env env, napi_status status, void* data) {
   GzipJob* j = data;
   napi_value result = NULL, msg;
   int ok = status == napi_ok && j->out && j->out_len > 0;
-  if (ok) {
+  if (ok && j->out_ref) {
+    ok = napi_create_double(env, (double)j->out_len, &result) == napi_ok;
+  } else if (ok) {
     // Shrunk to its exact size and handed to JavaScript without a copy.
     unsigned char* p = realloc(j->out, j->out_len);
     if (p) j->out = p;
@@ -189,22 +201,29 @@ static void gzip_complete(napi_env env, napi_status status, void* data) {
   if (ok) {
     napi_resolve_deferred(env, j->deferred, result);
   } else {
-    free(j->out);
+    if (!j->out_ref) free(j->out);
     napi_create_string_utf8(env, "libdeflate could not compress the block", NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, NULL, msg, &result);
     napi_reject_deferred(env, j->deferred, result);
   }
   napi_delete_reference(env, j->input_ref);
+  if (j->out_ref) napi_delete_reference(env, j->out_ref);
   napi_delete_async_work(env, j->work);
   free(j);
 }
 
 static napi_value js_gzip_async(napi_env env, napi_callback_info info) {
-  napi_value argv[2], promise = NULL, name;
-  size_t argc = 2;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) {
-    napi_throw_type_error(env, NULL, "gzipAsync(input, level)");
+  napi_value argv[3], promise = NULL, name;
+  size_t argc = 3;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "gzipAsync(input, level[, out])");
     return NULL;
+  }
+  size_t out_cap = 0;
+  unsigned char* out = NULL;
+  if (argc == 3) {
+    out = bytes_of(env, argv[2], &out_cap);
+    if (!out) return NULL;
   }
   size_t in_len = 0;
   unsigned char* in = bytes_of(env, argv[0], &in_len);
@@ -222,17 +241,34 @@ static napi_value js_gzip_async(napi_env env, napi_callback_info info) {
   j->in = in;
   j->in_len = in_len;
   j->level = level;
+  j->out = out;
+  j->out_cap = out_cap;
   napi_create_string_utf8(env, "pqchat.gzip", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_reference(env, argv[0], 1, &j->input_ref) != napi_ok || napi_create_promise(env, &j->deferred, &promise) != napi_ok ||
+  if (napi_create_reference(env, argv[0], 1, &j->input_ref) != napi_ok || (out && napi_create_reference(env, argv[2], 1, &j->out_ref) != napi_ok) ||
+      napi_create_promise(env, &j->deferred, &promise) != napi_ok ||
       napi_create_async_work(env, NULL, name, gzip_execute, gzip_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
     // Only reachable when Node-API itself fails (out of memory); the promise, if made, is left pending with the error thrown here.
     if (j->input_ref) napi_delete_reference(env, j->input_ref);
+    if (j->out_ref) napi_delete_reference(env, j->out_ref);
     if (j->work) napi_delete_async_work(env, j->work);
     free(j);
     napi_throw_error(env, NULL, "could not queue the gzip job");
     return NULL;
   }
   return promise;
+}
+
+// gzipBound(n): the most bytes a gzip member of n input bytes can take, at any level.
+static napi_value js_gzip_bound(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result = NULL;
+  size_t argc = 1;
+  double n = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_double(env, argv[0], &n) != napi_ok || !(n >= 0 && n <= 1e15)) {
+    napi_throw_range_error(env, NULL, "gzipBound(n): n must be a byte count");
+    return NULL;
+  }
+  napi_create_double(env, (double)libdeflate_gzip_compress_bound(NULL, (size_t)n), &result);
+  return result;
 }
 
 NAPI_MODULE_INIT() {
@@ -247,6 +283,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gzip", fn);
   napi_create_function(env, "gzipAsync", NAPI_AUTO_LENGTH, js_gzip_async, NULL, &fn);
   napi_set_named_property(env, exports, "gzipAsync", fn);
+  napi_create_function(env, "gzipBound", NAPI_AUTO_LENGTH, js_gzip_bound, NULL, &fn);
+  napi_set_named_property(env, exports, "gzipBound", fn);
   napi_create_function(env, "gunzip", NAPI_AUTO_LENGTH, js_gunzip, NULL, &fn);
   napi_set_named_property(env, exports, "gunzip", fn);
   return exports;

@@ -2,6 +2,7 @@
 // of this machine, measured in the benchmark's own process: what a role's
 // figure in bench:transfer cannot go below while it does that part. Printed
 // beneath the transfer table so a target out of reach can be argued from it.
+import { describeMix, memberLevel, type LevelMix } from "../src/protocol/file/compression.js";
 import { randomBytes } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { tuneAllocatorForBulkCrypto } from "../src/io/allocator.js";
@@ -32,8 +33,8 @@ async function cpuPerGiBAsync(bytes: number, fn: () => Promise<void>): Promise<n
 
 export type FloorKey = "hash" | "seal" | "open" | "copy" | "gzip" | "gunzip";
 
-/** [key, what was measured, CPU-s per GiB] for the parts of a transfer; `text` is a sample of the benchmark's text file, gzipped at `gzipLevel`. */
-export async function measureFloors(text: Uint8Array, gzipLevel: number): Promise<[FloorKey, string, number][]> {
+/** [key, what was measured, CPU-s per GiB] for the parts of a transfer; `text` is a sample of the benchmark's text file, its members gzipped at the levels of `mix`. */
+export async function measureFloors(text: Uint8Array, mix: LevelMix): Promise<[FloorKey, string, number][]> {
   tuneAllocatorForBulkCrypto(); // as the clients do
   const rows: [FloorKey, string, number][] = [];
   const chunk = randomBytes(MiB);
@@ -88,9 +89,9 @@ export async function measureFloors(text: Uint8Array, gzipLevel: number): Promis
   let members: Uint8Array[] = [];
   rows.push([
     "gzip",
-    `gzip level ${gzipLevel} (${gzipEngine}, 4 MiB members, the level the sender chose for the text) per GiB of text`,
+    `gzip ${describeMix(mix)} (${gzipEngine}, 4 MiB members, as the sender chose for the text) per GiB of text`,
     cpuPerGiB(textBytes, () => {
-      members = blocks.map((b) => gzipMember(b, gzipLevel));
+      members = blocks.map((b, i) => gzipMember(b, memberLevel(mix, i)));
     }),
   ]);
   const stream = Buffer.concat(members);

@@ -25,6 +25,7 @@ import { uvCompressor } from "../src/io/file/gzip-members.js";
 import { startServer } from "../test/helpers/server-process.js";
 import { measureFloors, type FloorKey } from "./transfer-floors.js";
 import { generate, type Kind } from "./transfer-files.js";
+import { describeMix, type LevelMix } from "../src/protocol/file/compression.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -155,8 +156,8 @@ interface Result {
   compressed: boolean;
   /** Size of a single-stream zlib gzip at level 6 of the file (null: random data). */
   gzip6: number | null;
-  /** The level the sender chose for this file (the same sample-based choice, made again here). */
-  level: number;
+  /** The levels the sender chose for this file's members (the same sample-based choice, made again here). */
+  mix: LevelMix;
   prepare: number;
   /** Offer accepted → hash verified. */
   transfer: number;
@@ -189,7 +190,7 @@ function roleFigures(start: Line, done: Line, rss: Line): RoleFigures {
 async function runOne(kind: Kind, size: number, dir: string): Promise<Result> {
   const file = path.join(dir, `${kind}.${kind === "random" ? "bin" : "txt"}`);
   const gzip6 = await generate(file, kind, size);
-  const { level } = await chooseGzip(file, size, uvCompressor);
+  const { mix } = await chooseGzip(file, size, uvCompressor);
   const dl = path.join(dir, `dl-${kind}`);
   await rm(dl, { recursive: true, force: true });
   await mkdir(dl);
@@ -220,7 +221,7 @@ async function runOne(kind: Kind, size: number, dir: string): Promise<Result> {
       processed: info.processed_size,
       compressed: info.compressed,
       gzip6,
-      level,
+      mix,
       prepare: offered["prepare"] as number,
       transfer: (t(received) - t(accepted)) / 1000,
       endToEnd: (t(received) - t(txStart)) / 1000,
@@ -270,7 +271,7 @@ function report(results: Result[]): void {
     if (r.compressed && r.gzip6 !== null) {
       const ratio = r.size / r.processed;
       const ref = r.size / r.gzip6;
-      rows.push([name, `gzip ratio sent (${gzipEngine} level ${r.level}, 4 MiB members) (zlib level 6, one stream)`, `${ratio.toFixed(3)} (${ref.toFixed(3)})`, `>= ${(0.95 * ref).toFixed(3)} (within 5 %)`, ""]);
+      rows.push([name, `gzip ratio sent (${gzipEngine} ${describeMix(r.mix)}, 4 MiB members) (zlib level 6, one stream)`, `${ratio.toFixed(3)} (${ref.toFixed(3)})`, `>= ${(0.95 * ref).toFixed(3)} (within 5 %)`, ""]);
     } else rows.push([name, "sent compressed", r.compressed ? "yes" : "no", "", ""]);
     rows.push([name, "peak RSS MiB sender / relay / receiver", `${mib(r.sender.rss)} / ${mib(r.relay.rss)} / ${mib(r.receiver.rss)}`, "", ""]);
   }
@@ -316,7 +317,7 @@ async function main(): Promise<void> {
     const sample = path.join(dir, "floors.txt");
     await generate(sample, "text", 32 * MiB);
     const textRun = results.find((r) => r.kind === "text" && r.compressed);
-    floors = await measureFloors(readFileSync(sample), textRun?.level ?? (await chooseGzip(sample, statSync(sample).size, uvCompressor)).level);
+    floors = await measureFloors(readFileSync(sample), textRun?.mix ?? (await chooseGzip(sample, statSync(sample).size, uvCompressor)).mix);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

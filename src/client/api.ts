@@ -28,7 +28,7 @@ export interface ClientOptions {
   /** Default "ask"; `true` only for a verified peer (events.ts AcceptFilesPolicy). */
   acceptFiles?: AcceptFilesPolicy;
   autoVerify?: Policy; // default "ask"
-  /** gzip level for outgoing files. Default: chosen per file from samples of it (the engine's cheaper level where it keeps the ratio within a few per cent of level 6, else 6). */
+  /** gzip level for outgoing files. Default: chosen per file from samples of it (as many gzip members at the engine's cheaper levels as keep the ratio within a few per cent of level 6's, the rest at 6). */
   gzipLevel?: number;
   /** Largest incoming file accepted. Default 64 GiB. */
   maxFileSize?: number;

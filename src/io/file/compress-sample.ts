@@ -1,20 +1,20 @@
-// Does a file's content compress, and at which level? A few spread-out
+// Does a file's content compress, and at which levels? A few spread-out
 // samples are gzipped and the decisions are protocol/file/compression.ts's:
-// skip compression when they shrink by less than 10 % at level 6, and use the
-// engine's cheaper level (deflate.ts FAST_GZIP_LEVEL) when its samples keep
-// the ratio close to level 6's.
+// skip compression when they shrink by less than 10 % at level 6, and compress
+// members at the engine's cheaper levels (deflate.ts CHEAP_GZIP_LEVELS) as far
+// as the samples show the ratio stays close to level 6's.
 import { open } from "node:fs/promises";
-import { DEFAULT_GZIP_LEVEL, FAST_GZIP_LEVEL } from "../deflate.js";
-import { compressesEnough, fastLevelKeepsRatio } from "../../protocol/file/compression.js";
+import { CHEAP_GZIP_LEVELS, DEFAULT_GZIP_LEVEL } from "../deflate.js";
+import { FAST_LEVEL_MIN_SHARE, cheapestMix, compressesEnough, oneLevel, type LevelMix } from "../../protocol/file/compression.js";
 import type { Compressor } from "./gzip-members.js";
 
 export const SAMPLE_BYTES = 256 * 1024;
 export const SAMPLE_COUNT = 4;
 
-/** What the samples decided: send compressed or not, and the gzip level. */
+/** What the samples decided: send compressed or not, and the gzip levels of the members. */
 export interface GzipChoice {
   compress: boolean;
-  level: number;
+  mix: LevelMix;
 }
 
 /** Up to SAMPLE_COUNT samples of SAMPLE_BYTES spread over the file (the whole file if it is smaller). */
@@ -49,21 +49,27 @@ async function gzipBytes(samples: Uint8Array[], level: number, compress: Compres
 }
 
 /**
- * Compress or not, and at which level. With `level` (the user's), the samples
+ * Compress or not, and at which levels. With `level` (the user's), the samples
  * are gzipped at that level and only the first question is asked. Without,
  * they are gzipped at level 6 for it, then, if they compress, at the cheaper
- * level too, which is chosen if its ratio is close enough to level 6's.
+ * levels, dearest first, until one loses too much of level 6's ratio (a
+ * cheaper one would lose more still); cheapestMix decides from what they gave.
  */
 export async function chooseGzip(filePath: string, size: number, compress: Compressor, level?: number, signal?: AbortSignal): Promise<GzipChoice> {
   const samples = await readSamples(filePath, size);
   signal?.throwIfAborted();
   const inBytes = samples.reduce((n, b) => n + b.length, 0);
   const first = level ?? DEFAULT_GZIP_LEVEL;
-  if (inBytes === 0) return { compress: compressesEnough(0, 0), level: first };
+  if (inBytes === 0) return { compress: compressesEnough(0, 0), mix: oneLevel(first) };
   const out = await gzipBytes(samples, first, compress);
-  if (!compressesEnough(inBytes, out)) return { compress: false, level: first };
-  if (level !== undefined || FAST_GZIP_LEVEL === DEFAULT_GZIP_LEVEL) return { compress: true, level: first };
-  signal?.throwIfAborted();
-  const fast = await gzipBytes(samples, FAST_GZIP_LEVEL, compress);
-  return { compress: true, level: fastLevelKeepsRatio(out, fast) ? FAST_GZIP_LEVEL : DEFAULT_GZIP_LEVEL };
+  if (!compressesEnough(inBytes, out)) return { compress: false, mix: oneLevel(first) };
+  if (level !== undefined) return { compress: true, mix: oneLevel(first) };
+  const tried = [{ level: first, out }];
+  for (const cheaper of [...CHEAP_GZIP_LEVELS].reverse()) {
+    signal?.throwIfAborted();
+    const o = await gzipBytes(samples, cheaper, compress);
+    tried.unshift({ level: cheaper, out: o });
+    if (o * FAST_LEVEL_MIN_SHARE > out) break;
+  }
+  return { compress: true, mix: cheapestMix(tried) };
 }

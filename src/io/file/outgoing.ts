@@ -3,7 +3,7 @@
 // WIRE-NOTES §8.4; never read-and-gzip twice like the reference). The gzip stream is a
 // series of independent members compressed on libuv's thread pool (gzip-members.ts).
 // Compression is skipped when a few spread-out samples of the file shrink by
-// less than 10 %, and the same samples choose the level (compress-sample.ts). The processed stream is then served as
+// less than 10 %, and the same samples choose the members' levels (compress-sample.ts). The processed stream is then served as
 // exact 1 MiB chunks (WIRE-NOTES §8.3) straight from disk (chunk-reader.ts).
 import type { Stats } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
@@ -12,7 +12,7 @@ import * as path from "node:path";
 import type { WorkerPool } from "../workers/pool.js";
 import { tempFileName } from "./temp-files.js";
 import { CHUNK_SIZE, FileTransferError, asFileTransferError, createFileHasher, describeFile, type FileMetadata } from "../../protocol/file/metadata.js";
-import { wantsCompression } from "../../protocol/file/compression.js";
+import { oneLevel, wantsCompression, type LevelMix } from "../../protocol/file/compression.js";
 import { readChunks, type ChunkSpace } from "./chunk-reader.js";
 import { chooseGzip } from "./compress-sample.js";
 import { DEFAULT_GZIP_LEVEL } from "../deflate.js";
@@ -35,7 +35,7 @@ export interface PrepareOptions {
   compress: boolean;
   /**
    * zlib level 0..9. Default: chosen from samples of the file (compress-sample.ts):
-   * the engine's cheaper level where it keeps the ratio close to level 6's, else 6
+   * as many members at the engine's cheaper levels as keep the ratio close to level 6's, the rest at 6
    * (6 without samples; the reference uses 9, ~4× slower for little gain).
    */
   gzipLevel?: number;
@@ -67,8 +67,8 @@ export interface PrepareOptions {
 
 export interface OutgoingFile {
   readonly metadata: FileMetadata;
-  /** The gzip level the stream was compressed at; null when it was not compressed. */
-  readonly gzipLevel: number | null;
+  /** The gzip levels the stream's members were compressed at; null when it was not compressed. */
+  readonly gzip: LevelMix | null;
   /** Path of the file whose bytes are chunked (the source itself or the temp gzip). */
   readonly processedPath: string;
   /**
@@ -149,7 +149,7 @@ class TempGzip {
 async function processSource(
   filePath: string,
   counter: HashingCounter,
-  gz: { compressor: Compressor; level: number; blockSize: number } | null,
+  gz: { compressor: Compressor; mix: LevelMix; blockSize: number } | null,
   tmp: TempGzip,
   opts: PrepareOptions,
 ): Promise<{ processedPath: string; processedSize: number }> {
@@ -164,7 +164,7 @@ async function processSource(
     const fh = await open(p, "wx", 0o600);
     tmp.path = p; // only once it is ours: cleanup() must never remove a file we did not create
     try {
-      const size = await gzipFile(source, fh, { compress: gz.compressor, level: gz.level, blockSize: gz.blockSize, onBlock: (b) => counter.add(b), signal: opts.signal });
+      const size = await gzipFile(source, fh, { compress: gz.compressor, mix: gz.mix, blockSize: gz.blockSize, onBlock: (b) => counter.add(b), signal: opts.signal });
       return { processedPath: p, processedSize: size };
     } finally {
       await fh.close();
@@ -185,7 +185,7 @@ async function processSource(
 export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions): Promise<OutgoingFile> {
   const userLevel = opts.gzipLevel;
   if (userLevel !== undefined && (!Number.isInteger(userLevel) || userLevel < 0 || userLevel > 9)) throw new RangeError("gzipLevel must be an integer 0..9");
-  let level = userLevel ?? DEFAULT_GZIP_LEVEL;
+  let mix = oneLevel(userLevel ?? DEFAULT_GZIP_LEVEL);
   const st = await statSource(filePath);
   const filename = path.basename(filePath);
   const blockSize = opts.blockSize ?? GZIP_BLOCK;
@@ -200,8 +200,8 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
   let processed;
   try {
     opts.signal?.throwIfAborted();
-    if (compressed && st.size > 0 && (opts.sampleCheck ?? true)) ({ compress: compressed, level } = await chooseGzip(filePath, st.size, compressor, userLevel, opts.signal));
-    processed = await processSource(filePath, counter, compressed ? { compressor, level, blockSize } : null, tmp, opts);
+    if (compressed && st.size > 0 && (opts.sampleCheck ?? true)) ({ compress: compressed, mix } = await chooseGzip(filePath, st.size, compressor, userLevel, opts.signal));
+    processed = await processSource(filePath, counter, compressed ? { compressor, mix, blockSize } : null, tmp, opts);
   } catch (err) {
     await tmp.cleanup();
     throw asFileTransferError(err, `Reading ${filename} failed`);
@@ -219,5 +219,5 @@ export async function prepareOutgoingFile(filePath: string, opts: PrepareOptions
   }
   const chunks = (want?: (index: number) => boolean, space?: ChunkSpace) =>
     readChunks({ path: processedPath, size: processedSize, mtimeMs: sourceMtime, totalChunks: metadata.total_chunks, filename }, () => tmp.removed, want, space);
-  return { metadata, gzipLevel: compressed ? level : null, processedPath, chunks, cleanup: () => tmp.cleanup() };
+  return { metadata, gzip: compressed ? mix : null, processedPath, chunks, cleanup: () => tmp.cleanup() };
 }

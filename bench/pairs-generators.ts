@@ -63,9 +63,9 @@ export async function runPairsLoad(gen: PairsGenerator, cfg: PairsConfig, timeou
   let out = "";
   proc.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-  const [code] = (await once(proc, "exit")) as [number | null];
+  const [code, signal] = (await once(proc, "exit")) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
   const m = /^RESULT (.*)$/m.exec(out);
-  if (code !== 0 || !m) throw new Error(`${gen} pairs load generator failed (exit ${code})`);
+  if (code !== 0 || !m) throw new Error(`${gen} pairs load generator failed (${signal !== null ? `killed by ${signal}` : `exit ${code}`})`);
   return JSON.parse(m[1]!) as Record<string, unknown>;
 }

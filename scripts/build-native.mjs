@@ -43,6 +43,7 @@ const FALLBACK = {
   "message.c": "messages are sealed and opened step by step in TypeScript (install OpenSSL's headers, e.g. libssl-dev, if Node's are missing)",
   "pagecache.c": "received files stay in the page cache until the kernel evicts them",
   "chunk.c": "received file chunks are opened by the TypeScript path and copied into place",
+  "blake2b.c": "file hashes use the WebAssembly BLAKE2b (hash-wasm)",
   "pairs-load.c": "bench:server drives its 1,000 pairs with the JavaScript load generator only",
 };
 
@@ -51,6 +52,7 @@ const LIBS = {
   "deflate.c": ["-ldeflate"],
   // dlsym, for OpenSSL's X25519 functions (in the C library itself since glibc 2.34).
   "message.c": ["-ldl"],
+  "blake2b.c": ["-ldl"],
   "pairs-load.c": ["-lm"],
 };
 

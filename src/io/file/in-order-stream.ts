@@ -6,8 +6,7 @@
 // exceeds the announced size (WIRE-NOTES §15.6).
 import { Transform, Writable, type TransformCallback } from "node:stream";
 import type { FileHandle } from "node:fs/promises";
-import type { IHasher as FileHasher } from "hash-wasm";
-import { FileTransferError, asFileTransferError, createFileHasher, type FileMetadata } from "../../protocol/file/metadata.js";
+import { FileTransferError, asFileTransferError, createFileHasher, type FileHasher, type FileMetadata } from "../../protocol/file/metadata.js";
 import { MemberGunzip, type GunzipSink } from "./member-gunzip.js";
 import { WrittenPages } from "./page-cache.js";
 import type { OwnedTempFiles } from "./temp-files.js";

@@ -2,7 +2,8 @@
 // incompressible-extension rule and validation of what a peer announces.
 // WIRE-NOTES §8 (values), WIRE-NOTES §4.6 (exact field order), SPEC §9.
 import { createHash } from "node:crypto";
-import { createBLAKE2b, type IHasher } from "hash-wasm";
+import { createBLAKE2b } from "hash-wasm";
+import { NativeBlake2b256 } from "../crypto/blake2b-native.js";
 import { SEND_CHUNK_SIZE, MessageType } from "../constants.js";
 
 /** The inner FILE_METADATA record minus its "type" (WIRE-NOTES §4.6, §8.2). */
@@ -129,9 +130,21 @@ export function describeFile(f: { filename: string; fileSize: number; fileHash: 
   };
 }
 
-/** A fresh BLAKE2b-256 hasher (digest length 32 — not a truncated BLAKE2b-512, WIRE-NOTES §1). */
-export function createFileHasher(): Promise<IHasher> {
-  return createBLAKE2b(256);
+/** A running whole-file hash: BLAKE2b-256 (WIRE-NOTES §8.2). */
+export interface FileHasher {
+  init(): FileHasher;
+  update(data: Uint8Array): FileHasher;
+  digest(format: "binary"): Uint8Array;
+  digest(format?: "hex"): string;
+}
+
+/**
+ * A fresh BLAKE2b-256 hasher (digest length 32 — not a truncated BLAKE2b-512,
+ * WIRE-NOTES §1): OpenSSL's BLAKE2b where the addon is usable
+ * (crypto/blake2b-native.ts), else hash-wasm's; the same digests either way.
+ */
+export function createFileHasher(): Promise<FileHasher> {
+  return Promise.resolve(NativeBlake2b256.create() ?? createBLAKE2b(256));
 }
 
 /** BLAKE2b-256 hex of an in-memory buffer (tests and small payloads). */

@@ -205,19 +205,31 @@ for (const mode of ["reused buffers", "reused buffers, direct writes", "fresh ch
     test("small frames queued behind a receiver that stops reading arrive intact (no read buffer reused while queued)", async () => {
       const [sender, receiver] = await pair();
       receiver.pauseReading();
-      // ~16 MiB: more than the kernel buffers on both sides hold, so the relay
-      // has to queue writes to the receiver while it keeps reading the sender.
-      const frames = Array.from({ length: 12_000 }, (_, i) => binary(1000 + (i % 700)));
+      // More than the kernel buffers on both sides hold, so the relay has to
+      // queue writes to the receiver while it keeps reading the sender. How much
+      // that is depends on how far the kernel grew them (tcp_rmem allows 32 MiB
+      // on some machines): start with ~16 MiB and add ~2.7 MiB until the
+      // sender's own queue stops draining.
+      const frames: Buffer[] = [];
       const s = sender.socket;
-      for (let k = 0; k < frames.length; k += 500) s.write(Buffer.concat(frames.slice(k, k + 500).map(wireOf)));
-      // Wait until the relay stops taking the sender's bytes (it paused reading).
-      let last = -1;
-      for (let k = 0; k < 100; k++) {
-        await new Promise((r) => setTimeout(r, 100));
-        const now = s.bytesWritten - s.writableLength;
-        if (now === last) break;
-        last = now;
-      }
+      const send = (count: number): void => {
+        const batch = Array.from({ length: count }, (_, i) => binary(1000 + ((frames.length + i) % 700)));
+        frames.push(...batch);
+        for (let k = 0; k < batch.length; k += 500) s.write(Buffer.concat(batch.slice(k, k + 500).map(wireOf)));
+      };
+      /** Waits until the relay stops taking the sender's bytes; true if bytes are left queued at the sender. */
+      const stalled = async (): Promise<boolean> => {
+        let last = -1;
+        for (let k = 0; k < 100; k++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const now = s.bytesWritten - s.writableLength;
+          if (now === last) break;
+          last = now;
+        }
+        return s.writableLength > 0;
+      };
+      send(12_000);
+      for (let round = 0; round < 32 && !(await stalled()); round++) send(2_000);
       assert.ok(s.writableLength > 0, "the relay applied backpressure to the sender");
       receiver.resumeReading();
       for (let k = 0; k < frames.length; k++) assert.equal(sha(await receiver.nextFrame(20_000)), sha(frames[k]!), `frame ${k}`);

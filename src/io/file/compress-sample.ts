@@ -4,9 +4,9 @@
 // members at the engine's cheaper levels (deflate.ts CHEAP_GZIP_LEVELS) as far
 // as the samples show the ratio stays close to level 6's.
 import { open } from "node:fs/promises";
-import { CHEAP_GZIP_LEVELS, DEFAULT_GZIP_LEVEL } from "../deflate.js";
+import { CHEAP_GZIP_LEVELS, DEFAULT_GZIP_LEVEL, gzipOutputBound } from "../deflate.js";
 import { FAST_LEVEL_MIN_SHARE, cheapestMix, compressesEnough, oneLevel, type LevelMix } from "../../protocol/file/compression.js";
-import type { Compressor } from "./gzip-members.js";
+import { uvCompressor, type Compressor } from "./gzip-members.js";
 
 export const SAMPLE_BYTES = 256 * 1024;
 export const SAMPLE_COUNT = 4;
@@ -42,10 +42,19 @@ async function readSamples(filePath: string, size: number): Promise<Uint8Array[]
   return samples;
 }
 
-/** Bytes of gzip the samples give at `level` (from copies: a worker pool's compressor takes its input over). */
-async function gzipBytes(samples: Uint8Array[], level: number, compress: Compressor): Promise<number> {
-  const outs = await Promise.all(samples.map((b) => compress(Uint8Array.from(b), level)));
-  return outs.reduce((n, b) => n + b.length, 0);
+/**
+ * Bytes of gzip the samples give at a level. On libuv's pool the samples are
+ * compressed where they are, into one output buffer per sample used again
+ * from level to level (fresh pages cost more here than a sample's copy is
+ * worth); a worker pool's compressor takes its input over, so it gets copies.
+ */
+function sampleGzipper(samples: Uint8Array[], compress: Compressor): (level: number) => Promise<number> {
+  const inPlace = compress === uvCompressor;
+  const outs = samples.map((b) => (inPlace ? new Uint8Array(gzipOutputBound(b.length)) : undefined));
+  return async (level) => {
+    const zs = await Promise.all(samples.map((b, i) => compress(inPlace ? b : Uint8Array.from(b), level, outs[i])));
+    return zs.reduce((n, z) => n + z.length, 0);
+  };
 }
 
 /**
@@ -61,13 +70,14 @@ export async function chooseGzip(filePath: string, size: number, compress: Compr
   const inBytes = samples.reduce((n, b) => n + b.length, 0);
   const first = level ?? DEFAULT_GZIP_LEVEL;
   if (inBytes === 0) return { compress: compressesEnough(0, 0), mix: oneLevel(first) };
-  const out = await gzipBytes(samples, first, compress);
+  const gzipBytes = sampleGzipper(samples, compress);
+  const out = await gzipBytes(first);
   if (!compressesEnough(inBytes, out)) return { compress: false, mix: oneLevel(first) };
   if (level !== undefined) return { compress: true, mix: oneLevel(first) };
   const tried = [{ level: first, out }];
   for (const cheaper of [...CHEAP_GZIP_LEVELS].reverse()) {
     signal?.throwIfAborted();
-    const o = await gzipBytes(samples, cheaper, compress);
+    const o = await gzipBytes(cheaper);
     tried.unshift({ level: cheaper, out: o });
     if (o * FAST_LEVEL_MIN_SHARE > out) break;
   }

@@ -100,6 +100,14 @@ test("log lines: mostly level 6, because the cheaper level loses more than the m
   assert.ok(ratioAt(data, mix) >= 0.95 * (data.length / gzipSync(data, { level: 6 }).length));
 });
 
+test("a repeated line: level 6 throughout, since every level is cheap there and the cheaper ones lose more than the samples show", async () => {
+  const line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor 0123456789\n";
+  const data = Buffer.from(line.repeat(Math.ceil((16 * MiB) / line.length))).subarray(0, 16 * MiB);
+  // The premise: level 1 keeps less than 95 % of one level-6 stream's ratio here.
+  assert.ok(ratioAt(data, 1) < 0.95 * (data.length / gzipSync(data, { level: 6 }).length));
+  assert.deepEqual(await chooseGzip(await file("repeated.txt", data), data.length, uvCompressor), { compress: true, mix: oneLevel(DEFAULT_GZIP_LEVEL) });
+});
+
 test("random bytes are not compressed; the user's level is used as it is, and decides alone", async () => {
   const rnd = randomBytes(2 * MiB);
   assert.equal((await chooseGzip(await file("r.txt", rnd), rnd.length, uvCompressor)).compress, false);

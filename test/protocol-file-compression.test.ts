@@ -1,7 +1,7 @@
 // The compression decision (src/protocol/file/compression.ts, WIRE-NOTES §8.2, §15.7).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cheapestMix, compressesEnough, describeMix, FAST_LEVEL_MIN_SHARE, memberLevel, oneLevel, SAMPLE_MAX_RATIO, wantsCompression, type LevelMix } from "../src/protocol/file/compression.js";
+import { CHEAP_LEVELS_MAX_RATIO, cheaperLevelsWorthTrying, cheapestMix, compressesEnough, describeMix, FAST_LEVEL_MIN_SHARE, memberLevel, oneLevel, SAMPLE_MAX_RATIO, wantsCompression, type LevelMix } from "../src/protocol/file/compression.js";
 
 test("wantsCompression: the user's wish and the extension list; an empty file follows compressEmpty", () => {
   const table: [string, number, boolean, boolean, boolean][] = [
@@ -64,4 +64,13 @@ test("memberLevel: floor(n × share) of any n members in a row at the cheaper le
   assert.equal(memberLevel({ fast: 1, slow: 2, share: 1 }, 5), 1);
   assert.equal(describeMix(oneLevel(6)), "level 6");
   assert.equal(describeMix(mix), "levels 1 and 2 (65 % at 1)");
+});
+
+test("cheaperLevelsWorthTrying: only below 10× at level 6", () => {
+  assert.equal(CHEAP_LEVELS_MAX_RATIO, 10);
+  assert.equal(cheaperLevelsWorthTrying(1000, 480), true); // prose, about 2×
+  assert.equal(cheaperLevelsWorthTrying(1000, 200), true); // logs, about 5×
+  assert.equal(cheaperLevelsWorthTrying(1000, 101), true);
+  assert.equal(cheaperLevelsWorthTrying(1000, 100), false);
+  assert.equal(cheaperLevelsWorthTrying(262144, 1000), false); // a repeated line, about 260×
 });

@@ -5,7 +5,7 @@
 // as the samples show the ratio stays close to level 6's.
 import { open } from "node:fs/promises";
 import { CHEAP_GZIP_LEVELS, DEFAULT_GZIP_LEVEL, gzipOutputBound } from "../deflate.js";
-import { FAST_LEVEL_MIN_SHARE, cheapestMix, compressesEnough, oneLevel, type LevelMix } from "../../protocol/file/compression.js";
+import { FAST_LEVEL_MIN_SHARE, cheaperLevelsWorthTrying, cheapestMix, compressesEnough, oneLevel, type LevelMix } from "../../protocol/file/compression.js";
 import { uvCompressor, type Compressor } from "./gzip-members.js";
 
 export const SAMPLE_BYTES = 256 * 1024;
@@ -60,8 +60,8 @@ function sampleGzipper(samples: Uint8Array[], compress: Compressor): (level: num
 /**
  * Compress or not, and at which levels. With `level` (the user's), the samples
  * are gzipped at that level and only the first question is asked. Without,
- * they are gzipped at level 6 for it, then, if they compress, at the cheaper
- * levels, dearest first, until one loses too much of level 6's ratio (a
+ * they are gzipped at level 6 for it, then, if they compress (but not by 10×
+ * or more, cheaperLevelsWorthTrying), at the cheaper levels, dearest first, until one loses too much of level 6's ratio (a
  * cheaper one would lose more still); cheapestMix decides from what they gave.
  */
 export async function chooseGzip(filePath: string, size: number, compress: Compressor, level?: number, signal?: AbortSignal): Promise<GzipChoice> {
@@ -73,7 +73,7 @@ export async function chooseGzip(filePath: string, size: number, compress: Compr
   const gzipBytes = sampleGzipper(samples, compress);
   const out = await gzipBytes(first);
   if (!compressesEnough(inBytes, out)) return { compress: false, mix: oneLevel(first) };
-  if (level !== undefined) return { compress: true, mix: oneLevel(first) };
+  if (level !== undefined || !cheaperLevelsWorthTrying(inBytes, out)) return { compress: true, mix: oneLevel(first) };
   const tried = [{ level: first, out }];
   for (const cheaper of [...CHEAP_GZIP_LEVELS].reverse()) {
     signal?.throwIfAborted();

@@ -12,6 +12,7 @@ import { connect as netConnect, createServer, type AddressInfo, type Socket } fr
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { encryptedLike, frameOf, INIT, joinFrame, KEEPALIVE_RESPONSE, RESPONSE } from "./load-frames.js";
+import type { PairsConfig } from "./pairs-generators.js";
 
 const HOST = "127.0.0.1";
 /** The read buffer the generator's clients share (see LoadClient.open). */
@@ -199,20 +200,14 @@ function percentile(sorted: Float64Array, p: number): number {
 
 // ---------------------------------------------------------------- modes
 
-async function runPairs(cfg: {
-  port: number;
-  /** The relay process whose CPU time per relayed frame is measured over the saturated window (0: none). */
-  relayPid?: number;
-  /** A second cluster node: half of the pairs are split across the two (bench:cluster). */
-  port2?: number;
-  pairs: number;
-  frameBytes: number;
-  window: number;
-  warmupSeconds: number;
-  seconds: number;
-  ratePerClient: number;
-  rateSeconds: number;
-}): Promise<unknown> {
+async function runPairs(
+  cfg: Omit<PairsConfig, "relayPid"> & {
+    /** The relay process whose CPU time per relayed frame is measured over the saturated window (0: none). */
+    relayPid?: number;
+    /** A second cluster node: half of the pairs are split across the two (bench:cluster). */
+    port2?: number;
+  },
+): Promise<unknown> {
   const t0 = now();
   const pairs = await formPairs(cfg.port, cfg.pairs, 200, cfg.port2 ?? 0, cfg.port2 ? "half" : "none");
   log(`${pairs.length} pairs formed in ${((now() - t0) / 1000).toFixed(1)} s`);

@@ -113,46 +113,47 @@ CLMUL static long double_open(state *s, const uint8_t kaes[32], const uint8_t kc
 
 // ---------------------------------------------------------------- N-API glue
 
-// openInPlace(aesKey32, chachaKey32, aesNonce12, chachaNonce12, aad, buf) -> plaintext length at buf[0..], or -1 (refused; buf cleansed).
-static napi_value js_open_in_place(napi_env env, napi_callback_info info) {
-  napi_value argv[6], result;
-  size_t argc = 6, l;
+// The six arguments of openInPlace and sealInPlace: (aesKey32, chachaKey32, aesNonce12, chachaNonce12, aad, buf).
+typedef struct {
+  state *s;
   uint8_t *kaes, *kcha, *n1, *n2, *aad, *buf;
   size_t al, bl;
-  state *s = NULL;
-  napi_get_instance_data(env, (void **)&s);
+} chunk_args;
+
+// 0 with a pending JavaScript exception when an argument does not qualify.
+static int chunk_args_of(napi_env env, napi_callback_info info, const char *usage, chunk_args *a) {
+  napi_value argv[6];
+  size_t argc = 6, l;
+  a->s = NULL;
+  napi_get_instance_data(env, (void **)&a->s);
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
-    napi_throw_type_error(env, NULL, "openInPlace(aesKey, chachaKey, aesNonce, chachaNonce, aad, buf)");
-    return NULL;
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
   }
-  if (!uint8_arg(env, argv[0], &kaes, &l, 32) || !uint8_arg(env, argv[1], &kcha, &l, 32) || !uint8_arg(env, argv[2], &n1, &l, 12) || !uint8_arg(env, argv[3], &n2, &l, 12) ||
-      !uint8_arg(env, argv[4], &aad, &al, 0) || !uint8_arg(env, argv[5], &buf, &bl, 0))
-    return NULL;
-  napi_create_double(env, (double)double_open(s, kaes, kcha, n1, n2, aad, al, buf, bl), &result);
+  return uint8_arg(env, argv[0], &a->kaes, &l, 32) && uint8_arg(env, argv[1], &a->kcha, &l, 32) && uint8_arg(env, argv[2], &a->n1, &l, 12) &&
+         uint8_arg(env, argv[3], &a->n2, &l, 12) && uint8_arg(env, argv[4], &a->aad, &a->al, 0) && uint8_arg(env, argv[5], &a->buf, &a->bl, 0);
+}
+
+// openInPlace(aesKey32, chachaKey32, aesNonce12, chachaNonce12, aad, buf) -> plaintext length at buf[0..], or -1 (refused; buf cleansed).
+static napi_value js_open_in_place(napi_env env, napi_callback_info info) {
+  chunk_args a;
+  napi_value result;
+  if (!chunk_args_of(env, info, "openInPlace(aesKey, chachaKey, aesNonce, chachaNonce, aad, buf)", &a)) return NULL;
+  napi_create_double(env, (double)double_open(a.s, a.kaes, a.kcha, a.n1, a.n2, a.aad, a.al, a.buf, a.bl), &result);
   return result;
 }
 
 // sealInPlace(aesKey32, chachaKey32, aesNonce12, chachaNonce12, aad, buf) -> true, or false (OpenSSL refused; buf cleansed).
 // buf: the padded plaintext in its first buf.length - 32 bytes (a positive multiple of 64); the sealed chunk fills it whole.
 static napi_value js_seal_in_place(napi_env env, napi_callback_info info) {
-  napi_value argv[6], result;
-  size_t argc = 6, l;
-  uint8_t *kaes, *kcha, *n1, *n2, *aad, *buf;
-  size_t al, bl;
-  state *s = NULL;
-  napi_get_instance_data(env, (void **)&s);
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
-    napi_throw_type_error(env, NULL, "sealInPlace(aesKey, chachaKey, aesNonce, chachaNonce, aad, buf)");
-    return NULL;
-  }
-  if (!uint8_arg(env, argv[0], &kaes, &l, 32) || !uint8_arg(env, argv[1], &kcha, &l, 32) || !uint8_arg(env, argv[2], &n1, &l, 12) || !uint8_arg(env, argv[3], &n2, &l, 12) ||
-      !uint8_arg(env, argv[4], &aad, &al, 0) || !uint8_arg(env, argv[5], &buf, &bl, 0))
-    return NULL;
-  if (bl < 32 + 64 || (bl - 32) % 64 != 0 || bl > (size_t)1 << 30) {
+  chunk_args a;
+  napi_value result;
+  if (!chunk_args_of(env, info, "sealInPlace(aesKey, chachaKey, aesNonce, chachaNonce, aad, buf)", &a)) return NULL;
+  if (a.bl < 32 + 64 || (a.bl - 32) % 64 != 0 || a.bl > (size_t)1 << 30) {
     napi_throw_range_error(env, NULL, "the buffer must hold a padded plaintext (a positive multiple of 64 bytes) and 32 bytes more");
     return NULL;
   }
-  napi_get_boolean(env, double_seal(s, kaes, kcha, n1, n2, aad, al, buf, bl - 32), &result);
+  napi_get_boolean(env, double_seal(a.s, a.kaes, a.kcha, a.n1, a.n2, a.aad, a.al, a.buf, a.bl - 32), &result);
   return result;
 }
 

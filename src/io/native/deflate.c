@@ -61,6 +61,16 @@ static unsigned char* bytes_of(napi_env env, napi_value v, size_t* len) {
   return data ? data : &empty;
 }
 
+// A compression level argument (0..MAX_LEVEL), or -1 with a RangeError thrown.
+static int32_t level_arg(napi_env env, napi_value v) {
+  int32_t level = -1;
+  if (napi_get_value_int32(env, v, &level) != napi_ok || level < 0 || level > MAX_LEVEL) {
+    napi_throw_range_error(env, NULL, "level must be an integer 0..12");
+    return -1;
+  }
+  return level;
+}
+
 // gzip(input, level): one gzip member holding `input`, in a new Buffer of its exact size.
 static napi_value js_gzip(napi_env env, napi_callback_info info) {
   napi_value argv[2], result = NULL;
@@ -72,11 +82,8 @@ static napi_value js_gzip(napi_env env, napi_callback_info info) {
   size_t in_len = 0;
   unsigned char* in = bytes_of(env, argv[0], &in_len);
   if (!in) return NULL;
-  int32_t level = -1;
-  if (napi_get_value_int32(env, argv[1], &level) != napi_ok || level < 0 || level > MAX_LEVEL) {
-    napi_throw_range_error(env, NULL, "level must be an integer 0..12");
-    return NULL;
-  }
+  int32_t level = level_arg(env, argv[1]);
+  if (level < 0) return NULL;
   State* s = state(env);
   if (!s->compressors[level]) s->compressors[level] = libdeflate_alloc_compressor(level);
   struct libdeflate_compressor* c = s->compressors[level];
@@ -228,11 +235,8 @@ static napi_value js_gzip_async(napi_env env, napi_callback_info info) {
   size_t in_len = 0;
   unsigned char* in = bytes_of(env, argv[0], &in_len);
   if (!in) return NULL;
-  int32_t level = -1;
-  if (napi_get_value_int32(env, argv[1], &level) != napi_ok || level < 0 || level > MAX_LEVEL) {
-    napi_throw_range_error(env, NULL, "level must be an integer 0..12");
-    return NULL;
-  }
+  int32_t level = level_arg(env, argv[1]);
+  if (level < 0) return NULL;
   GzipJob* j = calloc(1, sizeof(GzipJob));
   if (!j) {
     napi_throw_error(env, NULL, "out of memory");

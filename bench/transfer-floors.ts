@@ -6,7 +6,7 @@ import { describeMix, memberLevel, type LevelMix } from "../src/protocol/file/co
 import { randomBytes } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { tuneAllocatorForBulkCrypto } from "../src/io/allocator.js";
-import { gzipEngine, gzipMember } from "../src/io/deflate.js";
+import { gzipEngine, gzipMember, levelName } from "../src/io/deflate.js";
 import { MemberGunzip } from "../src/io/file/member-gunzip.js";
 import { doubleDecryptInPlace, doubleEncryptPartsInto, sealedLength } from "../src/protocol/aead.js";
 import { chunkNative } from "../src/protocol/crypto/chunk-native.js";
@@ -90,7 +90,7 @@ export async function measureFloors(text: Uint8Array, mix: LevelMix): Promise<[F
   let members: Uint8Array[] = [];
   rows.push([
     "gzip",
-    `gzip ${describeMix(mix)} (${gzipEngine}, 4 MiB members, as the sender chose for the text) per GiB of text`,
+    `gzip ${describeMix(mix, levelName)} (${gzipEngine}, 4 MiB members, as the sender chose for the text) per GiB of text`,
     cpuPerGiB(textBytes, () => {
       members = blocks.map((b, i) => gzipMember(b, memberLevel(mix, i)));
     }),

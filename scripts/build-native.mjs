@@ -56,11 +56,23 @@ const LIBS = {
   "pairs-load.c": ["-lm"],
 };
 
-function build(src, out) {
+/**
+ * A library an addon also uses where it is installed: the addon is built with
+ * `flags` first and, if that fails, without them (the report says which).
+ */
+const EXTRAS = {
+  "deflate.c": {
+    name: "isa-l",
+    flags: ["-DPQCHAT_IGZIP", "-lisal"],
+    without: "gzip has no igzip level (install ISA-L's headers, e.g. libisal-dev, for cheaper compression of text)",
+  },
+};
+
+function build(src, out, extra = []) {
   if (process.env.PQCHAT_NO_NATIVE) return "PQCHAT_NO_NATIVE is set";
   if (!includeDir) return "Node's headers (node_api.h) were not found";
   mkdirSync(dirname(out), { recursive: true });
-  const r = spawnSync(cc, ["-O2", "-std=c11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-DNAPI_VERSION=8", "-I", includeDir, src, "-o", out, ...(LIBS[basename(src)] ?? [])], {
+  const r = spawnSync(cc, ["-O2", "-std=c11", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-DNAPI_VERSION=8", "-I", includeDir, src, "-o", out, ...extra, ...(LIBS[basename(src)] ?? [])], {
     encoding: "utf8",
   });
   return compilerError(r);
@@ -86,9 +98,15 @@ const report = {};
 for (const src of cFiles(join(root, "src"))) {
   const out = join(root, "dist", relative(root, src)).replace(/\.c$/, ".node");
   const file = basename(src);
+  const extra = EXTRAS[file];
+  if (extra && build(src, out, extra.flags) === null) {
+    report[file] = { built: true, with: [extra.name] };
+    continue;
+  }
   const why = build(src, out);
-  report[file] = why === null ? { built: true } : { built: false, reason: why };
+  report[file] = why === null ? { built: true, ...(extra ? { with: [] } : {}) } : { built: false, reason: why };
   if (why !== null) console.log(`pqchat: ${relative(root, src)} not built (${why}); ${FALLBACK[file] ?? "pqchat works without it"}`);
+  else if (extra) console.log(`pqchat: ${relative(root, src)} built without ${extra.name}; ${extra.without}`);
 }
 for (const src of cFiles(join(root, "bench"))) {
   const out = join(root, "dist", relative(root, src)).replace(/\.c$/, "");

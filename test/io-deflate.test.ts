@@ -11,9 +11,9 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { DEFAULT_GZIP_LEVEL, FAST_GZIP_LEVEL, GUNZIP_BAD_DATA, GUNZIP_NO_ROOM, GUNZIP_OK, gzipEngine, gzipMember, gzipMemberAsync, gzipMemberAsyncInto, gzipOutputBound, libdeflateBuilt } from "../src/io/deflate.js";
+import { CHEAP_GZIP_LEVELS, DEFAULT_GZIP_LEVEL, FAST_GZIP_LEVEL, GUNZIP_BAD_DATA, GUNZIP_NO_ROOM, GUNZIP_OK, IGZIP_LEVEL, gunzipMember, gzipEngine, gzipMember, gzipMemberAsync, gzipMemberAsyncInto, gzipOutputBound, igzipBuilt, levelName, libdeflateBuilt } from "../src/io/deflate.js";
 
-const report = (JSON.parse(readFileSync(new URL("../native-build.json", import.meta.url), "utf8")) as Record<string, { built: boolean; reason?: string }>)["deflate.c"];
+const report = (JSON.parse(readFileSync(new URL("../native-build.json", import.meta.url), "utf8")) as Record<string, { built: boolean; reason?: string; with?: string[] }>)["deflate.c"];
 
 interface Addon {
   gzip(input: Uint8Array, level: number): Uint8Array;
@@ -54,7 +54,7 @@ test("gzipMemberAsync (libuv's pool) gives the same bytes as gzipMember on this 
   for (const size of [0, 1, 4096, 1_048_576 + 13, 4 * 1_048_576]) {
     for (const compressible of [true, false]) {
       const data = sample(size, compressible);
-      for (const level of [0, FAST_GZIP_LEVEL, DEFAULT_GZIP_LEVEL, 9]) {
+      for (const level of [0, ...CHEAP_GZIP_LEVELS, DEFAULT_GZIP_LEVEL, 9]) {
         // Many at once, as the sender runs them: each job keeps its own input and output.
         jobs.push(
           gzipMemberAsync(data, level).then((z) => {
@@ -91,6 +91,49 @@ test("gzipMemberAsyncInto: the same member as gzipMember, in the caller's buffer
   assert.deepEqual(new Uint8Array(gunzipSync(z)), new Uint8Array(sample(4096, true)));
   assert.ok(small.every((b) => b === 7));
   await assert.rejects(gzipMemberAsyncInto(new Uint8Array(1), 10, outs[0]!), RangeError);
+});
+
+test("the build report says whether deflate.c came with ISA-L (always in CI); igzip is the cheapest level exactly then", () => {
+  const withIgzip = report?.with?.includes("isa-l") ?? false;
+  if (process.env["PQCHAT_REQUIRE_NATIVE"]) assert.equal(withIgzip, true, "deflate.c was built without ISA-L (libisal-dev)");
+  assert.equal(igzipBuilt, withIgzip);
+  const active = withIgzip && gzipEngine === "libdeflate";
+  assert.equal(IGZIP_LEVEL !== null, active);
+  assert.deepEqual(CHEAP_GZIP_LEVELS, active ? [IGZIP_LEVEL, 2] : gzipEngine === "libdeflate" ? [1, 2] : [4]);
+  assert.equal(levelName(2), "2");
+  if (IGZIP_LEVEL !== null) assert.equal(levelName(IGZIP_LEVEL), "igzip");
+  // Without igzip its number is no level at all.
+  else assert.throws(() => gzipMember(new Uint8Array(1), 103), RangeError);
+});
+
+test("igzip members: node:zlib and libdeflate decode them to the input at any size, compressible or not, within gzipOutputBound", async () => {
+  const level = IGZIP_LEVEL;
+  if (level === null) {
+    await assert.rejects(gzipMemberAsync(new Uint8Array(1), 103), RangeError);
+    return;
+  }
+  for (const size of [0, 1, 63, 65_535, 65_536, 65_537, 1_048_576 + 13, 4 * 1_048_576]) {
+    for (const compressible of [true, false]) {
+      const data = sample(size, compressible);
+      const z = gzipMember(data, level);
+      assert.deepEqual(new Uint8Array(gunzipSync(z)), new Uint8Array(data), `size ${size}`);
+      const out = new Uint8Array(size);
+      const r = gunzipMember!(z, out);
+      assert.deepEqual([r.status, r.usedIn, r.usedOut], [GUNZIP_OK, z.length, size]);
+      assert.deepEqual(out, new Uint8Array(data));
+      // Exactly the bound: random data falls back to stored blocks and still fits.
+      const into = await gzipMemberAsyncInto(data, level, new Uint8Array(gzipOutputBound(size)));
+      assert.deepEqual(new Uint8Array(into), new Uint8Array(z), `size ${size}, into the caller's buffer`);
+      if (!compressible) assert.ok(z.length <= gzipOutputBound(size));
+    }
+  }
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 300_000 }), fc.boolean(), (size, compressible) => {
+      const data = sample(size, compressible);
+      assert.deepEqual(new Uint8Array(gunzipSync(gzipMember(data, level))), new Uint8Array(data));
+    }),
+    { numRuns: 30 },
+  );
 });
 
 test("the cheaper level is libdeflate's 2 or zlib's 4, and level 6 stays the default", () => {

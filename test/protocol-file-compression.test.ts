@@ -64,6 +64,7 @@ test("memberLevel: floor(n × share) of any n members in a row at the cheaper le
   assert.equal(memberLevel({ fast: 1, slow: 2, share: 1 }, 5), 1);
   assert.equal(describeMix(oneLevel(6)), "level 6");
   assert.equal(describeMix(mix), "levels 1 and 2 (65 % at 1)");
+  assert.equal(describeMix(mix, (l) => (l === 1 ? "one" : String(l))), "levels one and 2 (65 % at one)");
 });
 
 test("cheaperLevelsWorthTrying: only below 10× at level 6", () => {

@@ -6,7 +6,7 @@
 import { open } from "node:fs/promises";
 import { CHEAP_GZIP_LEVELS, DEFAULT_GZIP_LEVEL, gzipOutputBound } from "../deflate.js";
 import { FAST_LEVEL_MIN_SHARE, cheaperLevelsWorthTrying, cheapestMix, compressesEnough, oneLevel, type LevelMix } from "../../protocol/file/compression.js";
-import { uvCompressor, type Compressor } from "./gzip-members.js";
+import { GZIP_IN_FLIGHT, uvCompressor, type Compressor } from "./gzip-members.js";
 
 export const SAMPLE_BYTES = 256 * 1024;
 export const SAMPLE_COUNT = 4;
@@ -51,9 +51,15 @@ async function readSamples(filePath: string, size: number): Promise<Uint8Array[]
 function sampleGzipper(samples: Uint8Array[], compress: Compressor): (level: number) => Promise<number> {
   const inPlace = compress === uvCompressor;
   const outs = samples.map((b) => (inPlace ? new Uint8Array(gzipOutputBound(b.length)) : undefined));
+  // As many at once as members in flight: more only wait for a core, and each costs a compressor of its level more (deflate.c).
   return async (level) => {
-    const zs = await Promise.all(samples.map((b, i) => compress(inPlace ? b : Uint8Array.from(b), level, outs[i])));
-    return zs.reduce((n, z) => n + z.length, 0);
+    let total = 0;
+    for (let i = 0; i < samples.length; i += GZIP_IN_FLIGHT) {
+      const batch = samples.slice(i, i + GZIP_IN_FLIGHT);
+      const zs = await Promise.all(batch.map((b, k) => compress(inPlace ? b : Uint8Array.from(b), level, outs[i + k])));
+      total += zs.reduce((n, z) => n + z.length, 0);
+    }
+    return total;
   };
 }
 

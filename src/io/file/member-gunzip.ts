@@ -1,5 +1,6 @@
-// The receiver's gunzip: whole gzip members with libdeflate where it is built
-// (../deflate.ts), node:zlib's streaming gunzip for everything else. A gzip
+// The receiver's gunzip: whole gzip members with the deflate addon where it is
+// built (../deflate.ts: libdeflate, or ISA-L's inflate for plain headers),
+// node:zlib's streaming gunzip for everything else. A gzip
 // stream is one or more members (WIRE-NOTES §8.4: our sender cuts one per
 // 4 MiB of input, the reference writes one for the whole file). Bytes are
 // gathered until the next member is likely complete (about as long as the
@@ -19,9 +20,15 @@ import { GUNZIP_BAD_DATA, GUNZIP_NO_ROOM, GUNZIP_OK, gunzipMember } from "../def
 export const GUNZIP_CHUNK = 256 * 1024;
 /** Compressed bytes gathered for one member at most before zlib takes over. */
 export const MAX_PENDING = 8 * 1024 * 1024;
-/** Largest member output decoded in one piece (our sender's members hold 4 MiB). */
+/** What the pending buffer reserves at first: room for MAX_PENDING and one more 1 MiB write. */
+const PENDING_RESERVE = MAX_PENDING + 1024 * 1024;
+/** Largest member output decoded in one piece (our sender's members hold 2 MiB, its earlier versions' 4 MiB). */
 export const MAX_MEMBER_OUTPUT = 16 * 1024 * 1024;
-/** The output buffer's first size: one member of our sender (WIRE-NOTES §8.4: 4 MiB of input each). */
+/**
+ * The output buffer's first size: one member of our earlier senders (WIRE-NOTES
+ * §8.4: 4 MiB of input each; 2 MiB now). It is not initialised, so only the
+ * pages the members use are ever touched.
+ */
 export const FIRST_MEMBER_OUTPUT = 4 * 1024 * 1024;
 
 /**
@@ -128,17 +135,24 @@ export class MemberGunzip {
     }
   }
 
+  /**
+   * Gathers `data` after the bytes still pending, which first move to the
+   * front (at most a member's start, once per member): the pages in use stay
+   * those of the longest member plus one write. The buffer is reserved at once
+   * for MAX_PENDING and a chunk but not initialised, so pages never used cost
+   * nothing, and no member is copied again as the buffer would grow.
+   */
   private append(data: Uint8Array): void {
     const len = this.end_ - this.start;
-    if (this.pending.length - this.end_ < data.length) {
-      const need = len + data.length;
-      if (need > this.pending.length) {
-        const next = new Uint8Array(Math.max(need, this.pending.length * 2));
-        next.set(this.pending.subarray(this.start, this.end_), 0);
-        this.pending = next;
-      } else this.pending.copyWithin(0, this.start, this.end_);
+    if (this.start > 0) {
+      this.pending.copyWithin(0, this.start, this.end_);
       this.start = 0;
       this.end_ = len;
+    }
+    if (this.pending.length - this.end_ < data.length) {
+      const next = uninitialized(Math.max(len + data.length, this.pending.length * 2, PENDING_RESERVE));
+      next.set(this.pending.subarray(0, len), 0);
+      this.pending = next;
     }
     this.pending.set(data, this.end_);
     this.end_ += data.length;

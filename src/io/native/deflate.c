@@ -42,6 +42,9 @@ typedef struct {
 // addon separately), so nothing here is shared between threads.
 typedef struct {
   struct libdeflate_decompressor* decompressor;
+#ifdef PQCHAT_IGZIP
+  struct inflate_state* inflater;
+#endif
   // Compressed output before it is copied out at its exact size.
   unsigned char* scratch;
   size_t scratch_len;
@@ -52,6 +55,9 @@ static void free_state(napi_env env, void* data, void* hint) {
   (void)hint;
   State* s = data;
   if (s->decompressor) libdeflate_free_decompressor(s->decompressor);
+#ifdef PQCHAT_IGZIP
+  free(s->inflater);
+#endif
   free(s->scratch);
   free(s);
 }
@@ -156,6 +162,8 @@ static size_t compress_member(void* engine, int level, const unsigned char* in, 
     if (isal_deflate(z) != COMP_OK || z->internal_state.state != ZSTATE_END) return 0;
     return z->total_out;
   }
+#else
+  (void)level;
 #endif
   return libdeflate_gzip_compress(engine, in, n, out, cap);
 }
@@ -199,6 +207,51 @@ static napi_value js_gzip(napi_env env, napi_callback_info info) {
   return result;
 }
 
+#ifdef PQCHAT_IGZIP
+// One gzip member with ISA-L's inflate, which decodes text 15-20 % faster
+// than libdeflate here, with libdeflate's result codes. Only for the plain
+// header our senders and the reference write (no optional fields, no reserved
+// flags): anything else is libdeflate's, which checks them, so what is
+// accepted stays what libdeflate and node:zlib accept.
+static int igzip_takes(const unsigned char* in, size_t in_len) {
+  return in_len >= 10 && in_len <= UINT32_MAX && in[0] == 0x1f && in[1] == 0x8b && in[2] == 8 && in[3] == 0;
+}
+
+static enum libdeflate_result igzip_gunzip(struct inflate_state* st, const unsigned char* in, size_t in_len, unsigned char* out, size_t out_len, size_t* used_in, size_t* used_out) {
+  isal_inflate_init(st);
+  st->crc_flag = ISAL_GZIP;
+  st->next_in = (uint8_t*)in;
+  st->avail_in = (uint32_t)in_len;
+  st->next_out = out;
+  st->avail_out = out_len > UINT32_MAX ? UINT32_MAX : (uint32_t)out_len;
+  uint32_t room = st->avail_out;
+  int r = isal_inflate(st);
+  if (r == ISAL_DECOMP_OK && st->block_state == ISAL_BLOCK_FINISH) {
+    *used_in = in_len - st->avail_in;
+    *used_out = room - st->avail_out;
+    return LIBDEFLATE_SUCCESS;
+  }
+  // Stopped with no room left: too small, as libdeflate says (even if the input also ends there).
+  if (r == ISAL_DECOMP_OK && st->avail_out == 0) return LIBDEFLATE_INSUFFICIENT_SPACE;
+  return LIBDEFLATE_BAD_DATA;
+}
+#endif
+
+// One member with igzip where it takes the header, else libdeflate; -1 when out of memory.
+static int gunzip_member(State* s, const unsigned char* in, size_t in_len, unsigned char* out, size_t out_len, size_t* used_in, size_t* used_out) {
+#ifdef PQCHAT_IGZIP
+  if (igzip_takes(in, in_len)) {
+    if (!s->inflater) s->inflater = malloc(sizeof(struct inflate_state));
+    if (!s->inflater) return -1;
+    return igzip_gunzip(s->inflater, in, in_len, out, out_len, used_in, used_out);
+  }
+#endif
+  if (in_len == 0) return LIBDEFLATE_BAD_DATA;
+  if (!s->decompressor) s->decompressor = libdeflate_alloc_decompressor();
+  if (!s->decompressor) return -1;
+  return libdeflate_gzip_decompress_ex(s->decompressor, in, in_len, out, out_len, used_in, used_out);
+}
+
 // gunzip(input, out): decodes the gzip member at the start of `input` into
 // `out`. Returns [status, bytes of input used, bytes of out written]; status 0
 // is success, 1 bad or incomplete data, 3 `out` too small (libdeflate's
@@ -215,14 +268,12 @@ static napi_value js_gunzip(napi_env env, napi_callback_info info) {
   if (!in) return NULL;
   unsigned char* out = bytes_of(env, argv[1], &out_len);
   if (!out) return NULL;
-  State* s = state(env);
-  if (!s->decompressor) s->decompressor = libdeflate_alloc_decompressor();
-  if (!s->decompressor) {
+  size_t used_in = 0, used_out = 0;
+  int r = gunzip_member(state(env), in, in_len, out, out_len, &used_in, &used_out);
+  if (r < 0) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  size_t used_in = 0, used_out = 0;
-  enum libdeflate_result r = in_len == 0 ? LIBDEFLATE_BAD_DATA : libdeflate_gzip_decompress_ex(s->decompressor, in, in_len, out, out_len, &used_in, &used_out);
   if (r != LIBDEFLATE_SUCCESS) used_in = used_out = 0;
   napi_create_array_with_length(env, 3, &result);
   napi_create_int32(env, (int32_t)r, &v);

@@ -6,7 +6,8 @@ import { describeMix, memberLevel, type LevelMix } from "../src/protocol/file/co
 import { randomBytes } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { tuneAllocatorForBulkCrypto } from "../src/io/allocator.js";
-import { gzipEngine, gzipMember, levelName } from "../src/io/deflate.js";
+import { gunzipEngine, gzipEngine, gzipMember, levelName } from "../src/io/deflate.js";
+import { GZIP_BLOCK } from "../src/io/file/gzip-members.js";
 import { MemberGunzip } from "../src/io/file/member-gunzip.js";
 import { doubleDecryptInPlace, doubleEncryptPartsInto, sealedLength } from "../src/protocol/aead.js";
 import { chunkNative } from "../src/protocol/crypto/chunk-native.js";
@@ -85,12 +86,12 @@ export async function measureFloors(text: Uint8Array, mix: LevelMix): Promise<[F
     }),
   ]);
   const blocks: Uint8Array[] = [];
-  for (let off = 0; off + 4 * MiB <= text.length; off += 4 * MiB) blocks.push(text.subarray(off, off + 4 * MiB));
-  const textBytes = blocks.length * 4 * MiB;
+  for (let off = 0; off + GZIP_BLOCK <= text.length; off += GZIP_BLOCK) blocks.push(text.subarray(off, off + GZIP_BLOCK));
+  const textBytes = blocks.length * GZIP_BLOCK;
   let members: Uint8Array[] = [];
   rows.push([
     "gzip",
-    `gzip ${describeMix(mix, levelName)} (${gzipEngine}, 4 MiB members, as the sender chose for the text) per GiB of text`,
+    `gzip ${describeMix(mix, levelName)} (${gzipEngine}, ${GZIP_BLOCK / MiB} MiB members, as the sender chose for the text) per GiB of text`,
     cpuPerGiB(textBytes, () => {
       members = blocks.map((b, i) => gzipMember(b, memberLevel(mix, i)));
     }),
@@ -99,7 +100,7 @@ export async function measureFloors(text: Uint8Array, mix: LevelMix): Promise<[F
   if (gunzipSync(stream).length !== textBytes) throw new Error("floors: the gzip round trip failed");
   rows.push([
     "gunzip",
-    `gunzip (${gzipEngine}) per GiB of text`,
+    `gunzip (${gunzipEngine}) per GiB of text`,
     await cpuPerGiBAsync(textBytes, async () => {
       const g = new MemberGunzip(textBytes, () => undefined);
       for (let off = 0; off < stream.length; off += MiB) await g.write(stream.subarray(off, off + MiB));

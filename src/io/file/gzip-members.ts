@@ -9,8 +9,14 @@ import { gzipMemberAsync, gzipMemberAsyncInto, gzipOutputBound } from "../deflat
 import { WorkerPool, owned } from "../workers/pool.js";
 import { memberLevel, type LevelMix } from "../../protocol/file/compression.js";
 
-/** Input per gzip member: big enough that the ratio is the single stream's, small enough to keep both cores busy. */
-export const GZIP_BLOCK = 4 * 1024 * 1024;
+/**
+ * Input per gzip member: big enough that the ratio is the single stream's
+ * (on prose 2 MiB members lose 0.05 % against 4 MiB ones), small enough to keep
+ * both cores busy, and the block and output buffers of the members in flight
+ * few pages to fault in: against 4 MiB, 2 MiB members save the sender about
+ * 1,500 fresh pages per file and the receiver's gunzip about 750.
+ */
+export const GZIP_BLOCK = 2 * 1024 * 1024;
 /**
  * Members being compressed or waiting to be written, at most (memory: this ×
  * block size, twice): one per core, 2 to 4. More than the cores can compress

@@ -2,8 +2,9 @@
 // (native/deflate.c) where the addon was built, else node:zlib. Both produce
 // standard gzip members, and every receiver accepts any valid gzip stream
 // (WIRE-NOTES §8.4), so the choice is about speed only, never the wire.
-// PQCHAT_GZIP=zlib asks for node:zlib (the tests run the file suites once that
-// way); the variable is read here and nowhere else. Worker threads load this
+// PQCHAT_GZIP=zlib asks for node:zlib, PQCHAT_GZIP=libdeflate for libdeflate
+// without ISA-L (the tests run the file suites once each way); the variable is
+// read here and nowhere else. Worker threads load this
 // module themselves and read the same variable.
 import { createRequire } from "node:module";
 import { gzip, gzipSync } from "node:zlib";
@@ -18,6 +19,8 @@ interface DeflateAddon {
   gunzip(input: Uint8Array, out: Uint8Array): [status: number, usedIn: number, usedOut: number];
   /** The level number of ISA-L's igzip, where the addon was built with ISA-L. */
   igzipLevel?: number;
+  /** Whether gunzip may use ISA-L (default true). */
+  setIgzip(on: boolean): void;
 }
 
 /** libdeflate's result codes (libdeflate.h). */
@@ -44,6 +47,10 @@ export const igzipBuilt = addon?.igzipLevel !== undefined;
 /** The addon, unless PQCHAT_GZIP=zlib or it is not built. */
 const active = process.env["PQCHAT_GZIP"] === "zlib" ? null : addon;
 
+/** ISA-L is used where it is built in, unless PQCHAT_GZIP=libdeflate. */
+const igzipOn = active !== null && igzipBuilt && process.env["PQCHAT_GZIP"] !== "libdeflate";
+if (active && !igzipOn) active.setIgzip(false);
+
 /** "libdeflate" or "zlib": the engine gzipMember and the receiver's gunzip use. */
 export const gzipEngine: "libdeflate" | "zlib" = active ? "libdeflate" : "zlib";
 
@@ -69,7 +76,7 @@ export const FAST_GZIP_LEVEL: number = active ? 2 : 4;
  * libdeflate level 2 keeps a given ratio for less CPU than any mix of
  * libdeflate's levels 1 and 2. Its members are standard gzip (WIRE-NOTES §8.4).
  */
-export const IGZIP_LEVEL: number | null = (active && active.igzipLevel) ?? null;
+export const IGZIP_LEVEL: number | null = (igzipOn && active?.igzipLevel) || null;
 
 /**
  * The cheaper levels the sender's samples try, cheapest first: igzip where
@@ -139,7 +146,7 @@ export function gzipMemberAsyncInto(data: Uint8Array, level: number, out: Uint8A
 }
 
 /** The engine that decodes members: ISA-L where built in (libdeflate still takes headers with optional fields), else libdeflate or node:zlib. */
-export const gunzipEngine: "ISA-L" | "libdeflate" | "zlib" = active ? (igzipBuilt ? "ISA-L" : "libdeflate") : "zlib";
+export const gunzipEngine: "ISA-L" | "libdeflate" | "zlib" = active ? (igzipOn ? "ISA-L" : "libdeflate") : "zlib";
 
 /**
  * Decodes the gzip member at the start of `input` into `out` with libdeflate

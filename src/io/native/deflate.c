@@ -44,6 +44,8 @@ typedef struct {
   struct libdeflate_decompressor* decompressor;
 #ifdef PQCHAT_IGZIP
   struct inflate_state* inflater;
+  // setIgzip(false): libdeflate decodes every member (PQCHAT_GZIP=libdeflate).
+  int no_igzip;
 #endif
   // Compressed output before it is copied out at its exact size.
   unsigned char* scratch;
@@ -240,7 +242,7 @@ static enum libdeflate_result igzip_gunzip(struct inflate_state* st, const unsig
 // One member with igzip where it takes the header, else libdeflate; -1 when out of memory.
 static int gunzip_member(State* s, const unsigned char* in, size_t in_len, unsigned char* out, size_t out_len, size_t* used_in, size_t* used_out) {
 #ifdef PQCHAT_IGZIP
-  if (igzip_takes(in, in_len)) {
+  if (!s->no_igzip && igzip_takes(in, in_len)) {
     if (!s->inflater) s->inflater = malloc(sizeof(struct inflate_state));
     if (!s->inflater) return -1;
     return igzip_gunzip(s->inflater, in, in_len, out, out_len, used_in, used_out);
@@ -406,6 +408,21 @@ static napi_value js_gzip_bound(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// setIgzip(on): whether this environment's gunzip may use ISA-L (default true; no effect without it).
+static napi_value js_set_igzip(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  size_t argc = 1;
+  bool on = true;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setIgzip(on: boolean)");
+    return NULL;
+  }
+#ifdef PQCHAT_IGZIP
+  state(env)->no_igzip = !on;
+#endif
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   State* s = calloc(1, sizeof(State));
   if (!s || napi_set_instance_data(env, s, free_state, NULL) != napi_ok) {
@@ -422,6 +439,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gzipBound", fn);
   napi_create_function(env, "gunzip", NAPI_AUTO_LENGTH, js_gunzip, NULL, &fn);
   napi_set_named_property(env, exports, "gunzip", fn);
+  napi_create_function(env, "setIgzip", NAPI_AUTO_LENGTH, js_set_igzip, NULL, &fn);
+  napi_set_named_property(env, exports, "setIgzip", fn);
   if (IGZIP_BUILT) {
     napi_value level;
     napi_create_int32(env, IGZIP_LEVEL, &level);

@@ -2,7 +2,7 @@
 // built (../deflate.ts: libdeflate, or ISA-L's inflate for plain headers),
 // node:zlib's streaming gunzip for everything else. A gzip
 // stream is one or more members (WIRE-NOTES §8.4: our sender cuts one per
-// 4 MiB of input, the reference writes one for the whole file). Bytes are
+// 2 MiB of input, the reference writes one for the whole file). Bytes are
 // gathered until the next member is likely complete (about as long as the
 // longest member so far) and libdeflate decodes it in one call, into an output
 // buffer no bigger than what the announced size still allows. Whenever
@@ -139,8 +139,9 @@ export class MemberGunzip {
    * Gathers `data` after the bytes still pending, which first move to the
    * front (at most a member's start, once per member): the pages in use stay
    * those of the longest member plus one write. The buffer is reserved at once
-   * for MAX_PENDING and a chunk but not initialised, so pages never used cost
-   * nothing, and no member is copied again as the buffer would grow.
+   * for MAX_PENDING and a chunk (a small file's size and a chunk, if less) but
+   * not initialised, so pages never used cost nothing, and no member is copied
+   * again as the buffer would grow.
    */
   private append(data: Uint8Array): void {
     const len = this.end_ - this.start;
@@ -150,7 +151,7 @@ export class MemberGunzip {
       this.end_ = len;
     }
     if (this.pending.length - this.end_ < data.length) {
-      const next = uninitialized(Math.max(len + data.length, this.pending.length * 2, PENDING_RESERVE));
+      const next = uninitialized(Math.max(len + data.length, this.pending.length * 2, Math.min(PENDING_RESERVE, this.limit + 1024 * 1024)));
       next.set(this.pending.subarray(0, len), 0);
       this.pending = next;
     }

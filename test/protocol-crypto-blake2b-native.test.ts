@@ -59,5 +59,7 @@ if (nativeBlake2bAvailable) {
     addon.init(ctx);
     assert.throws(() => addon.update(ctx, "abc" as unknown as Uint8Array), TypeError);
     assert.throws(() => addon.final(ctx, new Uint8Array(31)), RangeError);
+    assert.throws(() => (addon.update as (c: Uint8Array) => void)(ctx), TypeError);
+    assert.throws(() => (addon.init as () => void)(), TypeError);
   });
 }

@@ -87,8 +87,11 @@ static void *ctx_arg(napi_env env, napi_value v) {
 static napi_value js_init(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   size_t argc = 1;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  void *ctx = argc == 1 ? ctx_arg(env, argv[0]) : NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, NULL, "expected (ctx)");
+    return NULL;
+  }
+  void *ctx = ctx_arg(env, argv[0]);
   if (!ctx) return NULL;
   blake2b_param p;
   b2_param_init(&p);
@@ -97,29 +100,34 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// update(ctx, data)
-static napi_value js_update(napi_env env, napi_callback_info info) {
+// The arguments of update and final: the context, then a Uint8Array of
+// `want` bytes (0: any length). NULL with an exception thrown when they are not.
+static void *ctx_and_bytes(napi_env env, napi_callback_info info, uint8_t **data, size_t *len, size_t want) {
   napi_value argv[2];
   size_t argc = 2;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  void *ctx = argc == 2 ? ctx_arg(env, argv[0]) : NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "expected (ctx, bytes)");
+    return NULL;
+  }
+  void *ctx = ctx_arg(env, argv[0]);
+  return ctx && uint8_arg(env, argv[1], data, len, want) ? ctx : NULL;
+}
+
+// update(ctx, data)
+static napi_value js_update(napi_env env, napi_callback_info info) {
   uint8_t *data;
   size_t len;
-  if (!ctx || !uint8_arg(env, argv[1], &data, &len, 0)) return NULL;
-  if (b2_update(ctx, data, len) != 1) napi_throw_error(env, NULL, "BLAKE2b update failed");
+  void *ctx = ctx_and_bytes(env, info, &data, &len, 0);
+  if (ctx && b2_update(ctx, data, len) != 1) napi_throw_error(env, NULL, "BLAKE2b update failed");
   return NULL;
 }
 
 // final(ctx, out): the 32-byte digest into out; ctx must be init'ed again before reuse.
 static napi_value js_final(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  size_t argc = 2;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  void *ctx = argc == 2 ? ctx_arg(env, argv[0]) : NULL;
   uint8_t *md;
   size_t len;
-  if (!ctx || !uint8_arg(env, argv[1], &md, &len, 32)) return NULL;
-  if (b2_final(md, ctx) != 1) napi_throw_error(env, NULL, "BLAKE2b final failed");
+  void *ctx = ctx_and_bytes(env, info, &md, &len, 32);
+  if (ctx && b2_final(md, ctx) != 1) napi_throw_error(env, NULL, "BLAKE2b final failed");
   return NULL;
 }
 

@@ -149,11 +149,12 @@ static size_t compress_member(void* engine, int level, const unsigned char* in, 
 #ifdef PQCHAT_IGZIP
   if (level == IGZIP_LEVEL) {
     if (n > UINT32_MAX) return 0;
-    struct isal_zstream* z = &((Igzip*)engine)->stream;
+    Igzip* g = engine;
+    struct isal_zstream* z = &g->stream;
     isal_deflate_init(z);
     z->level = 3;
-    z->level_buf = ((Igzip*)engine)->level_buf;
-    z->level_buf_size = sizeof ((Igzip*)engine)->level_buf;
+    z->level_buf = g->level_buf;
+    z->level_buf_size = sizeof g->level_buf;
     z->gzip_flag = IGZIP_GZIP;
     z->end_of_stream = 1;
     z->flush = NO_FLUSH;
